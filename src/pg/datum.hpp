@@ -1,0 +1,21 @@
+// Conversions between PostgreSQL Datums and C++ values, each PostgreSQL call guarded by pg_call().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pg/error_boundary.hpp"
+
+namespace tako::pg {
+
+// The text argument `n`, or nullopt when it is NULL.
+std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n);
+// A jsonb argument rendered as JSON text, or nullopt when it is NULL.
+std::optional<std::string> jsonb_arg(FunctionCallInfo fcinfo, int n);
+
+// Results, palloc'd in the caller's memory context.
+Datum text_result(std::string_view value);
+Datum jsonb_result(const std::string &json_text);
+
+}  // namespace tako::pg

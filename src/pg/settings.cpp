@@ -1,0 +1,156 @@
+#include <climits>
+#include <string>
+
+#include "core/families.hpp"
+#include "core/url.hpp"
+#include "pg/error_boundary.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "pgtime.h"
+#include "utils/guc.h"
+}
+
+namespace tako::pg::settings {
+
+namespace {
+
+bool enabled_ = true;
+int mode_ = static_cast<int>(Mode::Hybrid);
+char *base_urls_[6];
+char *igdb_token_url_;
+char *tmdb_api_key_;
+char *tmdb_language_;
+char *rawg_api_key_;
+char *igdb_client_id_;
+char *igdb_client_secret_;
+int http_connect_timeout_ms_ = 2000;
+int http_timeout_ms_ = 10000;
+int max_response_bytes_ = 16 * 1024 * 1024;
+char *schedule_timezone_;
+
+const struct config_enum_entry kModes[] = {{"hybrid", static_cast<int>(Mode::Hybrid), false},
+                                           {"api_only", static_cast<int>(Mode::ApiOnly), false},
+                                           {"db_only", static_cast<int>(Mode::DbOnly), false},
+                                           {nullptr, 0, false}};
+
+struct ProviderUrl {
+    const char *provider;
+    const char *default_url;
+};
+const ProviderUrl kBaseUrls[6] = {{"tmdb", "https://api.themoviedb.org/3"},
+                                  {"jikan", "https://api.jikan.moe/v4"},
+                                  {"rawg", "https://api.rawg.io/api"},
+                                  {"igdb", "https://api.igdb.com/v4"},
+                                  {"deezer", "https://api.deezer.com"},
+                                  {"itunes", "https://itunes.apple.com"}};
+
+// GUC check hooks are called by PostgreSQL: they must neither throw nor ereport while a C++ object
+// is alive, so the C++ check runs first and the reason is copied to a plain buffer.
+bool check_url(char **newval, void **, GucSource) {
+    char reason[160] = {0};
+    bool ok = true;
+    try {
+        std::string why;
+        ok = *newval == nullptr || **newval == '\0' || is_base_url(*newval, &why);
+        if (!ok) why.copy(reason, sizeof reason - 1);
+    } catch (...) {
+        ok = false;
+    }
+    if (!ok) GUC_check_errdetail("%s", reason[0] ? reason : "invalid URL");
+    return ok;
+}
+
+bool check_timezone(char **newval, void **, GucSource) {
+    if (*newval == nullptr || pg_tzset(*newval) == nullptr) {
+        GUC_check_errdetail("\"%s\" is not a time zone known to PostgreSQL (see pg_timezone_names).",
+                            *newval ? *newval : "");
+        return false;
+    }
+    return true;
+}
+
+void define_secret(const char *name, const char *description, char **variable) {
+    // Superuser-only: ordinary roles can neither set nor SHOW it, and pg_settings hides it from them.
+    DefineCustomStringVariable(name, description, nullptr, variable, "", PGC_SUSET,
+                               GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+}
+
+std::string value(const char *setting) { return setting ? setting : ""; }
+
+}  // namespace
+
+void define() {
+    DefineCustomBoolVariable("tako_cache.enabled",
+                             "Serves and fills the discovery cache; off bypasses it.", nullptr,
+                             &enabled_, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable("tako_cache.mode",
+                             "Read-through mode of tako_discover: hybrid, api_only or db_only.",
+                             nullptr, &mode_, static_cast<int>(Mode::Hybrid), kModes, PGC_SUSET, 0,
+                             nullptr, nullptr, nullptr);
+    for (int i = 0; i < 6; ++i) {
+        // Names live as long as the process: DefineCustom*Variable keeps the pointer.
+        static char names[6][64];
+        snprintf(names[i], sizeof names[i], "tako_cache.%s_base_url", kBaseUrls[i].provider);
+        DefineCustomStringVariable(names[i], "Base URL of the provider's API; request paths are appended.",
+                                   nullptr, &base_urls_[i], kBaseUrls[i].default_url, PGC_SUSET, 0,
+                                   check_url, nullptr, nullptr);
+    }
+    DefineCustomStringVariable("tako_cache.igdb_token_url",
+                               "Twitch OAuth endpoint that issues IGDB client-credentials tokens.",
+                               nullptr, &igdb_token_url_, "https://id.twitch.tv/oauth2/token",
+                               PGC_SUSET, 0, check_url, nullptr, nullptr);
+    define_secret("tako_cache.tmdb_api_key",
+                  "TMDB API key (v3 key) or read access token (v4, sent as a Bearer token).",
+                  &tmdb_api_key_);
+    define_secret("tako_cache.rawg_api_key", "RAWG API key.", &rawg_api_key_);
+    define_secret("tako_cache.igdb_client_id", "Twitch client id for IGDB.", &igdb_client_id_);
+    define_secret("tako_cache.igdb_client_secret", "Twitch client secret for IGDB.",
+                  &igdb_client_secret_);
+    DefineCustomStringVariable("tako_cache.tmdb_language", "Language of TMDB lists (language=...).",
+                               nullptr, &tmdb_language_, "fr-FR", PGC_SUSET, 0, nullptr, nullptr,
+                               nullptr);
+    DefineCustomIntVariable("tako_cache.http_connect_timeout_ms",
+                            "Time allowed to connect to an upstream API.", nullptr,
+                            &http_connect_timeout_ms_, 2000, 1, 600000, PGC_SUSET, GUC_UNIT_MS,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("tako_cache.http_timeout_ms",
+                            "Time allowed for a whole upstream request.", nullptr,
+                            &http_timeout_ms_, 10000, 1, 3600000, PGC_SUSET, GUC_UNIT_MS, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("tako_cache.max_response_bytes",
+                            "Largest upstream response accepted; larger ones are refused.", nullptr,
+                            &max_response_bytes_, 16 * 1024 * 1024, 1024, INT_MAX, PGC_SUSET,
+                            GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("tako_cache.schedule_timezone",
+                               "Time zone of the refresh slots' local times.", nullptr,
+                               &schedule_timezone_, "UTC", PGC_SUSET, 0, check_timezone, nullptr,
+                               nullptr);
+    MarkGUCPrefixReserved("tako_cache");
+}
+
+bool enabled() { return enabled_; }
+Mode mode() { return static_cast<Mode>(mode_); }
+
+std::string base_url(std::string_view provider) {
+    for (int i = 0; i < 6; ++i) {
+        if (provider != kBaseUrls[i].provider) continue;
+        std::string url = value(base_urls_[i]);
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        return url;
+    }
+    throw Error(sqlstate::kInternal, "no base URL setting for provider " + std::string(provider));
+}
+
+std::string igdb_token_url() { return value(igdb_token_url_); }
+std::string tmdb_api_key() { return value(tmdb_api_key_); }
+std::string tmdb_language() { return value(tmdb_language_); }
+std::string rawg_api_key() { return value(rawg_api_key_); }
+std::string igdb_client_id() { return value(igdb_client_id_); }
+std::string igdb_client_secret() { return value(igdb_client_secret_); }
+int http_connect_timeout_ms() { return http_connect_timeout_ms_; }
+int http_timeout_ms() { return http_timeout_ms_; }
+int max_response_bytes() { return max_response_bytes_; }
+std::string schedule_timezone() { return value(schedule_timezone_); }
+
+}  // namespace tako::pg::settings

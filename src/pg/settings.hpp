@@ -1,0 +1,28 @@
+// tako_cache's settings (SPEC §1), registered by _PG_init.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tako::pg::settings {
+
+void define();
+
+enum class Mode { Hybrid, ApiOnly, DbOnly };
+
+bool enabled();
+Mode mode();
+// The configured base URL of a provider, without a trailing slash.
+std::string base_url(std::string_view provider);
+std::string igdb_token_url();
+std::string tmdb_api_key();
+std::string tmdb_language();
+std::string rawg_api_key();
+std::string igdb_client_id();
+std::string igdb_client_secret();
+int http_connect_timeout_ms();
+int http_timeout_ms();
+int max_response_bytes();
+std::string schedule_timezone();
+
+}  // namespace tako::pg::settings

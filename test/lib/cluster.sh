@@ -1,0 +1,102 @@
+# Temporary PostgreSQL 15 clusters for the tests and the demo. Source this file.
+#
+# PostgreSQL refuses to run as root, and CI runs as root: then the server runs as the `postgres`
+# system user that Debian's postgresql package creates, in a directory that user owns. A
+# non-root developer runs it as themselves.
+#
+#   cluster_start NAME [--dir DIR] [--conf 'line'...]  initdb + start; exports PGHOST PGPORT PGUSER
+#                                                    PGDATA CLUSTER_DIR CLUSTER_LOG
+#   cluster_psql ...                                 psql against it, ON_ERROR_STOP, quiet
+#   cluster_stop                                     stop it and remove its directory (unless
+#                                                    KEEP_CLUSTER=1 or it was given with --dir)
+
+PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
+
+as_server_user() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# A port nobody listens on (sockets live in the cluster's own directory, but replicas and
+# clients still name the port).
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "no free port found" >&2
+    return 1
+}
+
+cluster_start() {
+    local name=$1
+    shift
+    local dir="" keep_dir=0
+    local conf=()
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --dir) dir=$2; keep_dir=1; shift 2 ;;
+        --conf) conf+=("$2"); shift 2 ;;
+        *) echo "cluster_start: unknown option $1" >&2; return 2 ;;
+        esac
+    done
+    if [ -z "$dir" ]; then
+        dir=$(mktemp -d "/tmp/tako_cache.$name.XXXXXX")
+    fi
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+
+    CLUSTER_DIR=$dir
+    CLUSTER_KEEP_DIR=$keep_dir
+    PGDATA=$dir/data
+    CLUSTER_LOG=$dir/server.log
+    PGPORT=$(free_port) || return 1
+    PGHOST=$dir
+    PGUSER=postgres
+    export PGDATA PGPORT PGHOST PGUSER CLUSTER_DIR CLUSTER_LOG
+    unset PGDATABASE PGPASSWORD PGSERVICE
+
+    as_server_user "$PG_BINDIR/initdb" -D "$PGDATA" -U postgres --auth=trust --no-sync \
+        -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 || {
+        cat "$dir/initdb.log" >&2
+        return 1
+    }
+    {
+        echo "listen_addresses = '127.0.0.1'"
+        echo "port = $PGPORT"
+        echo "unix_socket_directories = '$dir'"
+        echo "shared_preload_libraries = 'pg_cron,tako_cache'"
+        echo "fsync = off"
+        echo "synchronous_commit = off"
+        echo "full_page_writes = off"
+        echo "max_connections = 120"
+        echo "log_min_messages = warning"
+        echo "log_line_prefix = '%m [%p] %q%u@%d '"
+        for line in "${conf[@]}"; do echo "$line"; done
+    } | as_server_user tee -a "$PGDATA/postgresql.conf" >/dev/null
+    as_server_user "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null || {
+        cat "$CLUSTER_LOG" >&2
+        return 1
+    }
+}
+
+cluster_psql() {
+    psql -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+cluster_stop() {
+    [ -n "${PGDATA:-}" ] || return 0
+    as_server_user "$PG_BINDIR/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
+    if [ "${KEEP_CLUSTER:-0}" != 1 ] && [ "${CLUSTER_KEEP_DIR:-0}" != 1 ] && [ -n "${CLUSTER_DIR:-}" ]; then
+        rm -rf "$CLUSTER_DIR"
+    fi
+    unset PGDATA
+}
