@@ -1,11 +1,10 @@
 # tako_cache: PGXS build of the extension, plus the project's two set-up commands.
-#   make && make install      build and install the extension (pg_config on PATH, or PG_CONFIG=...)
-#   make installcheck         pg_regress suite against a running server (PGHOST/PGPORT)
 #   make test                 every test suite, on temporary clusters it starts itself
 #   make demo                 a local cluster in .demo/ with the cache filled and served
+#   make && make install      build and install the extension (PostgreSQL 15, or PG_CONFIG=...)
+#   make installcheck         the pg_regress suite against a running server (PGHOST/PGPORT)
 
 EXTENSION  = tako_cache
-EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/.*'\(.*\)'.*/\1/")
 MODULE_big = tako_cache
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
@@ -17,16 +16,22 @@ DATA = $(sort $(wildcard sql/install/$(EXTENSION)--*.sql))
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
-PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CXXFLAGS = -std=c++17 -fPIC -fvisibility=hidden -fvisibility-inlines-hidden -Wno-register \
               -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK = -lcurl -lstdc++
+SHLIB_LINK  = -lcurl -lstdc++
+EXTRA_CLEAN = test/probe/*.o test/probe/*.so
 
 # No LLVM bitcode: JIT inlining of C++ bodies is of no use and needs a matching clang.
 override with_llvm = no
 
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+# PostgreSQL 15's own pg_config when it is there, whatever else is installed.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
+
+.PHONY: test demo demo-stop unit format probe-install
+
+ifneq ($(PGXS),)
 include $(PGXS)
 
 # PGXS builds C++ with $(CXX); keep the server's C-only warning flags out of it.
@@ -34,12 +39,32 @@ override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-state
 
 $(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
 
-.PHONY: test demo unit format
+# The test-only boundary probe (test/probe), built from the extension's own boundary objects and
+# installed beside it for the regression tests; never part of the extension.
+PROBE_OBJS = test/probe/probe.o src/pg/error_boundary.o src/pg/datum.o src/core/error.o
+test/probe/probe.o: $(wildcard src/core/*.hpp src/pg/*.hpp)
+test/probe/tako_cache_probe.so: $(PROBE_OBJS)
+	$(CXX) -shared -o $@ $(PROBE_OBJS) $(LDFLAGS) -lstdc++
+
+probe-install: test/probe/tako_cache_probe.so
+	$(INSTALL_SHLIB) test/probe/tako_cache_probe.so '$(DESTDIR)$(pkglibdir)/'
+
+installcheck: probe-install
+else
+# Before the dependencies are installed only `make test` and `make demo` work: they install them.
+all install installcheck probe-install:
+	@echo "PostgreSQL 15 development files not found: run 'make test' or 'make demo' (they install" \
+	      "what is missing), or apt-get install postgresql-server-dev-15" >&2; exit 1
+endif
+
 test:
 	bash test/run_all.sh
 
 demo:
 	bash scripts/demo.sh
+
+demo-stop:
+	bash scripts/demo.sh --stop
 
 unit:
 	bash test/suites/unit.sh

@@ -26,6 +26,26 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     return len;
 }
 
+// Code point of the valid UTF-8 sequence of `len` bytes at s[i].
+char32_t decode(std::string_view s, std::size_t i, std::size_t len) {
+    auto byte = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k])); };
+    switch (len) {
+    case 1: return byte(0);
+    case 2: return ((byte(0) & 0x1F) << 6) | (byte(1) & 0x3F);
+    case 3: return ((byte(0) & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+    default:
+        return ((byte(0) & 0x07) << 18) | ((byte(1) & 0x3F) << 12) | ((byte(2) & 0x3F) << 6) |
+               (byte(3) & 0x3F);
+    }
+}
+
+// Characters that are invisible or reorder text (C1 controls, zero-width and bidi marks): shown
+// escaped so that a message cannot hide or disguise what was sent.
+bool invisible(char32_t c) {
+    return (c >= 0x80 && c <= 0x9F) || (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
+           (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF;
+}
+
 }  // namespace
 
 Error::Error(std::string_view sqlstate, const std::string &message, std::string detail,
@@ -55,6 +75,11 @@ std::string quote_for_message(std::string_view text, std::size_t max_chars) {
             std::snprintf(buf, sizeof buf, "\\x%02X", byte);
             out += buf;
             i += 1;
+        } else if (invisible(decode(text, i, len))) {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(decode(text, i, len)));
+            out += buf;
+            i += len;
         } else {
             if (byte == '"' || byte == '\\') out += '\\';
             out.append(text.substr(i, len));

@@ -191,8 +191,10 @@ ParsedKey parse_key(std::string_view key) {
 
 std::string build_key(const std::optional<std::string> &provider,
                       const std::optional<std::string> &endpoint, const KeyArguments &args) {
-    if (!provider || provider->empty()) throw_invalid("provider must not be null or empty");
-    if (!endpoint || endpoint->empty()) throw_invalid("endpoint must not be null or empty");
+    for (const auto &[name, value] : {std::pair{"provider", &provider}, std::pair{"endpoint", &endpoint}}) {
+        if (!*value) throw Error(sqlstate::kNullValue, std::string(name) + " must not be null");
+        if ((*value)->empty()) throw_invalid(std::string(name) + " must not be empty");
+    }
 
     const std::pair<std::string_view, const std::optional<std::string> *> named[] = {
         {"provider", &provider}, {"endpoint", &endpoint}, {"category", &args.category},

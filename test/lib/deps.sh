@@ -1,0 +1,55 @@
+# The Debian 12 packages that the build, the tests and the demo need. Source this file, then call
+# ensure_deps: it installs whatever is missing (as root, or through sudo).
+
+TAKO_PACKAGES=(
+    make g++ cmake pkg-config                          # build
+    postgresql-15 postgresql-server-dev-15             # server and PGXS
+    postgresql-15-cron                                 # scheduling (pg_cron 1.4)
+    libcurl4-openssl-dev nlohmann-json3-dev            # HTTP and JSON
+    libgtest-dev                                       # C++ unit tests
+    postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl  # pgTAP and pg_prove
+    python3 ca-certificates                            # the test upstream; TLS roots
+)
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "need root (or sudo) for: $*" >&2
+        return 1
+    fi
+}
+
+ensure_deps() {
+    local missing=() pkg
+    for pkg in "${TAKO_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "Installing missing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+        as_root apt-get update -q >/dev/null &&
+            as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+    }
+}
+
+# The PostgreSQL 15 pg_config, whichever other versions are installed.
+pg15_config() {
+    if [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+        echo /usr/lib/postgresql/15/bin/pg_config
+    else
+        echo pg_config
+    fi
+}
+
+# Builds the extension and installs it, with the test-only boundary probe, into PostgreSQL 15.
+build_and_install() {
+    local pgc
+    pgc=$(pg15_config)
+    make -s -j2 PG_CONFIG="$pgc" >/dev/null || return 1
+    as_root make -s PG_CONFIG="$pgc" install probe-install >/dev/null
+}

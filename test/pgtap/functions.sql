@@ -1,0 +1,68 @@
+-- The SQL API of SPEC §4: signatures, return types, volatility, security, pinned search_path.
+BEGIN;
+SELECT plan(25);
+
+SELECT has_function('public', 'tako_cache_key',
+                    ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text']);
+SELECT function_returns('public', 'tako_cache_key',
+                        ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'], 'text');
+SELECT volatility_is('public', 'tako_cache_key',
+                     ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'], 'immutable');
+SELECT is(tako_cache_key('tmdb', 'trending'), 'tmdb:trending:movie:week',
+          'all parts but provider and endpoint default to NULL');
+
+SELECT has_function('public', 'tako_get_cached', ARRAY['text']);
+SELECT function_returns('public', 'tako_get_cached', ARRAY['text'], 'jsonb');
+SELECT is_definer('public', 'tako_get_cached', ARRAY['text'],
+                  'tako_get_cached runs as the owner so that any reader can count its hit');
+
+SELECT has_function('public', 'tako_save_cached',
+                    ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval']);
+SELECT function_returns('public', 'tako_save_cached',
+                        ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval'], 'boolean');
+SELECT isnt_definer('public', 'tako_save_cached',
+                    ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval']);
+
+SELECT has_function('public', 'tako_get_expired_entries', ARRAY['integer']);
+SELECT function_returns('public', 'tako_get_expired_entries', ARRAY['integer'], 'setof record');
+SELECT has_function('public', 'tako_purge_old_entries', ARRAY['integer']);
+SELECT function_returns('public', 'tako_purge_old_entries', ARRAY['integer'], 'integer');
+SELECT has_function('public', 'tako_cache_stats', ARRAY[]::text[]);
+SELECT function_returns('public', 'tako_cache_stats', ARRAY[]::text[], 'jsonb');
+SELECT has_function('public', 'tako_parse_key', ARRAY['text']);
+SELECT has_function('public', 'tako_validate_items', ARRAY['jsonb', 'text']);
+SELECT has_function('public', 'tako_canonical_key', ARRAY['text']);
+SELECT has_function('public', 'tako_key_info', ARRAY['text']);
+
+SELECT is(
+    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text)
+       FROM pg_proc p
+       JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
+      WHERE NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)),
+    NULL, 'every function of the extension pins search_path = pg_catalog, pg_temp');
+
+SELECT is(
+    (SELECT array_agg(p.proname::text ORDER BY p.proname)
+       FROM pg_proc p
+       JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
+      WHERE p.prosecdef),
+    ARRAY['tako_cache_stats', 'tako_get_cached'],
+    'only the read functions open to everyone run as the owner');
+
+SELECT is(
+    (SELECT array_agg(p.proname::text ORDER BY p.proname)
+       FROM pg_proc p
+       JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
+      WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')),
+    ARRAY['tako_cache_key', 'tako_canonical_key', 'tako_key_info', 'tako_validate_items'],
+    'the key grammar and the item validator are C++');
+
+SELECT is(tako_get_cached('tmdb:trending:movie:week'), NULL, 'a miss is NULL');
+SELECT is(tako_cache_stats() ? 'byProvider' AND tako_cache_stats() ? 'global', true,
+          'stats have Tako''s {global, byProvider} shape');
+
+SELECT * FROM finish();
+ROLLBACK;

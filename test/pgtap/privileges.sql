@@ -1,0 +1,59 @@
+-- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
+BEGIN;
+SELECT plan(22);
+
+CREATE ROLE tap_public_only NOLOGIN;
+SELECT tako_save_cached('deezer:charts:albums', 'deezer', 'charts', jsonb_build_array(jsonb_build_object(
+    'id', 'deezer:1', 'type', 'music_album', 'source', 'deezer', 'sourceId', '1', 'title', 'T',
+    'titleOriginal', NULL, 'description', NULL, 'year', NULL,
+    'images', jsonb_build_object('primary', NULL, 'thumbnail', NULL, 'gallery', '[]'::jsonb),
+    'urls', jsonb_build_object('source', NULL, 'detail', '/api/music/deezer/albums/1'),
+    'details', jsonb_build_object('position', 1))));
+SET tako_cache.tmdb_api_key = 'tap-secret';
+
+SET ROLE tap_public_only;
+
+-- What everyone may do.
+SELECT is(jsonb_array_length(tako_get_cached('deezer:charts:albums')), 1,
+          'a PUBLIC-only role reads the cache through tako_get_cached');
+SELECT is((SELECT count(*)::int FROM discovery_cache), 1, '... and may SELECT the table');
+SELECT lives_ok($$SELECT tako_cache_stats()$$, '... and read the stats');
+SELECT lives_ok($$SELECT tako_cache_key('tmdb', 'popular', 'tv')$$, '... and build keys');
+SELECT lives_ok($$SELECT * FROM tako_parse_key('jikan:top')$$, '... and parse keys');
+SELECT lives_ok($$SELECT tako_validate_items('[]')$$, '... and validate items');
+
+-- What it may not.
+SELECT throws_ok($$SELECT tako_save_cached('deezer:charts:albums', 'deezer', 'charts', '[]')$$,
+                 '42501', NULL, 'cannot save');
+SELECT throws_ok($$SELECT * FROM tako_get_expired_entries()$$, '42501', NULL, 'cannot list expired entries');
+SELECT throws_ok($$SELECT tako_purge_old_entries(0)$$, '42501', NULL, 'cannot purge');
+SELECT throws_ok($$UPDATE discovery_cache SET fetch_count = 0$$, '42501', NULL, 'cannot UPDATE the cache');
+SELECT throws_ok($$DELETE FROM discovery_cache$$, '42501', NULL, 'cannot DELETE from the cache');
+SELECT throws_ok($$INSERT INTO discovery_cache (cache_key, data, expires_at) VALUES ('deezer:charts:tracks', '[]', now())$$,
+                 '42501', NULL, 'cannot INSERT into the cache');
+SELECT throws_ok($$SELECT * FROM tako_refresh_log$$, '42501', NULL, 'cannot read the refresh log');
+SELECT throws_ok($$SHOW tako_cache.tmdb_api_key$$, '42501', NULL, 'cannot SHOW an API key');
+SELECT throws_ok($$SELECT current_setting('tako_cache.igdb_client_secret')$$, '42501', NULL,
+                 'cannot read the IGDB secret');
+SELECT is((SELECT count(*)::int FROM pg_settings
+            WHERE name IN ('tako_cache.tmdb_api_key', 'tako_cache.rawg_api_key',
+                           'tako_cache.igdb_client_id', 'tako_cache.igdb_client_secret')),
+          0, 'API keys are absent from its pg_settings');
+SELECT throws_ok($$SET tako_cache.tmdb_base_url = 'http://attacker.example'$$, '42501', NULL,
+                 'cannot point a provider elsewhere');
+SELECT throws_ok($$SET tako_cache.mode = 'api_only'$$, '42501', NULL, 'cannot change the mode');
+
+RESET ROLE;
+
+-- The hit it made was counted once, and the owner still sees the secret.
+SELECT is((SELECT fetch_count FROM discovery_cache WHERE cache_key = 'deezer:charts:albums'), 1::bigint,
+          'the PUBLIC-only role''s hit was counted exactly once');
+SELECT is(current_setting('tako_cache.tmdb_api_key'), 'tap-secret', 'a superuser reads the key');
+SELECT function_privs_are('public', 'tako_save_cached',
+                          ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval'],
+                          'public', ARRAY[]::text[], 'PUBLIC has no EXECUTE on tako_save_cached');
+SELECT table_privs_are('public', 'discovery_cache', 'public', ARRAY['SELECT'],
+                       'PUBLIC may only SELECT discovery_cache');
+
+SELECT * FROM finish();
+ROLLBACK;

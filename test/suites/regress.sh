@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# pg_regress (sql/*.sql against expected/*.out) on a fresh cluster with pg_cron and tako_cache
+# preloaded.
+set -u
+source "$(dirname "$0")/../lib/suite.sh"
+source "$TAKO_ROOT/test/lib/cluster.sh"
+source "$TAKO_ROOT/test/lib/deps.sh"
+cd "$TAKO_ROOT"
+
+cluster_start regress --conf "cron.database_name = 'contrib_regression'" || {
+    record_tally regress 0 1
+    exit 1
+}
+trap cluster_stop EXIT
+
+out=$(make -s installcheck PG_CONFIG="$(pg15_config)" 2>&1)
+echo "$out" | grep -E '^(test |ok |not ok |     )|tests (passed|failed)' 
+passed=$(echo "$out" | grep -cE '^(test|ok) .*(\.\.\. ok|^ok )' || true)
+passed=$(echo "$out" | grep -E '^test ' | grep -c ' \.\.\. ok' || true)
+failed=$(echo "$out" | grep -E '^test ' | grep -c ' \.\.\. FAILED' || true)
+if [ "$failed" != 0 ] && [ -f regression.diffs ]; then
+    head -200 regression.diffs
+fi
+if [ $((passed + failed)) = 0 ]; then
+    echo "$out" | tail -30
+    failed=1
+fi
+record_tally regress "$passed" "$failed"
+[ "$failed" = 0 ]
