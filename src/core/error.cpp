@@ -18,8 +18,11 @@ bool valid_sqlstate(std::string_view s) {
 // Length of the UTF-8 sequence starting at s[i], or 0 when it is not a valid one.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     auto byte = static_cast<unsigned char>(s[i]);
-    std::size_t len = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3
-                                      : (byte >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = byte < 0x80           ? 1
+                      : (byte >> 5) == 0x6  ? 2
+                      : (byte >> 4) == 0xE  ? 3
+                      : (byte >> 3) == 0x1E ? 4
+                                            : 0;
     if (len == 0 || i + len > s.size()) return 0;
     for (std::size_t k = 1; k < len; ++k)
         if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
@@ -28,22 +31,27 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 // Code point of the valid UTF-8 sequence of `len` bytes at s[i].
 char32_t decode(std::string_view s, std::size_t i, std::size_t len) {
-    auto byte = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k])); };
+    auto byte = [&](std::size_t k) {
+        return static_cast<char32_t>(static_cast<unsigned char>(s[i + k]));
+    };
     switch (len) {
-    case 1: return byte(0);
-    case 2: return ((byte(0) & 0x1F) << 6) | (byte(1) & 0x3F);
-    case 3: return ((byte(0) & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
-    default:
-        return ((byte(0) & 0x07) << 18) | ((byte(1) & 0x3F) << 12) | ((byte(2) & 0x3F) << 6) |
-               (byte(3) & 0x3F);
+        case 1:
+            return byte(0);
+        case 2:
+            return ((byte(0) & 0x1F) << 6) | (byte(1) & 0x3F);
+        case 3:
+            return ((byte(0) & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+        default:
+            return ((byte(0) & 0x07) << 18) | ((byte(1) & 0x3F) << 12) | ((byte(2) & 0x3F) << 6) |
+                   (byte(3) & 0x3F);
     }
 }
 
 // Characters that are invisible or reorder text (C1 controls, zero-width and bidi marks): shown
 // escaped so that a message cannot hide or disguise what was sent.
 bool invisible(char32_t c) {
-    return (c >= 0x80 && c <= 0x9F) || (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
-           (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF;
+    return (c >= 0x80 && c <= 0x9F) || (c >= 0x200B && c <= 0x200F) ||
+           (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF;
 }
 
 }  // namespace

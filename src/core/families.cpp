@@ -20,7 +20,9 @@ Slot sfw_slot() {
     return Slot{"sfw", SlotKind::Choice, {"sfw", "nsfw", "all"}, {}, "all", {}};
 }
 
-Slot platforms_slot() { return Slot{"platforms", SlotKind::Platforms, {}, "all", {}, {}}; }
+Slot platforms_slot() {
+    return Slot{"platforms", SlotKind::Platforms, {}, "all", {}, {}};
+}
 
 const std::vector<std::string_view> kJikanSeasonFilters = {"all",     "tv",  "movie", "ova",
                                                            "special", "ona", "music"};
@@ -28,45 +30,73 @@ const std::vector<std::string_view> kJikanSeasonFilters = {"all",     "tv",  "mo
 std::vector<Family> make_families() {
     const auto tmdb_category = [] { return choice("category", {"movie", "tv"}, "movie"); };
     std::vector<Family> f;
-    f.push_back({"tmdb", "trending", "tmdb:trending:{movie|tv}:{day|week}",
-                 {tmdb_category(), choice("period", {"day", "week"}, "week")}, 24 * kHour});
+    f.push_back({"tmdb",
+                 "trending",
+                 "tmdb:trending:{movie|tv}:{day|week}",
+                 {tmdb_category(), choice("period", {"day", "week"}, "week")},
+                 24 * kHour});
     f.push_back({"tmdb", "popular", "tmdb:popular:{movie|tv}", {tmdb_category()}, 24 * kHour});
     f.push_back({"tmdb", "top-rated", "tmdb:top-rated:{movie|tv}", {tmdb_category()}, 24 * kHour});
-    f.push_back({"tmdb", "upcoming", "tmdb:upcoming:{movie|tv}[:on-the-air|:airing-today]",
+    f.push_back({"tmdb",
+                 "upcoming",
+                 "tmdb:upcoming:{movie|tv}[:on-the-air|:airing-today]",
                  {tmdb_category(),
                   Slot{"list", SlotKind::Choice, {"on-the-air", "airing-today"}, {}, {}, "tv"}},
                  6 * kHour});
-    f.push_back({"jikan", "top", "jikan:top:{anime|manga|tv|movie}[:sfw|:nsfw]",
+    f.push_back({"jikan",
+                 "top",
+                 "jikan:top:{anime|manga|tv|movie}[:sfw|:nsfw]",
                  {choice("category", {"anime", "manga", "tv", "movie"}, "anime"), sfw_slot()},
                  24 * kHour});
-    f.push_back({"jikan", "trending",
+    f.push_back({"jikan",
+                 "trending",
                  "jikan:trending:{all|tv|movie|ova|special|ona|music}[:sfw|:nsfw]",
-                 {choice("category", kJikanSeasonFilters, "all"), sfw_slot()}, 24 * kHour});
-    f.push_back({"jikan", "upcoming",
+                 {choice("category", kJikanSeasonFilters, "all"), sfw_slot()},
+                 24 * kHour});
+    f.push_back({"jikan",
+                 "upcoming",
                  "jikan:upcoming:{all|tv|movie|ova|special|ona|music}[:sfw|:nsfw]",
-                 {choice("category", kJikanSeasonFilters, "all"), sfw_slot()}, 6 * kHour});
-    f.push_back({"jikan", "schedule", "jikan:schedule:{all|monday..sunday|unknown|other}",
+                 {choice("category", kJikanSeasonFilters, "all"), sfw_slot()},
+                 6 * kHour});
+    f.push_back({"jikan",
+                 "schedule",
+                 "jikan:schedule:{all|monday..sunday|unknown|other}",
                  {choice("day",
-                         {"all", "monday", "tuesday", "wednesday", "thursday", "friday",
-                          "saturday", "sunday", "unknown", "other"},
+                         {"all", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                          "sunday", "unknown", "other"},
                          "all")},
                  12 * kHour});
     for (std::string_view provider : {std::string_view("rawg"), std::string_view("igdb")}) {
         const bool rawg = provider == "rawg";
-        f.push_back({provider, "popular",
-                     rawg ? "rawg:popular:{all|<platform ids>}" : "igdb:popular:{all|<platform ids>}",
-                     {platforms_slot()}, 24 * kHour});
-        f.push_back({provider, "trending",
-                     rawg ? "rawg:trending:{all|<platform ids>}" : "igdb:trending:{all|<platform ids>}",
-                     {platforms_slot()}, 24 * kHour});
-        f.push_back({provider, "upcoming",
-                     rawg ? "rawg:upcoming:{all|<platform ids>}" : "igdb:upcoming:{all|<platform ids>}",
-                     {platforms_slot()}, 6 * kHour});
+        f.push_back(
+            {provider,
+             "popular",
+             rawg ? "rawg:popular:{all|<platform ids>}" : "igdb:popular:{all|<platform ids>}",
+             {platforms_slot()},
+             24 * kHour});
+        f.push_back(
+            {provider,
+             "trending",
+             rawg ? "rawg:trending:{all|<platform ids>}" : "igdb:trending:{all|<platform ids>}",
+             {platforms_slot()},
+             24 * kHour});
+        f.push_back(
+            {provider,
+             "upcoming",
+             rawg ? "rawg:upcoming:{all|<platform ids>}" : "igdb:upcoming:{all|<platform ids>}",
+             {platforms_slot()},
+             6 * kHour});
     }
-    f.push_back({"deezer", "charts", "deezer:charts:{albums|tracks|artists}",
-                 {choice("category", {"albums", "tracks", "artists"}, "albums")}, 24 * kHour});
-    f.push_back({"itunes", "charts", "itunes:charts:{cc}-{album|song}",
-                 {Slot{"chart", SlotKind::ItunesChart, {}, "fr-album", {}, {}}}, 24 * kHour});
+    f.push_back({"deezer",
+                 "charts",
+                 "deezer:charts:{albums|tracks|artists}",
+                 {choice("category", {"albums", "tracks", "artists"}, "albums")},
+                 24 * kHour});
+    f.push_back({"itunes",
+                 "charts",
+                 "itunes:charts:{cc}-{album|song}",
+                 {Slot{"chart", SlotKind::ItunesChart, {}, "fr-album", {}, {}}},
+                 24 * kHour});
     return f;
 }
 
@@ -97,8 +127,8 @@ const std::vector<Family> &families() {
 }
 
 const std::vector<std::string_view> &providers() {
-    static const std::vector<std::string_view> all = {"tmdb",   "jikan",  "rawg",
-                                                      "igdb",   "deezer", "itunes"};
+    static const std::vector<std::string_view> all = {"tmdb", "jikan",  "rawg",
+                                                      "igdb", "deezer", "itunes"};
     return all;
 }
 

@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<std::string_view, 11> kItemFields = {
-    "id",   "type",   "source", "sourceId", "title",   "titleOriginal",
+    "id",   "type",   "source", "sourceId", "title",      "titleOriginal",
     "year", "images", "urls",   "details",  "description"};
 
 class ItemChecker {
@@ -23,8 +23,9 @@ public:
     [[noreturn]] void fail(const std::string &field, const std::string &problem) const {
         throw_invalid("data[" + std::to_string(index_) + "]" + (field.empty() ? "" : "." + field) +
                           " " + problem,
-                      {}, "Items must follow Tako's Format B: {id, type, source, sourceId, title, "
-                          "titleOriginal, description, year, images, urls, details}.");
+                      {},
+                      "Items must follow Tako's Format B: {id, type, source, sourceId, title, "
+                      "titleOriginal, description, year, images, urls, details}.");
     }
 
     const json &member(const json &object, std::string_view name, const std::string &path) const {
@@ -67,7 +68,8 @@ public:
         optional_string(item_, "titleOriginal", "titleOriginal");
         optional_string(item_, "description", "description");
         const json &year = member(item_, "year", "year");
-        if (!year.is_null() && !year.is_number_integer()) fail("year", "must be an integer or null");
+        if (!year.is_null() && !year.is_number_integer())
+            fail("year", "must be an integer or null");
 
         const json &images = member(item_, "images", "images");
         if (!images.is_object()) fail("images", "must be an object");
@@ -102,7 +104,8 @@ void validate_items(const json &items, std::string_view provider) {
 json parse_json(std::string_view text, std::string_view what) {
     json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded())
-        throw Error(sqlstate::kInvalidJson, "invalid " + std::string(what) + ": not well-formed JSON");
+        throw Error(sqlstate::kInvalidJson,
+                    "invalid " + std::string(what) + ": not well-formed JSON");
     return parsed;
 }
 

@@ -26,7 +26,8 @@ bool is_platform_list(std::string_view value) {
     std::size_t start = 0;
     while (true) {
         std::size_t comma = value.find(',', start);
-        std::string_view id = value.substr(start, comma == std::string_view::npos ? comma : comma - start);
+        std::string_view id =
+            value.substr(start, comma == std::string_view::npos ? comma : comma - start);
         if (id.empty() || id.size() > 9 || id[0] == '0') return false;
         if (!std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }))
             return false;
@@ -45,12 +46,12 @@ bool is_itunes_chart(std::string_view value) {
 
 bool accepts(const Slot &slot, std::string_view value) {
     switch (slot.kind) {
-    case SlotKind::Choice:
-        return std::find(slot.choices.begin(), slot.choices.end(), value) != slot.choices.end();
-    case SlotKind::Platforms:
-        return is_platform_list(value);
-    case SlotKind::ItunesChart:
-        return is_itunes_chart(value);
+        case SlotKind::Choice:
+            return std::find(slot.choices.begin(), slot.choices.end(), value) != slot.choices.end();
+        case SlotKind::Platforms:
+            return is_platform_list(value);
+        case SlotKind::ItunesChart:
+            return is_itunes_chart(value);
     }
     return false;
 }
@@ -58,19 +59,21 @@ bool accepts(const Slot &slot, std::string_view value) {
 std::string describe(const Slot &slot) {
     std::string what;
     switch (slot.kind) {
-    case SlotKind::Choice: {
-        std::vector<std::string_view> shown;
-        for (std::string_view c : slot.choices)
-            if (c != slot.omitted_value) shown.push_back(c);
-        what = join(shown, ", ");
-        break;
-    }
-    case SlotKind::Platforms:
-        what = "all, or up to 20 distinct comma-separated numeric platform ids such as 4,187";
-        break;
-    case SlotKind::ItunesChart:
-        what = "{cc}-album or {cc}-song, cc an ISO 3166 country code in lower case, such as fr-album";
-        break;
+        case SlotKind::Choice: {
+            std::vector<std::string_view> shown;
+            for (std::string_view c : slot.choices)
+                if (c != slot.omitted_value) shown.push_back(c);
+            what = join(shown, ", ");
+            break;
+        }
+        case SlotKind::Platforms:
+            what = "all, or up to 20 distinct comma-separated numeric platform ids such as 4,187";
+            break;
+        case SlotKind::ItunesChart:
+            what =
+                "{cc}-album or {cc}-song, cc an ISO 3166 country code in lower case, such as "
+                "fr-album";
+            break;
     }
     return std::string(slot.name) + " (" + what + ")";
 }
@@ -163,7 +166,8 @@ ParsedKey parse_key(std::string_view key) {
             std::string expected;
             for (std::size_t k = next; k < slots.size(); ++k)
                 expected += (k > next ? "; or " : "") + describe(slots[k]);
-            bad_key(key, "invalid " + std::string(slots[next].name) + " " + quote_for_message(parts[i]),
+            bad_key(key,
+                    "invalid " + std::string(slots[next].name) + " " + quote_for_message(parts[i]),
                     "Expected " + expected + ". Keys of this family have the form " +
                         std::string(family->pattern) + ".");
         }
@@ -191,14 +195,15 @@ ParsedKey parse_key(std::string_view key) {
 
 std::string build_key(const std::optional<std::string> &provider,
                       const std::optional<std::string> &endpoint, const KeyArguments &args) {
-    for (const auto &[name, value] : {std::pair{"provider", &provider}, std::pair{"endpoint", &endpoint}}) {
+    for (const auto &[name, value] :
+         {std::pair{"provider", &provider}, std::pair{"endpoint", &endpoint}}) {
         if (!*value) throw Error(sqlstate::kNullValue, std::string(name) + " must not be null");
         if ((*value)->empty()) throw_invalid(std::string(name) + " must not be empty");
     }
 
     const std::pair<std::string_view, const std::optional<std::string> *> named[] = {
-        {"provider", &provider}, {"endpoint", &endpoint}, {"category", &args.category},
-        {"period", &args.period}, {"type", &args.type},   {"filter", &args.filter},
+        {"provider", &provider},  {"endpoint", &endpoint}, {"category", &args.category},
+        {"period", &args.period}, {"type", &args.type},    {"filter", &args.filter},
         {"day", &args.day},       {"sfw", &args.sfw}};
     std::string key;
     for (const auto &[name, value] : named) {

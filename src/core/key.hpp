@@ -1,9 +1,10 @@
-// Cache keys (SPEC §3): "{provider}:{endpoint}[:{category}][:{period}][:{type}][:{filter}][:{day}][:{sfw}]".
+// Cache keys (SPEC §3):
+// "{provider}:{endpoint}[:{category}][:{period}][:{type}][:{filter}][:{day}][:{sfw}]".
 //
 // parse_key() validates a key against the families table and returns its canonical form: absent
 // parts take the family's default ("deezer:charts" is "deezer:charts:albums") and sfw "all" is left
-// out, so one list is stored under one key. build_key() is the seed's generateCacheKey: it joins the
-// parts that are present in the seed's order, then validates the result.
+// out, so one list is stored under one key. build_key() is the seed's generateCacheKey: it joins
+// the parts that are present in the seed's order, then validates the result.
 #pragma once
 
 #include <optional>

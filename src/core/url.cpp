@@ -17,7 +17,8 @@ bool is_base_url(std::string_view url, std::string *why) {
     else
         return reject("the URL must start with http:// or https://");
     for (unsigned char c : url)
-        if (c <= 0x20 || c >= 0x7F) return reject("the URL must not contain spaces or control bytes");
+        if (c <= 0x20 || c >= 0x7F)
+            return reject("the URL must not contain spaces or control bytes");
     std::string_view host = rest.substr(0, rest.find('/'));
     if (host.empty()) return reject("the URL has no host");
     if (host.find('@') != std::string_view::npos)

@@ -20,11 +20,13 @@ std::optional<std::string> jsonb_arg(FunctionCallInfo fcinfo, int n) {
 }
 
 Datum text_result(std::string_view value) {
-    return pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(value.data(), value.size())); });
+    return pg_call(
+        [&] { return PointerGetDatum(cstring_to_text_with_len(value.data(), value.size())); });
 }
 
 Datum jsonb_result(const std::string &json_text) {
-    return pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json_text.c_str())); });
+    return pg_call(
+        [&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json_text.c_str())); });
 }
 
 }  // namespace tako::pg

@@ -51,7 +51,8 @@ void fill_from(ErrorReport &report, const Error &error) noexcept {
 }
 
 // Runs `fn`, returning true when it threw; the report is filled from whatever was thrown.
-template <typename Fn> bool capture(Fn &&fn, ErrorReport &report) noexcept {
+template <typename Fn>
+bool capture(Fn &&fn, ErrorReport &report) noexcept {
     try {
         fn();
         return false;
@@ -83,7 +84,8 @@ PgError::PgError(int sqlerrcode, const std::string &message, std::string detail,
                  std::string context)
     : Error(std::string_view(unpack_sql_state(sqlerrcode), 5), message, std::move(detail),
             std::move(hint)),
-      sqlerrcode_(sqlerrcode), context_(std::move(context)) {}
+      sqlerrcode_(sqlerrcode),
+      context_(std::move(context)) {}
 
 namespace detail {
 

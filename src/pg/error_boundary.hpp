@@ -7,8 +7,8 @@
 //
 // PostgreSQL → C++: a PostgreSQL call that may ereport(ERROR), made while C++ objects are alive,
 // goes through pg_call(). It runs the call under its own sigsetjmp; on error it restores the memory
-// context, copies the ErrorData into a PgError exception and clears PostgreSQL's error state, so the
-// C++ stack unwinds normally and invoke() re-raises the error with its original SQLSTATE.
+// context, copies the ErrorData into a PgError exception and clears PostgreSQL's error state, so
+// the C++ stack unwinds normally and invoke() re-raises the error with its original SQLSTATE.
 #pragma once
 
 #include <exception>
@@ -42,7 +42,8 @@ namespace detail {
 // Runs `fn` under a PG_TRY; a PostgreSQL error becomes a PgError. `fn` makes PostgreSQL calls only:
 // no C++ object with a destructor may live inside it, since a longjmp out of it skips destructors.
 // Returns what `fn` returns.
-template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
+template <typename Fn>
+auto pg_call(Fn &&fn) -> decltype(fn()) {
     using Result = decltype(fn());
     MemoryContext caller_context = CurrentMemoryContext;
     bool failed = false;
@@ -98,8 +99,10 @@ void invoke_void(void (*body)());
 }  // namespace tako::pg
 
 // Declares the C-linkage SQL-callable `sql_name` whose C++ body is `body`.
-#define TAKO_FUNCTION(sql_name, body)                                                             \
-    extern "C" {                                                                                  \
-    PG_FUNCTION_INFO_V1(sql_name);                                                                \
-    PGDLLEXPORT Datum sql_name(PG_FUNCTION_ARGS) { return tako::pg::invoke(fcinfo, body); }                   \
+#define TAKO_FUNCTION(sql_name, body)              \
+    extern "C" {                                   \
+    PG_FUNCTION_INFO_V1(sql_name);                 \
+    PGDLLEXPORT Datum sql_name(PG_FUNCTION_ARGS) { \
+        return tako::pg::invoke(fcinfo, body);     \
+    }                                              \
     }

@@ -38,12 +38,10 @@ struct ProviderUrl {
     const char *provider;
     const char *default_url;
 };
-const ProviderUrl kBaseUrls[6] = {{"tmdb", "https://api.themoviedb.org/3"},
-                                  {"jikan", "https://api.jikan.moe/v4"},
-                                  {"rawg", "https://api.rawg.io/api"},
-                                  {"igdb", "https://api.igdb.com/v4"},
-                                  {"deezer", "https://api.deezer.com"},
-                                  {"itunes", "https://itunes.apple.com"}};
+const ProviderUrl kBaseUrls[6] = {
+    {"tmdb", "https://api.themoviedb.org/3"}, {"jikan", "https://api.jikan.moe/v4"},
+    {"rawg", "https://api.rawg.io/api"},      {"igdb", "https://api.igdb.com/v4"},
+    {"deezer", "https://api.deezer.com"},     {"itunes", "https://itunes.apple.com"}};
 
 // GUC check hooks are called by PostgreSQL: they must neither throw nor ereport while a C++ object
 // is alive, so the C++ check runs first and the reason is copied to a plain buffer.
@@ -63,20 +61,24 @@ bool check_url(char **newval, void **, GucSource) {
 
 bool check_timezone(char **newval, void **, GucSource) {
     if (*newval == nullptr || pg_tzset(*newval) == nullptr) {
-        GUC_check_errdetail("\"%s\" is not a time zone known to PostgreSQL (see pg_timezone_names).",
-                            *newval ? *newval : "");
+        GUC_check_errdetail(
+            "\"%s\" is not a time zone known to PostgreSQL (see pg_timezone_names).",
+            *newval ? *newval : "");
         return false;
     }
     return true;
 }
 
 void define_secret(const char *name, const char *description, char **variable) {
-    // Superuser-only: ordinary roles can neither set nor SHOW it, and pg_settings hides it from them.
+    // Superuser-only: ordinary roles can neither set nor SHOW it, and pg_settings hides it from
+    // them.
     DefineCustomStringVariable(name, description, nullptr, variable, "", PGC_SUSET,
                                GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
 }
 
-std::string value(const char *setting) { return setting ? setting : ""; }
+std::string value(const char *setting) {
+    return setting ? setting : "";
+}
 
 }  // namespace
 
@@ -92,9 +94,9 @@ void define() {
         // Names live as long as the process: DefineCustom*Variable keeps the pointer.
         static char names[6][64];
         snprintf(names[i], sizeof names[i], "tako_cache.%s_base_url", kBaseUrls[i].provider);
-        DefineCustomStringVariable(names[i], "Base URL of the provider's API; request paths are appended.",
-                                   nullptr, &base_urls_[i], kBaseUrls[i].default_url, PGC_SUSET, 0,
-                                   check_url, nullptr, nullptr);
+        DefineCustomStringVariable(
+            names[i], "Base URL of the provider's API; request paths are appended.", nullptr,
+            &base_urls_[i], kBaseUrls[i].default_url, PGC_SUSET, 0, check_url, nullptr, nullptr);
     }
     DefineCustomStringVariable("tako_cache.igdb_token_url",
                                "Twitch OAuth endpoint that issues IGDB client-credentials tokens.",
@@ -114,23 +116,25 @@ void define() {
                             "Time allowed to connect to an upstream API.", nullptr,
                             &http_connect_timeout_ms_, 2000, 1, 600000, PGC_SUSET, GUC_UNIT_MS,
                             nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("tako_cache.http_timeout_ms",
-                            "Time allowed for a whole upstream request.", nullptr,
-                            &http_timeout_ms_, 10000, 1, 3600000, PGC_SUSET, GUC_UNIT_MS, nullptr,
-                            nullptr, nullptr);
+    DefineCustomIntVariable(
+        "tako_cache.http_timeout_ms", "Time allowed for a whole upstream request.", nullptr,
+        &http_timeout_ms_, 10000, 1, 3600000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("tako_cache.max_response_bytes",
                             "Largest upstream response accepted; larger ones are refused.", nullptr,
                             &max_response_bytes_, 16 * 1024 * 1024, 1024, INT_MAX, PGC_SUSET,
                             GUC_UNIT_BYTE, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("tako_cache.schedule_timezone",
-                               "Time zone of the refresh slots' local times.", nullptr,
-                               &schedule_timezone_, "UTC", PGC_SUSET, 0, check_timezone, nullptr,
-                               nullptr);
+    DefineCustomStringVariable(
+        "tako_cache.schedule_timezone", "Time zone of the refresh slots' local times.", nullptr,
+        &schedule_timezone_, "UTC", PGC_SUSET, 0, check_timezone, nullptr, nullptr);
     MarkGUCPrefixReserved("tako_cache");
 }
 
-bool enabled() { return enabled_; }
-Mode mode() { return static_cast<Mode>(mode_); }
+bool enabled() {
+    return enabled_;
+}
+Mode mode() {
+    return static_cast<Mode>(mode_);
+}
 
 std::string base_url(std::string_view provider) {
     for (int i = 0; i < 6; ++i) {
@@ -142,15 +146,35 @@ std::string base_url(std::string_view provider) {
     throw Error(sqlstate::kInternal, "no base URL setting for provider " + std::string(provider));
 }
 
-std::string igdb_token_url() { return value(igdb_token_url_); }
-std::string tmdb_api_key() { return value(tmdb_api_key_); }
-std::string tmdb_language() { return value(tmdb_language_); }
-std::string rawg_api_key() { return value(rawg_api_key_); }
-std::string igdb_client_id() { return value(igdb_client_id_); }
-std::string igdb_client_secret() { return value(igdb_client_secret_); }
-int http_connect_timeout_ms() { return http_connect_timeout_ms_; }
-int http_timeout_ms() { return http_timeout_ms_; }
-int max_response_bytes() { return max_response_bytes_; }
-std::string schedule_timezone() { return value(schedule_timezone_); }
+std::string igdb_token_url() {
+    return value(igdb_token_url_);
+}
+std::string tmdb_api_key() {
+    return value(tmdb_api_key_);
+}
+std::string tmdb_language() {
+    return value(tmdb_language_);
+}
+std::string rawg_api_key() {
+    return value(rawg_api_key_);
+}
+std::string igdb_client_id() {
+    return value(igdb_client_id_);
+}
+std::string igdb_client_secret() {
+    return value(igdb_client_secret_);
+}
+int http_connect_timeout_ms() {
+    return http_connect_timeout_ms_;
+}
+int http_timeout_ms() {
+    return http_timeout_ms_;
+}
+int max_response_bytes() {
+    return max_response_bytes_;
+}
+std::string schedule_timezone() {
+    return value(schedule_timezone_);
+}
 
 }  // namespace tako::pg::settings

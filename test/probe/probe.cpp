@@ -52,7 +52,8 @@ Datum pg_error_under_cpp(FunctionCallInfo fcinfo) {
     std::string input = tako::pg::text_arg(fcinfo, 0).value_or("");
     Tracked payload(static_cast<std::size_t>(PG_GETARG_INT32(1)));
     std::vector<std::string> more(8, std::string(1024, 'y'));
-    Datum parsed = tako::pg::pg_call([&] { return DirectFunctionCall1(int4in, CStringGetDatum(input.c_str())); });
+    Datum parsed = tako::pg::pg_call(
+        [&] { return DirectFunctionCall1(int4in, CStringGetDatum(input.c_str())); });
     return parsed;
 }
 
@@ -62,14 +63,17 @@ Datum pg_error_caught(FunctionCallInfo fcinfo) {
     std::string input = tako::pg::text_arg(fcinfo, 0).value_or("");
     Tracked payload(1024);
     try {
-        tako::pg::pg_call([&] { return DirectFunctionCall1(int4in, CStringGetDatum(input.c_str())); });
+        tako::pg::pg_call(
+            [&] { return DirectFunctionCall1(int4in, CStringGetDatum(input.c_str())); });
         return tako::pg::text_result("no error");
     } catch (const tako::pg::PgError &e) {
         return tako::pg::text_result(std::string("caught ") + e.sqlstate() + ": " + e.what());
     }
 }
 
-Datum live_objects(FunctionCallInfo) { return Int32GetDatum(live.load()); }
+Datum live_objects(FunctionCallInfo) {
+    return Int32GetDatum(live.load());
+}
 
 // Bytes of the C++ heap in use (malloc arena), to show that unwinding freed what it should.
 Datum heap_bytes(FunctionCallInfo) {

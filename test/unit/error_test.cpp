@@ -37,8 +37,12 @@ TEST(QuoteForMessage, EscapesControlBytesQuotesAndBadUtf8) {
     EXPECT_EQ(quote_for_message("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
     EXPECT_EQ(quote_for_message("bad\xC3"), "\"bad\\xC3\"");
     EXPECT_EQ(quote_for_message("\xFF\xFE"), "\"\\xFF\\xFE\"");
-    EXPECT_EQ(quote_for_message("a\xE2\x80\x8B" "b"), "\"a\\u200Bb\"");      // zero-width space
-    EXPECT_EQ(quote_for_message("\xE2\x80\xAE" "evil"), "\"\\u202Eevil\""); // right-to-left override
+    EXPECT_EQ(quote_for_message("a\xE2\x80\x8B"
+                                "b"),
+              "\"a\\u200Bb\"");  // zero-width space
+    EXPECT_EQ(quote_for_message("\xE2\x80\xAE"
+                                "evil"),
+              "\"\\u202Eevil\"");  // right-to-left override
 }
 
 TEST(QuoteForMessage, CutsLongValues) {

@@ -47,7 +47,8 @@ TEST(FormatB, NamesTheItemAndField) {
 
     bad = item();
     bad["images"]["gallery"] = json::array({json{{"size", "xl"}, {"url", "u"}}});
-    EXPECT_EQ(problem(json::array({bad})), "data[0].images.gallery must be an array of URL strings");
+    EXPECT_EQ(problem(json::array({bad})),
+              "data[0].images.gallery must be an array of URL strings");
 
     bad = item();
     bad["urls"]["detail"] = nullptr;

@@ -9,7 +9,9 @@
 namespace tako {
 namespace {
 
-std::string canonical(std::string_view key) { return parse_key(key).key; }
+std::string canonical(std::string_view key) {
+    return parse_key(key).key;
+}
 
 // The SQLSTATE and message of the error parse_key throws for `key`.
 std::pair<std::string, std::string> rejection(std::string_view key) {
@@ -154,10 +156,10 @@ TEST(KeyParse, RejectsMalformedText) {
 
 TEST(KeyParse, PlatformListsAreStrict) {
     EXPECT_EQ(rejection("rawg:popular:4,187").first, "none");
-    for (const char *bad : {"rawg:popular:4,", "rawg:popular:,4", "rawg:popular:4 ,5",
-                            "rawg:popular:04", "rawg:popular:4,4", "rawg:popular:-1",
-                            "rawg:popular:1234567890", "igdb:popular:6);fields *",
-                            "igdb:popular:6 | 7", "rawg:popular:ALL"})
+    for (const char *bad :
+         {"rawg:popular:4,", "rawg:popular:,4", "rawg:popular:4 ,5", "rawg:popular:04",
+          "rawg:popular:4,4", "rawg:popular:-1", "rawg:popular:1234567890",
+          "igdb:popular:6);fields *", "igdb:popular:6 | 7", "rawg:popular:ALL"})
         EXPECT_EQ(rejection(bad).first, "22023") << bad;
     std::string many = "rawg:popular:1";
     for (int i = 2; i <= 21; ++i) many += "," + std::to_string(i);
