@@ -45,9 +45,9 @@ namespace detail {
 template <typename Fn>
 auto pg_call(Fn &&fn) -> decltype(fn()) {
     using Result = decltype(fn());
-    MemoryContext caller_context = CurrentMemoryContext;
-    bool failed = false;
     if constexpr (std::is_void_v<Result>) {
+        MemoryContext caller_context = CurrentMemoryContext;
+        bool failed = false;
         std::exception_ptr thrown;
         PG_TRY();
         {
@@ -67,22 +67,8 @@ auto pg_call(Fn &&fn) -> decltype(fn()) {
     } else {
         static_assert(std::is_scalar_v<Result>,
                       "pg_call returns PostgreSQL values (Datum, pointers, scalars) only");
-        // volatile: assigned between sigsetjmp and a possible longjmp.
-        volatile Result result{};
-        std::exception_ptr thrown;
-        PG_TRY();
-        {
-            try {
-                result = fn();
-            } catch (...) {
-                thrown = std::current_exception();
-            }
-        }
-        PG_CATCH();
-        { failed = true; }
-        PG_END_TRY();
-        if (failed) detail::rethrow_pg_error(caller_context);
-        if (thrown) std::rethrow_exception(thrown);
+        Result result{};
+        pg_call([&] { result = fn(); });
         return result;
     }
 }
