@@ -7,7 +7,7 @@
 EXTENSION  = tako_cache
 MODULE_big = tako_cache
 
-CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+CORE_SRCS = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp))
 PG_SRCS   = $(sort $(wildcard src/pg/*.cpp))
 OBJS      = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
@@ -37,12 +37,12 @@ include $(PGXS)
 # PGXS builds C++ with $(CXX); keep the server's C-only warning flags out of it.
 override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
 
-$(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
+$(OBJS): $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp)
 
 # The test-only boundary probe (test/probe), built from the extension's own boundary objects and
 # installed beside it for the regression tests; never part of the extension.
 PROBE_OBJS = test/probe/probe.o src/pg/error_boundary.o src/pg/datum.o src/core/error.o
-test/probe/probe.o: $(wildcard src/core/*.hpp src/pg/*.hpp)
+test/probe/probe.o: $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp)
 test/probe/tako_cache_probe.so: $(PROBE_OBJS)
 	$(CXX) -shared -o $@ $(PROBE_OBJS) $(LDFLAGS) -lstdc++
 
@@ -70,4 +70,4 @@ unit:
 	bash test/suites/unit.sh
 
 format:
-	clang-format -i src/core/*.[ch]pp src/pg/*.[ch]pp test/unit/*.cpp test/probe/*.cpp
+	clang-format -i src/core/*.[ch]pp src/core/*/*.[ch]pp src/pg/*.[ch]pp test/unit/*.cpp test/probe/*.cpp
