@@ -7,7 +7,7 @@ source test/lib/deps.sh
 source test/lib/suite.sh
 
 # Suites in order; each is test/suites/<name>.sh and records its own tally.
-SUITES=(unit regress pgtap)
+SUITES=(unit upstream regress pgtap)
 NEEDS_EXTENSION=(regress pgtap)
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
 

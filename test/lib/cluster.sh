@@ -82,7 +82,9 @@ cluster_start() {
         echo "log_line_prefix = '%m [%p] %q%u@%d '"
         for line in "${conf[@]}"; do echo "$line"; done
     } | as_server_user tee -a "$PGDATA/postgresql.conf" >/dev/null
-    as_server_user "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null || {
+    # The server talks to the test upstream on 127.0.0.1: never through a proxy of the environment.
+    as_server_user env NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
+        "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null || {
         cat "$CLUSTER_LOG" >&2
         return 1
     }

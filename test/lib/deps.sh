@@ -8,7 +8,7 @@ TAKO_PACKAGES=(
     libcurl4-openssl-dev nlohmann-json3-dev            # HTTP and JSON
     libgtest-dev                                       # C++ unit tests
     postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl  # pgTAP and pg_prove
-    python3 ca-certificates                            # the test upstream; TLS roots
+    python3 curl ca-certificates                       # the test upstream and its control calls; TLS roots
 )
 
 as_root() {
