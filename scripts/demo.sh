@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # `make demo`: installs what is missing, builds and installs tako_cache, starts a local cluster in
-# .demo/ (its own port and socket), creates the extension and shows a save, a hit and the stats.
-# The cluster keeps running; `make demo-stop` stops it.
+# .demo/ (its own port and socket), creates the extension, fills the cache with tako_refresh_all()
+# and shows a few items, a hit and the stats.
+#
+# Upstream: the bundled offline test upstream (test/upstream, serving recorded responses), unless
+# API keys are in the environment (TMDB_API_KEY, RAWG_API_KEY, IGDB_CLIENT_ID and
+# IGDB_CLIENT_SECRET): then the real APIs. The cluster (and the offline upstream) keep running;
+# `make demo-stop` stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 source test/lib/deps.sh
 source test/lib/cluster.sh
+source test/lib/upstream.sh
 
 # The cluster lives in .demo/ unless the server's user cannot reach the repository (a checkout
 # under /root, run as root): then in /tmp, with .demo pointing at it.
@@ -19,8 +25,15 @@ demo_dir() {
 }
 
 DIR=$(demo_dir)
+stop_upstream() {
+    if [ -f "$DIR/upstream.pid" ]; then
+        kill "$(cat "$DIR/upstream.pid")" 2>/dev/null || true
+        rm -f "$DIR/upstream.pid"
+    fi
+}
 if [ "${1:-}" = --stop ]; then
     [ -d "$DIR/data" ] && as_server_user /usr/lib/postgresql/15/bin/pg_ctl -D "$DIR/data" -m fast stop || true
+    stop_upstream
     exit 0
 fi
 
@@ -46,22 +59,58 @@ else
 fi
 echo "Cluster: socket $PGHOST, port $PGPORT (psql -h $PGHOST -p $PGPORT -U postgres)"
 
-psql -X -q -v ON_ERROR_STOP=1 -v items="$(cat scripts/demo/tmdb-trending-movie-week.json)" <<SQL
+# Where the lists come from. Settings go through ALTER SYSTEM: postgresql.auto.conf is readable by
+# the server's user only, and pg_db_role_setting would show the keys to every role.
+settings=()
+if [ -n "${TMDB_API_KEY:-}${RAWG_API_KEY:-}${IGDB_CLIENT_ID:-}${IGDB_CLIENT_SECRET:-}" ]; then
+    stop_upstream
+    echo "Upstream: the real APIs (API keys found in the environment)"
+    for provider in tmdb jikan rawg igdb deezer itunes; do settings+=("tako_cache.${provider}_base_url"); done
+    settings+=(tako_cache.igdb_token_url)
+    keys=(tmdb_api_key="${TMDB_API_KEY:-}" rawg_api_key="${RAWG_API_KEY:-}"
+          igdb_client_id="${IGDB_CLIENT_ID:-}" igdb_client_secret="${IGDB_CLIENT_SECRET:-}")
+    sql="$(for s in "${settings[@]}"; do echo "ALTER SYSTEM RESET $s;"; done)"
+    for kv in "${keys[@]}"; do
+        sql+=$'\n'"ALTER SYSTEM SET tako_cache.${kv%%=*} = '$(printf '%s' "${kv#*=}" | sed "s/'/''/g")';"
+    done
+else
+    if ! { [ -f "$DIR/upstream.pid" ] && kill -0 "$(cat "$DIR/upstream.pid")" 2>/dev/null; }; then
+        mkdir -p "$DIR/upstream"
+        rm -f "$DIR/upstream/port"
+        setsid nohup python3 test/upstream/server.py --port 0 --port-file "$DIR/upstream/port" \
+            --log "$DIR/upstream/upstream.log" >/dev/null 2>&1 &
+        echo $! >"$DIR/upstream.pid"
+        for _ in $(seq 1 100); do [ -s "$DIR/upstream/port" ] && break; sleep 0.1; done
+    fi
+    TAKO_UPSTREAM=http://127.0.0.1:$(cat "$DIR/upstream/port")
+    echo "Upstream: the offline test upstream at $TAKO_UPSTREAM (recorded responses of test/fixtures)"
+    sql="$(upstream_conf_lines | sed -e 's/^/ALTER SYSTEM SET /' -e 's/$/;/')"
+fi
+printf "%s\n" "$sql" | psql -X -q -v ON_ERROR_STOP=1 >/dev/null
+psql -X -q -c "SELECT pg_reload_conf()" >/dev/null
+
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS tako_cache CASCADE;
 CREATE EXTENSION tako_cache CASCADE;
 \echo
-\echo '-- save: tako_save_cached(key, provider, endpoint, items)'
-SELECT tako_save_cached(tako_cache_key('tmdb', 'trending', 'movie', 'week'), 'tmdb', 'trending',
-                        :'items'::jsonb) AS saved;
-\echo '-- hit: tako_get_cached(key)'
+\echo '-- fill: tako_refresh_all() (every warm key, fetched concurrently under the rate limits)'
+SELECT r->>'total' AS lists, r->>'succeeded' AS succeeded, r->>'failed' AS failed,
+       r->>'duration_ms' AS duration_ms
+  FROM tako_refresh_all() AS r;
+SELECT cache_key, outcome, error FROM tako_refresh_log WHERE outcome <> 'ok' ORDER BY cache_key;
+\echo '-- a few items of each provider'
+SELECT DISTINCT ON (provider) provider, cache_key, total_results AS items,
+       data->0->>'title' AS first_title, data->0->>'type' AS type
+  FROM discovery_cache ORDER BY provider, cache_key;
+\echo '-- a hit: tako_get_cached(key)'
 SELECT item->>'id' AS id, item->>'title' AS title, item->>'year' AS year
-  FROM jsonb_array_elements(tako_get_cached('tmdb:trending:movie:week')) AS item;
+  FROM jsonb_array_elements(tako_get_cached('tmdb:trending:movie:week')) AS item LIMIT 5;
 \timing on
 SELECT jsonb_array_length(tako_get_cached('tmdb:trending:movie:week')) AS items_in_hit;
 \timing off
 \echo '-- stats: tako_cache_stats()'
-SELECT jsonb_pretty(tako_cache_stats());
+SELECT jsonb_pretty(tako_cache_stats()->'global');
 SQL
 echo
 echo "The cluster is still running: psql -h $PGHOST -p $PGPORT -U postgres; stop it with 'make demo-stop'."

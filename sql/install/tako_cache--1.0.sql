@@ -48,6 +48,13 @@ AS $$
       FROM @extschema@.tako_key_info(key) AS i
 $$;
 
+-- The key families served (SPEC §3): provider, endpoint, grammar, default key, TTL.
+CREATE FUNCTION @extschema@.tako_families()
+RETURNS TABLE (provider text, endpoint text, pattern text, default_key text, ttl_seconds integer)
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_families';
+
 -- true when data is an array of Format B items (of `provider`, when given); otherwise
 -- ERROR 22023 naming the first bad item and field.
 CREATE FUNCTION @extschema@.tako_validate_items(data jsonb, provider text DEFAULT NULL)
@@ -314,6 +321,234 @@ AS $$
 $$;
 
 ------------------------------------------------------------------------------------------------
+-- Upstream fetch and normalization (SPEC §4-6), implemented in C++ (src/core, src/pg)
+------------------------------------------------------------------------------------------------
+
+-- The raw upstream JSON of a key: one request (IGDB: its token, then the query), no retry,
+-- credentials redacted. A failure raises with its SQLSTATE (08xxx, 57014, 22P02, 28000, 55000).
+CREATE FUNCTION @extschema@.tako_fetch(key text)
+RETURNS jsonb
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_fetch';
+
+-- A provider's raw list response → an array of Format B items. Pure.
+CREATE FUNCTION @extschema@.tako_normalize(provider text, endpoint text, raw jsonb,
+                                           category text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_normalize';
+
+-- Fetches and normalizes the lists of `keys`, all at once under the providers' rate limits and
+-- with retries; one row per key. Writes nothing (tako_refresh_keys saves and logs).
+CREATE FUNCTION @extschema@.tako_fetch_lists(keys text[])
+RETURNS TABLE (cache_key text, provider text, outcome text, http_status integer, items jsonb,
+               error text, bytes bigint, attempts integer, started_at timestamptz,
+               finished_at timestamptz)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_fetch_lists';
+
+------------------------------------------------------------------------------------------------
+-- Warm keys: the lists every refresh fills even before anyone asked for them (SPEC §7)
+------------------------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.tako_warm_keys (
+    cache_key text PRIMARY KEY,
+    enabled   boolean NOT NULL DEFAULT true,
+    standard  boolean NOT NULL DEFAULT false,  -- installed by the extension
+    added_at  timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE @extschema@.tako_warm_keys IS
+    'tako_cache: keys refreshed on schedule even before anyone asks for them (editable)';
+
+-- Canonical keys only; and an INSERT of a key that is already there updates it instead, so that
+-- restoring a pg_dump (which replays these rows after CREATE EXTENSION has pre-filled the
+-- standard ones) keeps the dumped state instead of failing on the primary key.
+CREATE FUNCTION @extschema@.tako_warm_keys_upsert()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    canonical text := @extschema@.tako_canonical_key(NEW.cache_key);
+BEGIN
+    IF canonical <> NEW.cache_key THEN
+        RAISE EXCEPTION 'cache key "%" is not in canonical form', NEW.cache_key
+            USING ERRCODE = '22023', HINT = format('Use "%s".', canonical);
+    END IF;
+    IF TG_OP = 'INSERT' AND EXISTS (SELECT 1 FROM @extschema@.tako_warm_keys AS w
+                                     WHERE w.cache_key = NEW.cache_key) THEN
+        UPDATE @extschema@.tako_warm_keys AS w
+           SET enabled = NEW.enabled, standard = NEW.standard, added_at = NEW.added_at
+         WHERE w.cache_key = NEW.cache_key;
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER tako_warm_keys_upsert
+    BEFORE INSERT OR UPDATE OF cache_key ON @extschema@.tako_warm_keys
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tako_warm_keys_upsert();
+
+INSERT INTO @extschema@.tako_warm_keys (cache_key, standard)
+SELECT k, true FROM unnest(ARRAY[
+    'tmdb:trending:movie:day', 'tmdb:trending:movie:week', 'tmdb:trending:tv:day',
+    'tmdb:trending:tv:week', 'tmdb:popular:movie', 'tmdb:popular:tv', 'tmdb:top-rated:movie',
+    'tmdb:top-rated:tv', 'tmdb:upcoming:movie', 'tmdb:upcoming:tv', 'tmdb:upcoming:tv:on-the-air',
+    'tmdb:upcoming:tv:airing-today',
+    'jikan:top:anime', 'jikan:top:manga', 'jikan:top:tv', 'jikan:top:movie', 'jikan:trending:all',
+    'jikan:upcoming:all', 'jikan:schedule:all', 'jikan:schedule:monday', 'jikan:schedule:tuesday',
+    'jikan:schedule:wednesday', 'jikan:schedule:thursday', 'jikan:schedule:friday',
+    'jikan:schedule:saturday', 'jikan:schedule:sunday',
+    'rawg:popular:all', 'rawg:trending:all', 'rawg:upcoming:all',
+    'igdb:popular:all', 'igdb:trending:all', 'igdb:upcoming:all',
+    'deezer:charts:albums', 'deezer:charts:tracks', 'deezer:charts:artists',
+    'itunes:charts:fr-album', 'itunes:charts:fr-song', 'itunes:charts:us-album',
+    'itunes:charts:us-song', 'itunes:charts:gb-album', 'itunes:charts:jp-album']) AS k;
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tako_warm_keys', '');
+
+------------------------------------------------------------------------------------------------
+-- Refreshes (SPEC §4, §6): fetch, normalize, save; a failure never touches the data it had.
+------------------------------------------------------------------------------------------------
+
+-- Refreshes `keys` (fetched concurrently), saving each list in its own subtransaction and writing
+-- one refresh-log row per key; returns {total, succeeded, failed, duration_ms, results: [...]}.
+-- One key's failure never stops the others.
+CREATE FUNCTION @extschema@.tako_refresh_keys(keys text[], origin text DEFAULT 'manual')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    outcome text;
+    err text;
+    item_count integer;
+    results jsonb := '[]';
+    succeeded integer := 0;
+    begun timestamptz := clock_timestamp();
+BEGIN
+    FOR r IN SELECT * FROM @extschema@.tako_fetch_lists(keys) LOOP
+        outcome := r.outcome;
+        err := r.error;
+        item_count := NULL;
+        IF outcome = 'ok' THEN
+            BEGIN
+                PERFORM @extschema@.tako_save_cached(r.cache_key, NULL, NULL, r.items);
+                item_count := jsonb_array_length(r.items);
+            EXCEPTION WHEN OTHERS THEN
+                outcome := 'invalid_response';
+                err := 'could not save the list: ' || SQLERRM;
+            END;
+        END IF;
+        IF outcome = 'ok' THEN
+            succeeded := succeeded + 1;
+        ELSE
+            UPDATE @extschema@.discovery_cache AS c
+               SET last_refresh_at = r.finished_at, last_refresh_status = 'error', last_error = err,
+                   consecutive_failures = c.consecutive_failures + 1
+             WHERE c.cache_key = r.cache_key;
+        END IF;
+        INSERT INTO @extschema@.tako_refresh_log
+            (cache_key, provider, origin, started_at, finished_at, http_status, outcome, error,
+             bytes, items, attempts)
+        VALUES (r.cache_key, r.provider, origin, r.started_at, r.finished_at, r.http_status,
+                outcome, err, r.bytes, item_count, r.attempts);
+        results := results || jsonb_build_object(
+            'key', r.cache_key,
+            'status', CASE WHEN outcome = 'ok' THEN 'ok' ELSE 'error' END,
+            'outcome', outcome,
+            'http_status', r.http_status,
+            'items', item_count,
+            'attempts', r.attempts,
+            'duration_ms', round(extract(epoch FROM r.finished_at - r.started_at) * 1000)::bigint,
+            'error', err);
+    END LOOP;
+    RETURN jsonb_build_object(
+        'total', jsonb_array_length(results),
+        'succeeded', succeeded,
+        'failed', jsonb_array_length(results) - succeeded,
+        'duration_ms', round(extract(epoch FROM clock_timestamp() - begun) * 1000)::bigint,
+        'results', results);
+END
+$$;
+
+-- One key: {key, status, outcome, http_status, items, attempts, duration_ms, error}.
+CREATE FUNCTION @extschema@.tako_refresh(key text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT @extschema@.tako_refresh_keys(ARRAY[@extschema@.tako_canonical_key(key)])->'results'->0
+$$;
+
+-- The expired entries, most fetched first (what the hourly job runs).
+CREATE FUNCTION @extschema@.tako_refresh_expired(max_entries integer DEFAULT 10)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT @extschema@.tako_refresh_keys(
+        coalesce((SELECT array_agg(e.cache_key) FROM @extschema@.tako_get_expired_entries(max_entries) AS e),
+                 '{}'), 'expired')
+$$;
+
+-- Keys of a provider (and endpoint): those in the cache plus the enabled warm keys.
+CREATE FUNCTION @extschema@.tako_provider_keys(provider text, endpoint text DEFAULT NULL)
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.tako_families() AS f
+                    WHERE f.provider = tako_provider_keys.provider
+                      AND (tako_provider_keys.endpoint IS NULL OR f.endpoint = tako_provider_keys.endpoint)) THEN
+        RAISE EXCEPTION 'unknown provider/endpoint "%/%"', coalesce(provider, 'NULL'), coalesce(endpoint, '*')
+            USING ERRCODE = '22023',
+                  HINT = 'SELECT provider, endpoint FROM tako_families() lists the valid ones.';
+    END IF;
+    RETURN ARRAY(
+        SELECT k FROM (
+            SELECT c.cache_key::text AS k FROM @extschema@.discovery_cache AS c
+             WHERE c.provider = tako_provider_keys.provider
+               AND (tako_provider_keys.endpoint IS NULL OR c.endpoint = tako_provider_keys.endpoint)
+            UNION
+            SELECT w.cache_key FROM @extschema@.tako_warm_keys AS w
+             WHERE w.enabled
+               AND split_part(w.cache_key, ':', 1) = tako_provider_keys.provider
+               AND (tako_provider_keys.endpoint IS NULL
+                    OR split_part(w.cache_key, ':', 2) = tako_provider_keys.endpoint)) AS keys
+        ORDER BY k);
+END
+$$;
+
+CREATE FUNCTION @extschema@.tako_refresh_provider(provider text, endpoint text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT @extschema@.tako_refresh_keys(@extschema@.tako_provider_keys(provider, endpoint), 'manual')
+$$;
+
+-- Every list in the cache plus every enabled warm key.
+CREATE FUNCTION @extschema@.tako_refresh_all()
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT @extschema@.tako_refresh_keys(ARRAY(
+        SELECT c.cache_key::text FROM @extschema@.discovery_cache AS c
+        UNION
+        SELECT w.cache_key FROM @extschema@.tako_warm_keys AS w WHERE w.enabled
+        ORDER BY 1), 'manual')
+$$;
+
+------------------------------------------------------------------------------------------------
 -- Privileges (SPEC §4): reading is for everyone, writing and maintenance are not.
 ------------------------------------------------------------------------------------------------
 
@@ -326,4 +561,14 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_save_cached(text, text, text, jsonb,
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_get_expired_entries(integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_purge_old_entries(integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_check_row() FROM PUBLIC;
+REVOKE ALL ON @extschema@.tako_warm_keys FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_warm_keys_upsert() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_fetch(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_fetch_lists(text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_keys(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_expired(integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_provider_keys(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_provider(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_all() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_count_refresh() FROM PUBLIC;

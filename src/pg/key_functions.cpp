@@ -4,6 +4,11 @@
 #include "core/key.hpp"
 #include "pg/datum.hpp"
 
+extern "C" {
+#include "funcapi.h"
+#include "utils/tuplestore.h"
+}
+
 namespace tako::pg {
 
 namespace {
@@ -43,10 +48,26 @@ Datum key_info(FunctionCallInfo fcinfo) {
     return jsonb_result(info.dump());
 }
 
+// tako_families() → the key families served: provider, endpoint, pattern, canonical default key, TTL.
+Datum families_fn(FunctionCallInfo fcinfo) {
+    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    for (const Family &family : families()) {
+        ParsedKey defaults = parse_key(std::string(family.provider) + ":" + std::string(family.endpoint));
+        Datum values[5] = {text_result(family.provider), text_result(family.endpoint),
+                           text_result(family.pattern), text_result(defaults.key),
+                           Int32GetDatum(family.ttl_seconds)};
+        bool nulls[5] = {false};
+        pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
+    }
+    return 0;
+}
+
 }  // namespace
 
 }  // namespace tako::pg
 
+TAKO_FUNCTION(tako_families, tako::pg::families_fn)
 TAKO_FUNCTION(tako_cache_key, tako::pg::cache_key)
 TAKO_FUNCTION(tako_canonical_key, tako::pg::canonical_key)
 TAKO_FUNCTION(tako_key_info, tako::pg::key_info)

@@ -1,12 +1,23 @@
 // The loadable module: magic block and _PG_init.
+#include "core/http/curl_handles.hpp"
 #include "pg/error_boundary.hpp"
 #include "pg/settings.hpp"
+#include "pg/shared_state.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+}
 
 extern "C" {
 PG_MODULE_MAGIC;
 
 PGDLLEXPORT void _PG_init(void);
 void _PG_init(void) {
-    tako::pg::invoke_void([] { tako::pg::pg_call([] { tako::pg::settings::define(); }); });
+    tako::pg::invoke_void([] {
+        tako::pg::pg_call([] { tako::pg::settings::define(); });
+        // libcurl's global state, once, before any backend runs a transfer.
+        tako::curl::global_init();
+        if (process_shared_preload_libraries_in_progress) tako::pg::shared::install_hooks();
+    });
 }
 }

@@ -28,6 +28,12 @@ int http_connect_timeout_ms_ = 2000;
 int http_timeout_ms_ = 10000;
 int max_response_bytes_ = 16 * 1024 * 1024;
 char *schedule_timezone_;
+int retry_attempts_ = 3;
+int retry_after_max_ms_ = 30000;
+int jikan_per_minute_ = 60;
+
+// Requests per second per provider (SPEC §6 defaults), in the order of kBaseUrls.
+double per_second_[6] = {40, 3, 5, 4, 10, 5};
 
 const struct config_enum_entry kModes[] = {{"hybrid", static_cast<int>(Mode::Hybrid), false},
                                            {"api_only", static_cast<int>(Mode::ApiOnly), false},
@@ -126,6 +132,25 @@ void define() {
     DefineCustomStringVariable(
         "tako_cache.schedule_timezone", "Time zone of the refresh slots' local times.", nullptr,
         &schedule_timezone_, "UTC", PGC_SUSET, 0, check_timezone, nullptr, nullptr);
+    for (int i = 0; i < 6; ++i) {
+        static char names[6][64];
+        snprintf(names[i], sizeof names[i], "tako_cache.%s_requests_per_second", kBaseUrls[i].provider);
+        DefineCustomRealVariable(names[i], "Requests per second allowed to the provider, across all sessions.",
+                                 nullptr, &per_second_[i], per_second_[i], 0.01, 10000, PGC_SUSET, 0,
+                                 nullptr, nullptr, nullptr);
+    }
+    DefineCustomIntVariable("tako_cache.jikan_requests_per_minute",
+                            "Requests per minute allowed to Jikan, across all sessions (0: no limit).",
+                            nullptr, &jikan_per_minute_, 60, 0, kMinuteWindowCapacity, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("tako_cache.retry_attempts",
+                            "Attempts per upstream request, the first included, on 429, 5xx and "
+                            "transient network errors.",
+                            nullptr, &retry_attempts_, 3, 1, 10, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("tako_cache.retry_after_max_ms",
+                            "Longest wait a Retry-After header may impose before the next attempt.",
+                            nullptr, &retry_after_max_ms_, 30000, 0, 600000, PGC_SUSET, GUC_UNIT_MS,
+                            nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("tako_cache");
 }
 
@@ -176,5 +201,33 @@ int max_response_bytes() {
 std::string schedule_timezone() {
     return value(schedule_timezone_);
 }
+int retry_attempts() { return retry_attempts_; }
+int retry_after_max_ms() { return retry_after_max_ms_; }
+
+RateLimit rate_limit(std::string_view provider) {
+    RateLimit limit;
+    for (int i = 0; i < 6; ++i)
+        if (provider == kBaseUrls[i].provider) limit.per_second = per_second_[i];
+    if (provider == "jikan") limit.per_minute = jikan_per_minute_;
+    return limit;
+}
+
+UpstreamSettings upstream() {
+    UpstreamSettings s;
+    s.tmdb_base_url = base_url("tmdb");
+    s.jikan_base_url = base_url("jikan");
+    s.rawg_base_url = base_url("rawg");
+    s.igdb_base_url = base_url("igdb");
+    s.deezer_base_url = base_url("deezer");
+    s.itunes_base_url = base_url("itunes");
+    s.igdb_token_url = igdb_token_url();
+    s.tmdb_api_key = tmdb_api_key();
+    s.tmdb_language = tmdb_language();
+    s.rawg_api_key = rawg_api_key();
+    s.igdb_client_id = igdb_client_id();
+    s.igdb_client_secret = igdb_client_secret();
+    return s;
+}
+
 
 }  // namespace tako::pg::settings

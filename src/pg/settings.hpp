@@ -4,6 +4,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/rate_limit.hpp"
+#include "core/request/request.hpp"
+
 namespace tako::pg::settings {
 
 void define();
@@ -24,5 +27,11 @@ int http_connect_timeout_ms();
 int http_timeout_ms();
 int max_response_bytes();
 std::string schedule_timezone();
+// Requests per second (and per minute, for Jikan) allowed to a provider, across all sessions.
+RateLimit rate_limit(std::string_view provider);
+int retry_attempts();
+int retry_after_max_ms();
+// Everything the request builders need, read from the settings above.
+UpstreamSettings upstream();
 
 }  // namespace tako::pg::settings

@@ -57,8 +57,9 @@ SELECT is(
        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')),
-    ARRAY['tako_cache_key', 'tako_canonical_key', 'tako_key_info', 'tako_validate_items'],
-    'the key grammar and the item validator are C++');
+    ARRAY['tako_cache_key', 'tako_canonical_key', 'tako_families', 'tako_fetch', 'tako_fetch_lists',
+          'tako_key_info', 'tako_normalize', 'tako_validate_items'],
+    'keys, items, fetching and normalizing are C++');
 
 SELECT is(tako_get_cached('tmdb:trending:movie:week'), NULL, 'a miss is NULL');
 SELECT is(tako_cache_stats() ? 'byProvider' AND tako_cache_stats() ? 'global', true,

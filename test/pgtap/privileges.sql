@@ -1,6 +1,6 @@
 -- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(22);
+SELECT plan(30);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_save_cached('deezer:charts:albums', 'deezer', 'charts', jsonb_build_array(jsonb_build_object(
@@ -32,6 +32,14 @@ SELECT throws_ok($$DELETE FROM discovery_cache$$, '42501', NULL, 'cannot DELETE 
 SELECT throws_ok($$INSERT INTO discovery_cache (cache_key, data, expires_at) VALUES ('deezer:charts:tracks', '[]', now())$$,
                  '42501', NULL, 'cannot INSERT into the cache');
 SELECT throws_ok($$SELECT * FROM tako_refresh_log$$, '42501', NULL, 'cannot read the refresh log');
+SELECT throws_ok($$SELECT tako_fetch('deezer:charts:albums')$$, '42501', NULL, 'cannot fetch from upstream');
+SELECT throws_ok($$SELECT * FROM tako_fetch_lists(ARRAY['deezer:charts:albums'])$$, '42501', NULL, 'cannot fetch lists');
+SELECT throws_ok($$SELECT tako_refresh('deezer:charts:albums')$$, '42501', NULL, 'cannot refresh a key');
+SELECT throws_ok($$SELECT tako_refresh_all()$$, '42501', NULL, 'cannot refresh everything');
+SELECT throws_ok($$SELECT tako_refresh_provider('tmdb')$$, '42501', NULL, 'cannot refresh a provider');
+SELECT throws_ok($$SELECT tako_refresh_expired()$$, '42501', NULL, 'cannot refresh expired entries');
+SELECT throws_ok($$SELECT * FROM tako_warm_keys$$, '42501', NULL, 'cannot read or edit the warm keys');
+SELECT lives_ok($$SELECT tako_normalize('deezer', 'charts', '{"data": []}')$$, 'may normalize (pure)');
 SELECT throws_ok($$SHOW tako_cache.tmdb_api_key$$, '42501', NULL, 'cannot SHOW an API key');
 SELECT throws_ok($$SELECT current_setting('tako_cache.igdb_client_secret')$$, '42501', NULL,
                  'cannot read the IGDB secret');

@@ -1,0 +1,90 @@
+// Fetching lists: keys → upstream requests → outcomes (and normalized items), with rate limits,
+// retries and the IGDB token, all transfers of a call running concurrently (SPEC §5-6).
+//
+// The environment (src/pg/fetch_environment.cpp in the extension) supplies what lives outside
+// the core: cancel requests, the shared rate-limit slots, the shared IGDB token.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/http/http_types.hpp"
+#include "core/key.hpp"
+#include "core/request/request.hpp"
+#include "core/retry.hpp"
+
+namespace tako {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+using SystemTime = std::chrono::system_clock::time_point;
+
+class FetchEnvironment {
+public:
+    virtual ~FetchEnvironment() = default;
+    // True when the caller must stop (PostgreSQL: a cancel or terminate request is pending).
+    virtual bool interrupted() = 0;
+    // Reserves the provider's next request slot, not before `earliest`; returns its start time.
+    virtual SteadyTime reserve_slot(std::string_view provider, SteadyTime earliest) = 0;
+    // No request of the provider starts before `until` (after a 429 with Retry-After).
+    virtual void hold_provider(std::string_view provider, SteadyTime until) = 0;
+    // The current IGDB access token, if one is known and not about to expire.
+    virtual std::optional<std::string> igdb_token(SystemTime now) = 0;
+    virtual void store_igdb_token(const std::string &token, SystemTime expires) = 0;
+    // Forgets `token` if it is still the current one (IGDB answered 401 with it).
+    virtual void forget_igdb_token(const std::string &token) = 0;
+};
+
+// Thrown by fetch_lists when the environment reports an interrupt; every transfer is stopped.
+struct Interrupted : std::exception {
+    const char *what() const noexcept override { return "interrupted"; }
+};
+
+enum class Outcome {
+    Ok,
+    HttpError,        // 4xx other than 401/403/408/429, too many redirects
+    AuthError,        // 401/403, or the token could not be obtained
+    RateLimited,      // 429, or Deezer's quota error
+    ServerError,      // 5xx
+    NetworkError,     // DNS, refused, reset, incomplete body
+    Timeout,          // connect or total timeout
+    TlsError,
+    TooLarge,         // over max_response_bytes
+    InvalidResponse,  // not JSON, not the list shape, items not Format B
+    UpstreamError,    // an error body with a success status (Deezer)
+    Empty,            // empty list where the family is never empty
+    NotConfigured,    // a needed API key is not set: nothing was sent
+};
+
+const char *to_string(Outcome outcome);
+// SQLSTATE to raise when a caller turns this outcome into an error.
+std::string_view sqlstate_of(Outcome outcome);
+
+struct ListResult {
+    std::string key;  // canonical
+    std::string provider;
+    Outcome outcome = Outcome::Ok;
+    long http_status = 0;
+    std::string error;     // "" when ok; never holds a credential
+    nlohmann::json items;  // Format B array (normalizing fetches, when ok)
+    std::string raw;       // the response body, credentials redacted (raw fetches, when ok)
+    std::size_t bytes = 0;
+    int attempts = 0;
+    SystemTime started{}, finished{};
+};
+
+struct FetchOptions {
+    HttpOptions http;
+    RetryPolicy retry;
+    bool normalize = true;            // false: return the raw body (tako_fetch)
+    std::size_t max_per_provider = 8; // transfers of one provider in flight at once
+};
+
+std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys, const UpstreamSettings &settings,
+                                    const FetchOptions &options, FetchEnvironment &env);
+
+}  // namespace tako

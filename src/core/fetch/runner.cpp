@@ -1,0 +1,92 @@
+#include "core/cpp_only.hpp"
+
+#include "core/fetch/runner.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "core/error.hpp"
+#include "core/http/http_engine.hpp"
+
+namespace tako {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// The longest the loop sleeps between two looks at the cancel flag: a cancel stops a refresh
+// within about this much (SPEC §6 asks for about a second).
+constexpr milliseconds kPollInterval{100};
+
+}  // namespace
+
+Runner::Runner(const FetchOptions &options, FetchEnvironment &env)
+    : options_(options), env_(env), random_(std::random_device{}()) {}
+
+void Runner::run(std::vector<Job *> &jobs) {
+    HttpEngine engine(options_.http);
+    std::map<std::string, std::deque<Job *>> waiting;
+    std::map<std::string, std::size_t> in_flight_per_provider;
+    std::map<HttpEngine::Id, Job *> in_flight;
+    const SteadyTime begin = std::chrono::steady_clock::now();
+    for (Job *job : jobs) {
+        job->not_before = begin;
+        job->slot.reset();
+        waiting[job->provider].push_back(job);
+    }
+    std::size_t remaining = jobs.size();
+
+    while (remaining > 0) {
+        if (env_.interrupted()) {
+            engine.abort_all();
+            throw Interrupted();
+        }
+        SteadyTime now = std::chrono::steady_clock::now();
+        SteadyTime wake = now + kPollInterval;
+        for (auto &[provider, queue] : waiting) {
+            while (!queue.empty() && in_flight_per_provider[provider] < options_.max_per_provider) {
+                Job *job = queue.front();
+                if (!job->slot) job->slot = env_.reserve_slot(provider, std::max(job->not_before, now));
+                if (*job->slot > now) {
+                    wake = std::min(wake, *job->slot);
+                    break;
+                }
+                queue.pop_front();
+                if (job->attempts++ == 0) job->started = std::chrono::system_clock::now();
+                try {
+                    in_flight[engine.start(job->request)] = job;
+                    ++in_flight_per_provider[provider];
+                } catch (const Error &e) {
+                    job->verdict = Verdict{Outcome::NetworkError, e.what()};
+                    job->finished = std::chrono::system_clock::now();
+                    --remaining;
+                }
+            }
+        }
+        auto wait = std::chrono::duration_cast<milliseconds>(wake - now);
+        for (HttpEngine::Done &done : engine.poll(std::clamp(wait, milliseconds(0), kPollInterval))) {
+            auto it = in_flight.find(done.id);
+            if (it == in_flight.end()) continue;
+            Job *job = it->second;
+            in_flight.erase(it);
+            --in_flight_per_provider[job->provider];
+            job->response = std::move(done.response);
+            job->verdict = judge(job->provider, job->response, std::chrono::system_clock::now());
+            if (job->verdict.retry && job->attempts < options_.retry.max_attempts) {
+                milliseconds delay =
+                    retry_delay(options_.retry, job->attempts + 1, job->verdict.retry_after, random_);
+                SteadyTime retry_at = std::chrono::steady_clock::now() + delay;
+                if (job->verdict.retry_after) env_.hold_provider(job->provider, retry_at);
+                job->not_before = retry_at;
+                job->slot.reset();
+                waiting[job->provider].push_back(job);
+            } else {
+                job->finished = std::chrono::system_clock::now();
+                --remaining;
+            }
+        }
+    }
+}
+
+}  // namespace tako

@@ -1,0 +1,14 @@
+#include "core/cpp_only.hpp"
+
+#include "core/request/request.hpp"
+
+namespace tako::request {
+
+// Deezer's overall chart (genre 0), one section, 25 entries (contract §2.5).
+HttpRequest deezer(const ParsedKey &key, const UpstreamSettings &s) {
+    HttpRequest r;
+    r.url = s.deezer_base_url + "/chart/0/" + key.category() + query({{"limit", "25"}});
+    return r;
+}
+
+}  // namespace tako::request

@@ -1,0 +1,16 @@
+#include "core/cpp_only.hpp"
+
+#include "core/request/request.hpp"
+
+namespace tako::request {
+
+// Apple's RSS top charts for a country (contract §2.6): top albums, or top songs for a song chart
+// (Tako always fetched albums, defect 30). The country comes from the validated key (ISO 3166).
+HttpRequest itunes(const ParsedKey &key, const UpstreamSettings &s) {
+    const std::string feed = key.part("category") == "song" ? "topsongs" : "topalbums";
+    HttpRequest r;
+    r.url = s.itunes_base_url + "/" + key.part("country") + "/rss/" + feed + "/limit=25/json";
+    return r;
+}
+
+}  // namespace tako::request

@@ -1,0 +1,82 @@
+#include "pg/fetch_environment.hpp"
+
+#include "pg/error_boundary.hpp"
+#include "pg/settings.hpp"
+#include "pg/shared_state.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+}
+
+namespace tako::pg {
+
+namespace {
+
+std::int64_t to_us(SteadyTime t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+SteadyTime from_us(std::int64_t us) { return SteadyTime(std::chrono::microseconds(us)); }
+
+std::int64_t unix_ms(SystemTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+PgFetchEnvironment::PgFetchEnvironment() {
+    static bool warned = false;
+    if (!shared::is_shared() && !warned) {
+        warned = true;
+        pg_call([] {
+            ereport(WARNING,
+                    (errmsg("tako_cache is not in shared_preload_libraries: rate limits and the IGDB "
+                            "token are kept per session, not shared by all sessions"),
+                     errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
+        });
+    }
+}
+
+bool PgFetchEnvironment::interrupted() { return QueryCancelPending || ProcDiePending; }
+
+SteadyTime PgFetchEnvironment::reserve_slot(std::string_view provider, SteadyTime earliest) {
+    int index = shared::provider_index(provider);
+    if (index < 0) return earliest;  // the Twitch token endpoint has no limit of ours
+    return from_us(shared::reserve_slot(index, settings::rate_limit(provider), to_us(earliest)));
+}
+
+void PgFetchEnvironment::hold_provider(std::string_view provider, SteadyTime until) {
+    int index = shared::provider_index(provider);
+    if (index >= 0) shared::hold_until(index, to_us(until));
+}
+
+std::optional<std::string> PgFetchEnvironment::igdb_token(SystemTime now) {
+    std::string token = shared::igdb_token(unix_ms(now));
+    if (token.empty()) return std::nullopt;
+    return token;
+}
+
+void PgFetchEnvironment::store_igdb_token(const std::string &token, SystemTime expires) {
+    shared::store_igdb_token(token, unix_ms(expires));
+}
+
+void PgFetchEnvironment::forget_igdb_token(const std::string &token) { shared::forget_igdb_token(token); }
+
+FetchOptions fetch_options() {
+    FetchOptions options;
+    options.http.connect_timeout_ms = settings::http_connect_timeout_ms();
+    options.http.timeout_ms = settings::http_timeout_ms();
+    options.http.max_bytes = static_cast<std::size_t>(settings::max_response_bytes());
+    options.http.user_agent = "tako_cache/1.0 (PostgreSQL extension; +https://github.com/tako-api)";
+    options.retry.max_attempts = settings::retry_attempts();
+    options.retry.retry_after_cap = std::chrono::milliseconds(settings::retry_after_max_ms());
+    return options;
+}
+
+void raise_interrupt() {
+    pg_call([] { CHECK_FOR_INTERRUPTS(); });
+    // The interrupt was held off (or already served): still stop, with the cancel SQLSTATE.
+    throw Error(sqlstate::kQueryCanceled, "canceling statement: upstream fetch interrupted");
+}
+
+}  // namespace tako::pg

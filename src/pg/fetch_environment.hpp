@@ -1,0 +1,28 @@
+// The FetchEnvironment of a backend: PostgreSQL's cancel flags, the shared rate limits and the
+// shared IGDB token (src/pg/shared_state.cpp).
+#pragma once
+
+#include "core/fetch/fetch.hpp"
+
+namespace tako::pg {
+
+class PgFetchEnvironment : public FetchEnvironment {
+public:
+    PgFetchEnvironment();
+    bool interrupted() override;
+    SteadyTime reserve_slot(std::string_view provider, SteadyTime earliest) override;
+    void hold_provider(std::string_view provider, SteadyTime until) override;
+    std::optional<std::string> igdb_token(SystemTime now) override;
+    void store_igdb_token(const std::string &token, SystemTime expires) override;
+    void forget_igdb_token(const std::string &token) override;
+};
+
+// What every fetch of this backend uses: settings' timeouts, size cap, retry policy.
+FetchOptions fetch_options();
+
+// Called after fetch_lists threw Interrupted: raises PostgreSQL's own error for the pending
+// interrupt (57014 "canceling statement due to statement timeout" / "... user request", or the
+// FATAL of a terminate request) as a C++ exception through pg_call.
+[[noreturn]] void raise_interrupt();
+
+}  // namespace tako::pg
