@@ -198,6 +198,12 @@ TEST(NormalizeDeezer, MissingAndWrongTypedFields) {
         one(json{{"id", 2}, {"title", "T"}, {"duration", "3:00"}}, "tracks")["details"]["duration"],
         nullptr);
     EXPECT_EQ(one(json{{"id", 2}, {"title", "T"}, {"rank", 0}}, "tracks")["details"]["rank"], 0);
+    json huge = one(json{{"id", 2}, {"title", "T"}, {"duration", 1e300}}, "tracks");
+    EXPECT_EQ(huge["details"]["duration"], 1e300);
+    EXPECT_EQ(huge["details"]["durationFormatted"], nullptr);
+    EXPECT_EQ(one(json{{"id", 2}, {"title", "T"}, {"duration", -5}},
+                  "tracks")["details"]["durationFormatted"],
+              nullptr);
 
     json artist = one(json{{"id", 3}, {"name", "N"}, {"nb_album", 0}, {"nb_fan", 12}}, "artists");
     EXPECT_EQ(artist["details"], json::parse(R"({"nbAlbums":0,"nbFans":12,"position":1})"));

@@ -57,8 +57,9 @@ json ref_id(const json &raw) {
 
 // m:ss, as Tako formats track durations.
 json duration_text(const json &seconds) {
-    if (!seconds.is_number() || seconds.get<double>() < 0) return nullptr;
-    const auto total = static_cast<long long>(std::floor(seconds.get<double>()));
+    const double value = seconds.is_number() ? seconds.get<double>() : -1;
+    if (!(value >= 0 && value < 1e12)) return nullptr;  // not a track length
+    const auto total = static_cast<long long>(std::floor(value));
     const long long rest = total % 60;
     return std::to_string(total / 60) + ":" + (rest < 10 ? "0" : "") + std::to_string(rest);
 }

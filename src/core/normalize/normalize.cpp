@@ -54,9 +54,10 @@ std::optional<Kind> kind_for_http(long status) {
     return std::nullopt;
 }
 
-Kind kind_or(std::optional<Kind> first, long http_status, Kind fallback = Kind::Other) {
-    if (first) return *first;
-    return kind_for_http(http_status).value_or(fallback);
+// The kind the body says, else the one the HTTP status says, else Other.
+Kind kind_or(std::optional<Kind> from_body, long http_status) {
+    if (from_body) return *from_body;
+    return kind_for_http(http_status).value_or(Kind::Other);
 }
 
 using CodeGroups = std::vector<std::pair<Kind, std::vector<long>>>;
