@@ -106,6 +106,22 @@ CREATE INDEX discovery_cache_provider_endpoint_idx
 CREATE INDEX discovery_cache_expires_at_idx ON @extschema@.discovery_cache (expires_at);
 CREATE INDEX discovery_cache_last_accessed_idx ON @extschema@.discovery_cache (last_accessed);
 
+-- ERROR 22023 unless `key` is a valid key in canonical form (the hint gives that form).
+CREATE FUNCTION @extschema@.tako_require_canonical_key(key text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    canonical text := @extschema@.tako_canonical_key(key);
+BEGIN
+    IF canonical <> key THEN
+        RAISE EXCEPTION 'cache key "%" is not in canonical form', key
+            USING ERRCODE = '22023', HINT = format('Use "%s".', canonical);
+    END IF;
+END
+$$;
+
 -- Checks what any writer (tako_save_cached, a refresh, an admin's UPDATE, a restore) puts in
 -- cache_key and data: a canonical key, and an array of Format B items of the key's provider.
 CREATE FUNCTION @extschema@.tako_check_row()
@@ -113,13 +129,8 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    canonical text := @extschema@.tako_canonical_key(NEW.cache_key);
 BEGIN
-    IF canonical <> NEW.cache_key THEN
-        RAISE EXCEPTION 'cache key "%" is not in canonical form', NEW.cache_key
-            USING ERRCODE = '22023', HINT = format('Store it as "%s".', canonical);
-    END IF;
+    PERFORM @extschema@.tako_require_canonical_key(NEW.cache_key);
     PERFORM @extschema@.tako_validate_items(NEW.data, split_part(NEW.cache_key, ':', 1));
     RETURN NEW;
 END
@@ -372,13 +383,8 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    canonical text := @extschema@.tako_canonical_key(NEW.cache_key);
 BEGIN
-    IF canonical <> NEW.cache_key THEN
-        RAISE EXCEPTION 'cache key "%" is not in canonical form', NEW.cache_key
-            USING ERRCODE = '22023', HINT = format('Use "%s".', canonical);
-    END IF;
+    PERFORM @extschema@.tako_require_canonical_key(NEW.cache_key);
     IF TG_OP = 'INSERT' AND EXISTS (SELECT 1 FROM @extschema@.tako_warm_keys AS w
                                      WHERE w.cache_key = NEW.cache_key) THEN
         UPDATE @extschema@.tako_warm_keys AS w
