@@ -57,7 +57,8 @@ SELECT count(*) FROM tako_get_expired_entries(1);
 SELECT count(*) FROM tako_get_expired_entries(0);
 
 -- Stats: Tako's /api/cache/stats `cache` object.
-SELECT jsonb_pretty(tako_cache_stats() - 'byProvider') AS global;
+SELECT jsonb_pretty(tako_cache_stats()->'global') AS global;
+SELECT array(SELECT jsonb_object_keys(tako_cache_stats()) ORDER BY 1) AS stats_keys;
 SELECT e->>'provider' AS provider, e->>'endpoint' AS endpoint, e->'total_entries' AS entries,
        e->'total_items' AS items, e->'total_fetches' AS fetches, e->'avg_refreshes' AS avg_refreshes,
        e->'valid_entries' AS valid, e->'expired_entries' AS expired,

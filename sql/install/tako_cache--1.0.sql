@@ -288,48 +288,6 @@ BEGIN
 END
 $$;
 
--- Tako's /api/cache/stats `cache` object: {global: {...}, byProvider: [...]}.
-CREATE FUNCTION @extschema@.tako_cache_stats()
-RETURNS jsonb
-LANGUAGE sql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT jsonb_build_object(
-        'global', (
-            SELECT jsonb_build_object(
-                'total_entries', count(*),
-                'total_items', coalesce(sum(c.total_results), 0),
-                'total_fetches', coalesce(sum(c.fetch_count), 0),
-                'valid_entries', count(*) FILTER (WHERE c.expires_at > now()),
-                'expired_entries', count(*) FILTER (WHERE c.expires_at <= now()),
-                'accessed_today', count(*) FILTER (WHERE c.last_accessed > now() - interval '24 hours'))
-              FROM @extschema@.discovery_cache AS c),
-        'byProvider', coalesce((
-            SELECT jsonb_agg(jsonb_build_object(
-                       'provider', g.provider,
-                       'endpoint', g.endpoint,
-                       'total_entries', g.total_entries,
-                       'total_items', g.total_items,
-                       'total_fetches', g.total_fetches,
-                       'avg_refreshes', g.avg_refreshes,
-                       'oldest_update', g.oldest_update,
-                       'latest_update', g.latest_update,
-                       'valid_entries', g.valid_entries,
-                       'expired_entries', g.expired_entries)
-                   ORDER BY g.provider, g.endpoint)
-              FROM (SELECT c.provider, c.endpoint,
-                           count(*) AS total_entries,
-                           sum(c.total_results) AS total_items,
-                           sum(c.fetch_count) AS total_fetches,
-                           round(avg(c.refresh_count))::integer AS avg_refreshes,
-                           min(c.updated_at) AS oldest_update,
-                           max(c.updated_at) AS latest_update,
-                           count(*) FILTER (WHERE c.expires_at > now()) AS valid_entries,
-                           count(*) FILTER (WHERE c.expires_at <= now()) AS expired_entries
-                      FROM @extschema@.discovery_cache AS c
-                     GROUP BY c.provider, c.endpoint) AS g), '[]'::jsonb))
-$$;
 
 ------------------------------------------------------------------------------------------------
 -- Upstream fetch and normalization (SPEC §4-6), implemented in C++ (src/core, src/pg)
@@ -352,11 +310,12 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_normalize';
 
 -- Fetches and normalizes the lists of `keys`, all at once under the providers' rate limits and
--- with retries; one row per key. Writes nothing (tako_refresh_keys saves and logs).
-CREATE FUNCTION @extschema@.tako_fetch_lists(keys text[])
+-- with retries; one row per key. Automatic origins (anything but 'manual') skip providers paused
+-- by the circuit breaker. Writes nothing (tako_refresh_keys saves and logs).
+CREATE FUNCTION @extschema@.tako_fetch_lists(keys text[], origin text DEFAULT 'manual')
 RETURNS TABLE (cache_key text, provider text, outcome text, http_status integer, items jsonb,
                error text, bytes bigint, attempts integer, started_at timestamptz,
-               finished_at timestamptz)
+               finished_at timestamptz, sqlstate text)
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_fetch_lists';
@@ -422,6 +381,24 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.tako_warm_keys', '');
 -- Refreshes (SPEC §4, §6): fetch, normalize, save; a failure never touches the data it had.
 ------------------------------------------------------------------------------------------------
 
+-- Each provider's health, from shared memory: last success and error, consecutive failures,
+-- paused_until (the circuit breaker), requests made today (UTC).
+CREATE FUNCTION @extschema@.tako_provider_health()
+RETURNS TABLE (provider text, last_success_at timestamptz, last_error_at timestamptz,
+               last_error text, consecutive_failures integer, paused_until timestamptz,
+               requests_today bigint)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_provider_health';
+
+-- The latest failed fetch of `key`, if it happened within the last `within_ms` milliseconds
+-- (kept in shared memory, outside any transaction).
+CREATE FUNCTION @extschema@.tako_recent_failure(key text, within_ms integer DEFAULT 60000)
+RETURNS TABLE (outcome text, error text, failed_at timestamptz, sqlstate text)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_recent_failure';
+
 -- Refreshes `keys` (fetched concurrently), saving each list in its own subtransaction and writing
 -- one refresh-log row per key; returns {total, succeeded, failed, duration_ms, results: [...]}.
 -- One key's failure never stops the others.
@@ -439,7 +416,7 @@ DECLARE
     succeeded integer := 0;
     begun timestamptz := clock_timestamp();
 BEGIN
-    FOR r IN SELECT * FROM @extschema@.tako_fetch_lists(keys) LOOP
+    FOR r IN SELECT * FROM @extschema@.tako_fetch_lists(keys, origin) LOOP
         outcome := r.outcome;
         err := r.error;
         item_count := NULL;
@@ -450,6 +427,7 @@ BEGIN
             EXCEPTION WHEN OTHERS THEN
                 outcome := 'invalid_response';
                 err := 'could not save the list: ' || SQLERRM;
+                r.sqlstate := SQLSTATE;
             END;
         END IF;
         IF outcome = 'ok' THEN
@@ -473,7 +451,8 @@ BEGIN
             'items', item_count,
             'attempts', r.attempts,
             'duration_ms', round(extract(epoch FROM r.finished_at - r.started_at) * 1000)::bigint,
-            'error', err);
+            'error', err,
+            'sqlstate', CASE WHEN outcome = 'ok' THEN NULL ELSE r.sqlstate END);
     END LOOP;
     RETURN jsonb_build_object(
         'total', jsonb_array_length(results),
@@ -555,6 +534,567 @@ AS $$
 $$;
 
 ------------------------------------------------------------------------------------------------
+-- Scheduling with pg_cron (SPEC §7): the seed's staggered refresh slots, in local time
+------------------------------------------------------------------------------------------------
+
+-- The refresh slots (the seed's REFRESH_CONFIG): which lists of a provider refresh at which local
+-- times of tako_cache.schedule_timezone. Editable; run tako_schedule_refreshes() after a change.
+CREATE TABLE @extschema@.tako_refresh_slots (
+    list        text NOT NULL CHECK (list ~ '^[a-z][a-z0-9-]{0,30}$'),
+    provider    text NOT NULL,
+    endpoints   text[] NOT NULL,         -- the families it refreshes, e.g. {popular,top-rated}
+    local_times time[] NOT NULL,         -- when, in tako_cache.schedule_timezone
+    enabled     boolean NOT NULL DEFAULT true,
+    standard    boolean NOT NULL DEFAULT false,  -- installed by the extension
+    PRIMARY KEY (list, provider)
+);
+
+COMMENT ON TABLE @extschema@.tako_refresh_slots IS
+    'tako_cache: refresh slots (list, provider, endpoints, local times); tako_schedule_refreshes() applies them';
+
+-- Slots must name real families and times; a slot inserted again updates the existing one (so a
+-- pg_dump restores over the pre-filled rows, as for tako_warm_keys).
+CREATE FUNCTION @extschema@.tako_refresh_slots_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad text;
+BEGIN
+    SELECT e INTO bad FROM unnest(NEW.endpoints) AS e
+     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.tako_families() AS f
+                        WHERE f.provider = NEW.provider AND f.endpoint = e)
+     LIMIT 1;
+    IF bad IS NOT NULL OR cardinality(NEW.endpoints) = 0 THEN
+        RAISE EXCEPTION 'slot %/%: "%" is not an endpoint of provider "%"', NEW.list, NEW.provider,
+                        coalesce(bad, ''), NEW.provider
+            USING ERRCODE = '22023', HINT = 'SELECT provider, endpoint FROM tako_families() lists them.';
+    END IF;
+    IF cardinality(NEW.local_times) = 0 OR array_position(NEW.local_times, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'slot %/%: local_times must list at least one time and no NULL', NEW.list, NEW.provider
+            USING ERRCODE = '22023';
+    END IF;
+    IF TG_OP = 'INSERT' AND EXISTS (SELECT 1 FROM @extschema@.tako_refresh_slots AS s
+                                     WHERE s.list = NEW.list AND s.provider = NEW.provider) THEN
+        UPDATE @extschema@.tako_refresh_slots AS s
+           SET endpoints = NEW.endpoints, local_times = NEW.local_times, enabled = NEW.enabled,
+               standard = NEW.standard
+         WHERE s.list = NEW.list AND s.provider = NEW.provider;
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER tako_refresh_slots_check
+    BEFORE INSERT OR UPDATE ON @extschema@.tako_refresh_slots
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tako_refresh_slots_check();
+
+INSERT INTO @extschema@.tako_refresh_slots (list, provider, endpoints, local_times, standard) VALUES
+    ('trending', 'tmdb',   '{trending}',          '{02:00}', true),
+    ('trending', 'jikan',  '{trending}',          '{02:30}', true),
+    ('trending', 'rawg',   '{trending}',          '{03:00}', true),
+    ('trending', 'igdb',   '{trending}',          '{03:30}', true),
+    ('popular',  'tmdb',   '{popular,top-rated}', '{03:00}', true),
+    ('popular',  'jikan',  '{top}',               '{03:30}', true),
+    ('popular',  'rawg',   '{popular}',           '{04:00}', true),
+    ('popular',  'igdb',   '{popular}',           '{04:30}', true),
+    ('charts',   'deezer', '{charts}',            '{04:00}', true),
+    ('charts',   'itunes', '{charts}',            '{04:30}', true),
+    ('upcoming', 'tmdb',   '{upcoming}',          '{00:00,06:00,12:00,18:00}', true),
+    ('upcoming', 'jikan',  '{upcoming}',          '{01:00,07:00,13:00,19:00}', true),
+    ('upcoming', 'rawg',   '{upcoming}',          '{02:00,08:00,14:00,20:00}', true),
+    ('upcoming', 'igdb',   '{upcoming}',          '{03:00,09:00,15:00,21:00}', true),
+    ('schedule', 'jikan',  '{schedule}',          '{05:30,17:30}', true);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tako_refresh_slots', '');
+
+-- The time of day, in cron_tz, of the next occurrence at or after `at` of `local` in `tz`. pg_cron
+-- 1.4 runs in GMT: its jobs carry the GMT time of each local slot for the offset in force now,
+-- and the hourly job moves them when the offset changes (DST).
+CREATE FUNCTION @extschema@.tako_cron_time(local time, tz text, cron_tz text, at timestamptz)
+RETURNS time
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ((CASE WHEN today >= at THEN today ELSE tomorrow END) AT TIME ZONE cron_tz)::time
+      FROM (SELECT ((at AT TIME ZONE tz)::date + local) AT TIME ZONE tz AS today,
+                   ((at AT TIME ZONE tz)::date + 1 + local) AT TIME ZONE tz AS tomorrow) AS t
+$$;
+
+-- The pg_cron jobs tako_cache wants, at `at`: one per (list, provider, local time) of the enabled
+-- slots, plus the hourly expired-entries check, the daily purge (05:00) and the daily refresh-log
+-- cleanup (05:15), all local times of tako_cache.schedule_timezone.
+CREATE FUNCTION @extschema@.tako_schedule_plan(at timestamptz DEFAULT now())
+RETURNS TABLE (jobname text, schedule text, command text, list text, provider text,
+               local_time time, cron_time time)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tz text := current_setting('tako_cache.schedule_timezone');
+    -- pg_cron 1.4 runs in GMT; later versions may have a cron.timezone setting.
+    cron_tz text := coalesce(nullif(current_setting('cron.timezone', true), ''), 'GMT');
+    ext text := quote_ident('@extschema@');
+BEGIN
+    RETURN QUERY
+    WITH slots AS (
+        SELECT s.list, s.provider, t AS local_time
+          FROM @extschema@.tako_refresh_slots AS s, unnest(s.local_times) AS t
+         WHERE s.enabled),
+    jobs AS (
+        SELECT format('tako_cache:%s:%s:%s', s.list, s.provider, to_char(s.local_time, 'HH24MI')) AS jobname,
+               format('SELECT %s.tako_run_slot(%L, %L)', ext, s.list, s.provider) AS command,
+               s.list, s.provider, s.local_time, false AS hourly
+          FROM slots AS s
+        UNION ALL
+        SELECT 'tako_cache:expired', format('SELECT %s.tako_run_hourly()', ext), 'expired', NULL, '00:15'::time, true
+        UNION ALL
+        SELECT 'tako_cache:purge', format('SELECT %s.tako_purge_old_entries(90)', ext), 'purge', NULL, '05:00'::time, false
+        UNION ALL
+        SELECT 'tako_cache:log-cleanup', format('SELECT %s.tako_purge_refresh_log(30)', ext), 'log-cleanup', NULL,
+               '05:15'::time, false)
+    SELECT j.jobname,
+           CASE WHEN j.hourly THEN format('%s * * * *', extract(minute FROM c.t)::int)
+                ELSE format('%s %s * * *', extract(minute FROM c.t)::int, extract(hour FROM c.t)::int) END,
+           j.command, j.list, j.provider, j.local_time, c.t
+      FROM jobs AS j,
+           LATERAL (SELECT @extschema@.tako_cron_time(j.local_time, tz, cron_tz, at) AS t) AS c
+     ORDER BY j.jobname;
+END
+$$;
+
+-- ERROR 55000 with what to do when pg_cron is not in this database.
+CREATE FUNCTION @extschema@.tako_require_pg_cron()
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := current_setting('cron.database_name', true);
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RETURN;
+    END IF;
+    IF cron_db IS NOT NULL AND cron_db <> current_database() THEN
+        RAISE EXCEPTION 'pg_cron lives in database "%", not in "%"', cron_db, current_database()
+            USING ERRCODE = '55000',
+                  DETAIL = 'tako_cache schedules its refreshes with pg_cron, which runs jobs of one database.',
+                  HINT = format('In database %I, run each statement of: SELECT * FROM tako_schedule_commands(); '
+                                '(they call cron.schedule_in_database(jobname, schedule, command, %L)). '
+                                'The hourly DST re-sync cannot reach another database: re-run them after a DST change.',
+                                cron_db, current_database());
+    END IF;
+    RAISE EXCEPTION 'pg_cron is not installed in database "%"', current_database()
+        USING ERRCODE = '55000',
+              HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name to this database, '
+                     'restart, then CREATE EXTENSION pg_cron; or, if pg_cron lives in another database, '
+                     'run there the statements of SELECT * FROM tako_schedule_commands().';
+END
+$$;
+
+-- The statements that schedule tako_cache's jobs from the database where pg_cron lives.
+CREATE FUNCTION @extschema@.tako_schedule_commands()
+RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format('SELECT cron.schedule_in_database(%L, %L, %L, %L);', p.jobname, p.schedule, p.command,
+                  current_database())
+      FROM @extschema@.tako_schedule_plan() AS p
+$$;
+
+-- Installs the pg_cron jobs of tako_schedule_plan(at): creates or updates the tako_cache: jobs by
+-- name (a job paused with cron.alter_job stays paused) and removes the tako_cache: jobs no longer
+-- planned. Other jobs are never touched. Running it twice changes nothing.
+CREATE FUNCTION @extschema@.tako_schedule_refreshes(at timestamptz DEFAULT now())
+RETURNS TABLE (jobid bigint, jobname text, schedule text, command text, active boolean)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    planned record;
+    existing record;
+BEGIN
+    PERFORM @extschema@.tako_require_pg_cron();
+    FOR planned IN SELECT * FROM @extschema@.tako_schedule_plan(at) LOOP
+        SELECT j.jobid, j.schedule, j.command, j.active INTO existing
+          FROM cron.job AS j WHERE j.jobname = planned.jobname AND j.username = current_user;
+        CONTINUE WHEN FOUND AND existing.schedule = planned.schedule AND existing.command = planned.command;
+        PERFORM cron.schedule(planned.jobname, planned.schedule, planned.command);
+        IF FOUND AND NOT existing.active THEN
+            PERFORM cron.alter_job(existing.jobid, active := false);
+        END IF;
+    END LOOP;
+    PERFORM cron.unschedule(j.jobid)
+       FROM cron.job AS j
+      WHERE starts_with(j.jobname, 'tako_cache:')
+        AND j.jobname NOT IN (SELECT p.jobname FROM @extschema@.tako_schedule_plan(at) AS p);
+    RETURN QUERY
+        SELECT j.jobid, j.jobname::text, j.schedule, j.command, j.active
+          FROM cron.job AS j WHERE starts_with(j.jobname, 'tako_cache:') ORDER BY j.jobname;
+END
+$$;
+
+-- Removes every tako_cache: job; returns how many.
+CREATE FUNCTION @extschema@.tako_unschedule_refreshes()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed integer;
+BEGIN
+    PERFORM @extschema@.tako_require_pg_cron();
+    SELECT count(cron.unschedule(j.jobid))::integer INTO removed
+      FROM cron.job AS j WHERE starts_with(j.jobname, 'tako_cache:');
+    RETURN removed;
+END
+$$;
+
+-- Re-applies the schedule when the planned jobs differ from cron.job (a DST change, an edited
+-- slot or time zone); returns whether anything changed. A no-op without pg_cron.
+CREATE FUNCTION @extschema@.tako_sync_schedule()
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RETURN false;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM cron.job AS j WHERE starts_with(j.jobname, 'tako_cache:')) THEN
+        RETURN false;  -- never scheduled (or unscheduled on purpose): leave it so
+    END IF;
+    IF NOT EXISTS (
+        (SELECT p.jobname, p.schedule, p.command FROM @extschema@.tako_schedule_plan() AS p
+         EXCEPT
+         SELECT j.jobname, j.schedule, j.command FROM cron.job AS j WHERE starts_with(j.jobname, 'tako_cache:'))
+        UNION ALL
+        (SELECT j.jobname, j.schedule, j.command FROM cron.job AS j WHERE starts_with(j.jobname, 'tako_cache:')
+         EXCEPT
+         SELECT p.jobname, p.schedule, p.command FROM @extschema@.tako_schedule_plan() AS p)) THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@.tako_schedule_refreshes();
+    RETURN true;
+END
+$$;
+
+-- What a slot job runs: the keys of the slot's provider and endpoints that are in the cache,
+-- plus the matching enabled warm keys, refreshed under the provider's rate limit.
+CREATE FUNCTION @extschema@.tako_run_slot(list text, provider text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    slot record;
+BEGIN
+    SELECT * INTO slot FROM @extschema@.tako_refresh_slots AS s
+     WHERE s.list = tako_run_slot.list AND s.provider = tako_run_slot.provider;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no refresh slot %/%', list, provider USING ERRCODE = '22023';
+    END IF;
+    RETURN @extschema@.tako_refresh_keys(ARRAY(
+        SELECT c.cache_key::text FROM @extschema@.discovery_cache AS c
+         WHERE c.provider = slot.provider AND c.endpoint = ANY (slot.endpoints)
+        UNION
+        SELECT w.cache_key FROM @extschema@.tako_warm_keys AS w
+         WHERE w.enabled AND split_part(w.cache_key, ':', 1) = slot.provider
+           AND split_part(w.cache_key, ':', 2) = ANY (slot.endpoints)
+        ORDER BY 1), 'cron');
+END
+$$;
+
+-- The hourly job: refreshes up to 20 expired entries, then re-syncs the schedule (DST).
+CREATE FUNCTION @extschema@.tako_run_hourly()
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    refreshed jsonb := @extschema@.tako_refresh_keys(
+        coalesce((SELECT array_agg(e.cache_key) FROM @extschema@.tako_get_expired_entries(20) AS e), '{}'),
+        'expired');
+BEGIN
+    RETURN refreshed || jsonb_build_object('schedule_resynced', @extschema@.tako_sync_schedule());
+END
+$$;
+
+-- Deletes refresh-log rows older than `days` days; returns how many.
+CREATE FUNCTION @extschema@.tako_purge_refresh_log(days integer DEFAULT 30)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    purged integer;
+BEGIN
+    IF days IS NULL OR days < 0 THEN
+        RAISE EXCEPTION 'days must be zero or more, not %', coalesce(days::text, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    DELETE FROM @extschema@.tako_refresh_log WHERE started_at < now() - make_interval(days => days);
+    GET DIAGNOSTICS purged = ROW_COUNT;
+    RETURN purged;
+END
+$$;
+
+------------------------------------------------------------------------------------------------
+-- Read-through (SPEC §8): what the Tako routes call
+------------------------------------------------------------------------------------------------
+
+-- Counts a hit of `key` (fetch_count, last_accessed); never a refresh.
+CREATE FUNCTION @extschema@.tako_count_hit(key text)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE @extschema@.discovery_cache
+       SET fetch_count = fetch_count + 1, last_accessed = now()
+     WHERE cache_key = key
+$$;
+
+-- Tako's response envelope for the items of `key`.
+CREATE FUNCTION @extschema@.tako_envelope(key text, items jsonb, fetched_at timestamptz,
+                                          expires_at timestamptz, cached boolean, stale boolean,
+                                          error text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'success', items IS NOT NULL,
+        'provider', i->>'provider',
+        'domain', CASE i->>'provider' WHEN 'tmdb' THEN 'media' WHEN 'jikan' THEN 'anime-manga'
+                                      WHEN 'deezer' THEN 'music' WHEN 'itunes' THEN 'music'
+                                      ELSE 'videogames' END,
+        'endpoint', coalesce(i->'params'->>'list', i->>'endpoint'),
+        'total', coalesce(jsonb_array_length(items), 0),
+        'count', coalesce(jsonb_array_length(items), 0),
+        'data', coalesce(items, '[]'::jsonb),
+        'pagination', CASE WHEN items IS NULL THEN NULL
+                           ELSE jsonb_build_object('page', 1, 'limit', jsonb_array_length(items), 'hasMore', false) END,
+        'meta', jsonb_strip_nulls(jsonb_build_object(
+            'fetchedAt', fetched_at, 'cached', cached, 'cacheKey', i->>'key', 'stale', stale,
+            'expiresAt', expires_at, 'error', error)))
+      FROM @extschema@.tako_key_info(key) AS i
+$$;
+
+-- The read-through of SPEC §8, in tako_cache.mode:
+--   hybrid   a fresh entry is served; a missing or expired one is fetched once (concurrent
+--            callers of a missing key wait for that one fetch; callers of an expired key that is
+--            being refreshed get it stale at once), saved and served; if the fetch fails the
+--            stale entry is served with meta.stale = true, or the error is raised;
+--   api_only always fetched (and saved);
+--   db_only  never fetched: a miss is a success:false envelope.
+-- A key that failed less than a minute ago is not fetched again, and providers paused by the
+-- circuit breaker are not asked: both serve the stale entry or raise. With tako_cache.enabled off
+-- the cache is bypassed (fetched, neither read nor written). On a hot standby: db_only.
+CREATE FUNCTION @extschema@.tako_discover(key text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k text := @extschema@.tako_canonical_key(key);
+    mode text := current_setting('tako_cache.mode');
+    read_only boolean := pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean;
+    entry record;
+    have boolean;
+    fetched record;
+    failure record;
+    result jsonb;
+BEGIN
+    IF NOT current_setting('tako_cache.enabled')::boolean THEN
+        SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
+        IF fetched.outcome <> 'ok' THEN
+            RAISE EXCEPTION USING ERRCODE = fetched.sqlstate,
+                MESSAGE = format('upstream request for %s failed (%s): %s', k, fetched.outcome, fetched.error);
+        END IF;
+        RETURN @extschema@.tako_envelope(k, fetched.items, fetched.finished_at, NULL, false, false);
+    END IF;
+    IF read_only THEN
+        mode := 'db_only';
+    END IF;
+
+    SELECT c.data, c.updated_at, c.expires_at INTO entry
+      FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+    have := FOUND;
+    IF have AND mode <> 'api_only' AND (entry.expires_at > now() OR mode = 'db_only') THEN
+        IF NOT read_only THEN
+            PERFORM @extschema@.tako_count_hit(k);
+        END IF;
+        RETURN @extschema@.tako_envelope(k, entry.data, entry.updated_at, entry.expires_at, true,
+                                         entry.expires_at <= now());
+    END IF;
+    IF mode = 'db_only' THEN
+        RETURN @extschema@.tako_envelope(k, NULL, NULL, NULL, false, false,
+                                         'not in the cache (tako_cache.mode is db_only)');
+    END IF;
+
+    IF mode = 'hybrid' THEN
+        -- Single flight: one fetch per key at a time.
+        IF have THEN
+            IF NOT pg_try_advisory_xact_lock(hashtext('tako_cache'), hashtext(k)) THEN
+                PERFORM @extschema@.tako_count_hit(k);
+                RETURN @extschema@.tako_envelope(k, entry.data, entry.updated_at, entry.expires_at, true, true,
+                                                 'being refreshed by another session');
+            END IF;
+        ELSE
+            PERFORM pg_advisory_xact_lock(hashtext('tako_cache'), hashtext(k));
+            -- A new snapshot: what the session that held the lock saved.
+            SELECT c.data, c.updated_at, c.expires_at INTO entry
+              FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+            have := FOUND;
+            IF have AND entry.expires_at > now() THEN
+                PERFORM @extschema@.tako_count_hit(k);
+                RETURN @extschema@.tako_envelope(k, entry.data, entry.updated_at, entry.expires_at, true, false);
+            END IF;
+        END IF;
+        -- A key that just failed is not fetched again for a minute.
+        SELECT f.outcome, f.error, f.failed_at, f.sqlstate INTO failure
+          FROM @extschema@.tako_recent_failure(k, 60000) AS f;
+        IF FOUND THEN
+            result := jsonb_build_object('outcome', failure.outcome, 'sqlstate', failure.sqlstate,
+                'error', format('%s (%s s ago; not retried before %s)', failure.error,
+                                round(extract(epoch FROM clock_timestamp() - failure.failed_at)),
+                                to_char((failure.failed_at + interval '1 minute') AT TIME ZONE 'UTC',
+                                        'HH24:MI:SS "UTC"')));
+        END IF;
+    END IF;
+
+    IF result IS NULL THEN
+        result := @extschema@.tako_refresh_keys(ARRAY[k], 'discover')->'results'->0;
+        IF result->>'status' = 'ok' THEN
+            SELECT c.data, c.updated_at, c.expires_at INTO entry
+              FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+            RETURN @extschema@.tako_envelope(k, entry.data, entry.updated_at, entry.expires_at, false, false);
+        END IF;
+    END IF;
+    -- The upstream failed, now or a moment ago: stale-if-error, or the error.
+    IF have THEN
+        PERFORM @extschema@.tako_count_hit(k);
+        RETURN @extschema@.tako_envelope(k, entry.data, entry.updated_at, entry.expires_at, true, true,
+                                         format('%s: %s', result->>'outcome', result->>'error'));
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = result->>'sqlstate',
+        MESSAGE = format('upstream request for %s failed (%s): %s', k, result->>'outcome', result->>'error');
+END
+$$;
+
+------------------------------------------------------------------------------------------------
+-- Monitoring
+------------------------------------------------------------------------------------------------
+
+-- The next time at or after `after` that a tako_cache job schedule ("M H * * *" or "M * * * *",
+-- in pg_cron's GMT) fires; NULL for a schedule of another form.
+CREATE FUNCTION @extschema@.tako_next_run(schedule text, after timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parts text[] := regexp_match(schedule, '^(\d{1,2}) (\d{1,2}|\*) \* \* \*$');
+    cron_tz text := coalesce(nullif(current_setting('cron.timezone', true), ''), 'GMT');
+    base timestamp := date_trunc('minute', after AT TIME ZONE cron_tz);
+    candidate timestamp;
+BEGIN
+    IF parts IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF parts[2] = '*' THEN
+        candidate := date_trunc('hour', base) + make_interval(mins => parts[1]::int);
+        IF candidate < base THEN candidate := candidate + interval '1 hour'; END IF;
+    ELSE
+        candidate := date_trunc('day', base) + make_interval(hours => parts[2]::int, mins => parts[1]::int);
+        IF candidate < base THEN candidate := candidate + interval '1 day'; END IF;
+    END IF;
+    RETURN candidate AT TIME ZONE cron_tz;
+END
+$$;
+
+-- Tako's /api/cache/stats `cache` object ({global: {...}, byProvider: [...]}), plus each
+-- provider's health and circuit breaker (providers) and each tako_cache pg_cron job with its next
+-- run and last run (jobs; empty without pg_cron in this database).
+CREATE FUNCTION @extschema@.tako_cache_stats()
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    stats jsonb;
+    jobs jsonb := '[]';
+BEGIN
+    SELECT jsonb_build_object(
+        'global', (
+            SELECT jsonb_build_object(
+                'total_entries', count(*),
+                'total_items', coalesce(sum(c.total_results), 0),
+                'total_fetches', coalesce(sum(c.fetch_count), 0),
+                'valid_entries', count(*) FILTER (WHERE c.expires_at > now()),
+                'expired_entries', count(*) FILTER (WHERE c.expires_at <= now()),
+                'accessed_today', count(*) FILTER (WHERE c.last_accessed > now() - interval '24 hours'))
+              FROM @extschema@.discovery_cache AS c),
+        'byProvider', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'provider', g.provider,
+                       'endpoint', g.endpoint,
+                       'total_entries', g.total_entries,
+                       'total_items', g.total_items,
+                       'total_fetches', g.total_fetches,
+                       'avg_refreshes', g.avg_refreshes,
+                       'oldest_update', g.oldest_update,
+                       'latest_update', g.latest_update,
+                       'valid_entries', g.valid_entries,
+                       'expired_entries', g.expired_entries)
+                   ORDER BY g.provider, g.endpoint)
+              FROM (SELECT c.provider, c.endpoint,
+                           count(*) AS total_entries,
+                           sum(c.total_results) AS total_items,
+                           sum(c.fetch_count) AS total_fetches,
+                           round(avg(c.refresh_count))::integer AS avg_refreshes,
+                           min(c.updated_at) AS oldest_update,
+                           max(c.updated_at) AS latest_update,
+                           count(*) FILTER (WHERE c.expires_at > now()) AS valid_entries,
+                           count(*) FILTER (WHERE c.expires_at <= now()) AS expired_entries
+                      FROM @extschema@.discovery_cache AS c
+                     GROUP BY c.provider, c.endpoint) AS g), '[]'::jsonb),
+        'providers', (
+            SELECT jsonb_agg(jsonb_build_object(
+                       'provider', h.provider,
+                       'last_success', h.last_success_at,
+                       'last_error', h.last_error_at,
+                       'last_error_message', h.last_error,
+                       'consecutive_failures', h.consecutive_failures,
+                       'paused', h.paused_until IS NOT NULL,
+                       'paused_until', h.paused_until,
+                       'requests_today', h.requests_today)
+                   ORDER BY h.provider)
+              FROM @extschema@.tako_provider_health() AS h))
+      INTO stats;
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'jobname', j.jobname,
+                   'schedule', j.schedule,
+                   'active', j.active,
+                   'next_run', @extschema@.tako_next_run(j.schedule, now()),
+                   'last_run', r.end_time,
+                   'last_status', r.status) ORDER BY j.jobname), '[]')
+          INTO jobs
+          FROM cron.job AS j
+          LEFT JOIN LATERAL (SELECT d.end_time, d.status FROM cron.job_run_details AS d
+                              WHERE d.jobid = j.jobid ORDER BY d.runid DESC LIMIT 1) AS r ON true
+         WHERE starts_with(j.jobname, 'tako_cache:');
+    END IF;
+    RETURN stats || jsonb_build_object('jobs', jobs);
+END
+$$;
+
+------------------------------------------------------------------------------------------------
 -- Privileges (SPEC §4): reading is for everyone, writing and maintenance are not.
 ------------------------------------------------------------------------------------------------
 
@@ -570,11 +1110,22 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_check_row() FROM PUBLIC;
 REVOKE ALL ON @extschema@.tako_warm_keys FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_warm_keys_upsert() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_fetch(text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_fetch_lists(text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_fetch_lists(text[], text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_keys(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_provider_health() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_recent_failure(text, integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_expired(integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_provider_keys(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_provider(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_all() FROM PUBLIC;
+REVOKE ALL ON @extschema@.tako_refresh_slots FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_slots_check() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_schedule_refreshes(timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_unschedule_refreshes() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_sync_schedule() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_run_slot(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_run_hourly() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_purge_refresh_log(integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_count_hit(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_count_refresh() FROM PUBLIC;

@@ -62,6 +62,34 @@ void PgFetchEnvironment::store_igdb_token(const std::string &token, SystemTime e
 
 void PgFetchEnvironment::forget_igdb_token(const std::string &token) { shared::forget_igdb_token(token); }
 
+void PgFetchEnvironment::count_request(std::string_view provider) {
+    int index = shared::provider_index(provider);
+    if (index >= 0) shared::count_request(index, unix_ms(std::chrono::system_clock::now()));
+}
+
+void PgFetchEnvironment::report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
+                                        const std::string &error) {
+    const std::int64_t now = unix_ms(std::chrono::system_clock::now());
+    if (outcome == Outcome::Ok)
+        shared::forget_failure(std::string(key));
+    else if (outcome != Outcome::CircuitOpen)
+        shared::remember_failure(std::string(key), outcome, error, now);
+    int index = shared::provider_index(provider);
+    if (index < 0) return;
+    BreakerPolicy policy{settings::breaker_failures(), settings::breaker_pause_ms()};
+    if (shared::record_outcome(index, outcome, error, now, policy)) {
+        std::string message = std::string(provider) + " paused for " + std::to_string(policy.pause_ms / 1000) +
+                              " s after " + std::to_string(policy.failures) + " consecutive failures";
+        pg_call([&] { ereport(WARNING, (errmsg("tako_cache: %s", message.c_str()), errdetail("last error: %s", error.c_str()))); });
+    }
+}
+
+SystemTime PgFetchEnvironment::paused_until(std::string_view provider) {
+    int index = shared::provider_index(provider);
+    if (index < 0) return SystemTime{};
+    return SystemTime(std::chrono::milliseconds(shared::health(index).health.paused_until_ms));
+}
+
 FetchOptions fetch_options() {
     FetchOptions options;
     options.http.connect_timeout_ms = settings::http_connect_timeout_ms();

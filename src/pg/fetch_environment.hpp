@@ -15,6 +15,10 @@ public:
     std::optional<std::string> igdb_token(SystemTime now) override;
     void store_igdb_token(const std::string &token, SystemTime expires) override;
     void forget_igdb_token(const std::string &token) override;
+    void count_request(std::string_view provider) override;
+    void report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
+                        const std::string &error) override;
+    SystemTime paused_until(std::string_view provider) override;
 };
 
 // What every fetch of this backend uses: settings' timeouts, size cap, retry policy.

@@ -52,9 +52,10 @@ Datum fetch(FunctionCallInfo fcinfo) {
     return jsonb_result(result.raw);
 }
 
-// tako_fetch_lists(keys text[]) → one row per key: the outcome of fetching and normalizing its
-// list, every key's requests running concurrently under the providers' rate limits. Writes
-// nothing: tako_refresh_keys() saves and logs.
+// tako_fetch_lists(keys text[], origin text DEFAULT 'manual') → one row per key: the outcome of
+// fetching and normalizing its list, every key's requests running concurrently under the
+// providers' rate limits. Automatic origins (anything but 'manual') skip providers paused by the
+// circuit breaker. Writes no table: tako_refresh_keys() saves and logs.
 Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
     auto texts = text_array_arg(fcinfo, 0);
     if (!texts) throw Error(sqlstate::kNullValue, "keys must not be null");
@@ -63,14 +64,17 @@ Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
         if (!text) throw Error(sqlstate::kNullValue, "keys must not contain NULL");
         keys.push_back(parse_key(*text));
     }
-    std::vector<ListResult> results = run_fetch(keys, fetch_options());
+    std::optional<std::string> origin = PG_NARGS() > 1 ? text_arg(fcinfo, 1) : std::nullopt;
+    FetchOptions options = fetch_options();
+    options.respect_breaker = origin.value_or("manual") != "manual";
+    std::vector<ListResult> results = run_fetch(keys, options);
 
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
     for (const ListResult &r : results) {
         const bool ok = r.outcome == Outcome::Ok;
-        Datum values[10];
-        bool nulls[10] = {false};
+        Datum values[11];
+        bool nulls[11] = {false};
         values[0] = text_result(r.key);
         values[1] = text_result(r.provider);
         values[2] = text_result(to_string(r.outcome));
@@ -84,6 +88,8 @@ Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
         values[7] = Int32GetDatum(r.attempts);
         values[8] = timestamptz_datum(r.started);
         values[9] = timestamptz_datum(r.finished);
+        nulls[10] = ok;
+        values[10] = ok ? 0 : text_result(sqlstate_of(r.outcome));
         pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
     }
     return 0;

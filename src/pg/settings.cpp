@@ -31,6 +31,8 @@ char *schedule_timezone_;
 int retry_attempts_ = 3;
 int retry_after_max_ms_ = 30000;
 int jikan_per_minute_ = 60;
+int breaker_failures_ = 5;
+int breaker_pause_ms_ = 300000;
 
 // Requests per second per provider (SPEC §6 defaults), in the order of kBaseUrls.
 double per_second_[6] = {40, 3, 5, 4, 10, 5};
@@ -151,6 +153,13 @@ void define() {
                             "Longest wait a Retry-After header may impose before the next attempt.",
                             nullptr, &retry_after_max_ms_, 30000, 0, 600000, PGC_SUSET, GUC_UNIT_MS,
                             nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("tako_cache.breaker_failures",
+                            "Consecutive failed lists (5xx, 429, network, timeout) that pause a provider.",
+                            nullptr, &breaker_failures_, 5, 1, 1000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("tako_cache.breaker_pause_ms",
+                            "How long a failing provider is paused for read-through and scheduled refreshes.",
+                            nullptr, &breaker_pause_ms_, 300000, 1000, 86400000, PGC_SUSET, GUC_UNIT_MS,
+                            nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("tako_cache");
 }
 
@@ -202,6 +211,8 @@ std::string schedule_timezone() {
     return value(schedule_timezone_);
 }
 int retry_attempts() { return retry_attempts_; }
+int breaker_failures() { return breaker_failures_; }
+int breaker_pause_ms() { return breaker_pause_ms_; }
 int retry_after_max_ms() { return retry_after_max_ms_; }
 
 RateLimit rate_limit(std::string_view provider) {

@@ -31,6 +31,8 @@ std::string schedule_timezone();
 RateLimit rate_limit(std::string_view provider);
 int retry_attempts();
 int retry_after_max_ms();
+int breaker_failures();
+int breaker_pause_ms();
 // Everything the request builders need, read from the settings above.
 UpstreamSettings upstream();
 

@@ -1,5 +1,6 @@
 #include "pg/shared_state.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "pg/error_boundary.hpp"
@@ -16,11 +17,24 @@ namespace tako::pg::shared {
 
 namespace {
 
+// One remembered failure; a small table where a key's slot is its hash (a collision just
+// forgets the older failure: the cost is one more upstream request).
+struct FailureSlot {
+    char key[256];
+    std::int64_t failed_ms;
+    int outcome;
+    char error[240];
+};
+constexpr int kFailureSlots = 512;
+
 struct State {
     slock_t mutex{};
     RateLimitState limits[kProviders];
     char igdb_token[512]{};
     std::int64_t igdb_token_expires_unix_ms = 0;
+    ProviderHealth health[kProviders];
+    char last_error[kProviders][256]{};
+    FailureSlot failures[kFailureSlots]{};
 };
 
 State local_state;           // used when not preloaded
@@ -67,9 +81,9 @@ void locked(Fn &&fn) {
     SpinLockRelease(&s.mutex);
 }
 
-constexpr const char *kProviderNames[kProviders] = {"tmdb", "jikan", "rawg", "igdb", "deezer", "itunes"};
-
 }  // namespace
+
+constexpr const char *kProviderNames[kProviders] = {"tmdb", "jikan", "rawg", "igdb", "deezer", "itunes"};
 
 int provider_index(std::string_view provider) {
     for (int i = 0; i < kProviders; ++i)
@@ -112,6 +126,86 @@ void store_igdb_token(const std::string &token, std::int64_t expires_unix_ms) {
         std::memcpy(s.igdb_token, token.data(), token.size());
         s.igdb_token_expires_unix_ms = expires_unix_ms;
     });
+}
+
+const char *provider_name(int provider) { return kProviderNames[provider]; }
+
+void count_request(int provider, std::int64_t now_ms) {
+    locked([&](State &s) { tako::count_request(s.health[provider], now_ms); });
+}
+
+bool record_outcome(int provider, Outcome outcome, const std::string &error, std::int64_t now_ms,
+                    const BreakerPolicy &policy) {
+    // Cut on a UTF-8 boundary before taking the lock: only a copy happens under it.
+    char text[sizeof(State::last_error[0])] = {0};
+    std::size_t len = std::min(error.size(), sizeof text - 1);
+    while (len > 0 && len < error.size() && (static_cast<unsigned char>(error[len]) & 0xC0) == 0x80) --len;
+    std::memcpy(text, error.data(), len);
+    bool opened = false;
+    locked([&](State &s) {
+        opened = tako::record_outcome(s.health[provider], outcome, now_ms, policy);
+        if (outcome != Outcome::Ok && outcome != Outcome::CircuitOpen && outcome != Outcome::NotConfigured)
+            std::memcpy(s.last_error[provider], text, sizeof text);
+    });
+    return opened;
+}
+
+HealthSnapshot health(int provider) {
+    HealthSnapshot snapshot;
+    char text[sizeof(State::last_error[0])] = {0};
+    locked([&](State &s) {
+        snapshot.health = s.health[provider];
+        std::memcpy(text, s.last_error[provider], sizeof text);
+    });
+    text[sizeof text - 1] = '\0';
+    snapshot.last_error = text;
+    return snapshot;
+}
+
+namespace {
+
+int failure_slot(const std::string &key) {
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+    for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+    return static_cast<int>(h % kFailureSlots);
+}
+
+void copy_cut(char *out, std::size_t size, const std::string &text) {
+    std::size_t len = std::min(text.size(), size - 1);
+    while (len > 0 && len < text.size() && (static_cast<unsigned char>(text[len]) & 0xC0) == 0x80) --len;
+    std::memcpy(out, text.data(), len);
+    out[len] = '\0';
+}
+
+}  // namespace
+
+void remember_failure(const std::string &key, Outcome outcome, const std::string &error, std::int64_t now_ms) {
+    if (key.size() >= sizeof(FailureSlot::key)) return;
+    FailureSlot slot{};
+    copy_cut(slot.key, sizeof slot.key, key);
+    copy_cut(slot.error, sizeof slot.error, error);
+    slot.failed_ms = now_ms;
+    slot.outcome = static_cast<int>(outcome);
+    int index = failure_slot(key);
+    locked([&](State &s) { s.failures[index] = slot; });
+}
+
+void forget_failure(const std::string &key) {
+    int index = failure_slot(key);
+    locked([&](State &s) {
+        if (std::strncmp(s.failures[index].key, key.c_str(), sizeof s.failures[index].key) == 0)
+            s.failures[index].failed_ms = 0;
+    });
+}
+
+std::optional<KeyFailure> recent_failure(const std::string &key, std::int64_t since_ms) {
+    FailureSlot slot{};
+    int index = failure_slot(key);
+    locked([&](State &s) { slot = s.failures[index]; });
+    slot.key[sizeof slot.key - 1] = '\0';
+    slot.error[sizeof slot.error - 1] = '\0';
+    if (slot.failed_ms == 0 || slot.failed_ms < since_ms || key != slot.key) return std::nullopt;
+    return KeyFailure{static_cast<Outcome>(slot.outcome), slot.error, slot.failed_ms};
 }
 
 void forget_igdb_token(const std::string &token) {

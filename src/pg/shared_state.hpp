@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/fetch/health.hpp"
 #include "core/rate_limit.hpp"
 
 namespace tako::pg::shared {
@@ -30,5 +32,28 @@ void hold_until(int provider, std::int64_t until_us);
 std::string igdb_token(std::int64_t now_unix_ms);
 void store_igdb_token(const std::string &token, std::int64_t expires_unix_ms);
 void forget_igdb_token(const std::string &token);
+
+// Provider health and circuit breaker (core/fetch/health.hpp), with the last error's text.
+struct HealthSnapshot {
+    ProviderHealth health;
+    std::string last_error;
+};
+void count_request(int provider, std::int64_t now_ms);
+// Returns true when this outcome opened the breaker.
+bool record_outcome(int provider, Outcome outcome, const std::string &error, std::int64_t now_ms,
+                    const BreakerPolicy &policy);
+HealthSnapshot health(int provider);
+
+// Keys whose latest fetch failed (tako_discover does not fetch them again for a while). Kept
+// outside any transaction: a failed tako_discover rolls back, its memory of the failure stays.
+struct KeyFailure {
+    Outcome outcome;
+    std::string error;
+    std::int64_t failed_ms;
+};
+void remember_failure(const std::string &key, Outcome outcome, const std::string &error, std::int64_t now_ms);
+void forget_failure(const std::string &key);
+std::optional<KeyFailure> recent_failure(const std::string &key, std::int64_t since_ms);
+const char *provider_name(int provider);
 
 }  // namespace tako::pg::shared

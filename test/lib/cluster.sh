@@ -74,6 +74,7 @@ cluster_start() {
         echo "port = $PGPORT"
         echo "unix_socket_directories = '$dir'"
         echo "shared_preload_libraries = 'pg_cron,tako_cache'"
+        echo "cron.host = '$dir'"  # pg_cron's job connections use the cluster's own socket
         echo "fsync = off"
         echo "synchronous_commit = off"
         echo "full_page_writes = off"

@@ -1,6 +1,6 @@
 -- The SQL API of SPEC §4: signatures, return types, volatility, security, pinned search_path.
 BEGIN;
-SELECT plan(25);
+SELECT plan(29);
 
 SELECT has_function('public', 'tako_cache_key',
                     ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text']);
@@ -48,7 +48,7 @@ SELECT is(
        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE p.prosecdef),
-    ARRAY['tako_cache_stats', 'tako_get_cached'],
+    ARRAY['tako_cache_stats', 'tako_discover', 'tako_get_cached'],
     'only the read functions open to everyone run as the owner');
 
 SELECT is(
@@ -58,10 +58,15 @@ SELECT is(
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')),
     ARRAY['tako_cache_key', 'tako_canonical_key', 'tako_families', 'tako_fetch', 'tako_fetch_lists',
-          'tako_key_info', 'tako_normalize', 'tako_validate_items'],
+          'tako_key_info', 'tako_normalize', 'tako_provider_health', 'tako_recent_failure',
+          'tako_validate_items'],
     'keys, items, fetching and normalizing are C++');
 
 SELECT is(tako_get_cached('tmdb:trending:movie:week'), NULL, 'a miss is NULL');
+SELECT has_function('public', 'tako_discover', ARRAY['text']);
+SELECT function_returns('public', 'tako_discover', ARRAY['text'], 'jsonb');
+SELECT has_function('public', 'tako_schedule_refreshes', ARRAY['timestamp with time zone']);
+SELECT function_returns('public', 'tako_unschedule_refreshes', ARRAY[]::text[], 'integer');
 SELECT is(tako_cache_stats() ? 'byProvider' AND tako_cache_stats() ? 'global', true,
           'stats have Tako''s {global, byProvider} shape');
 

@@ -1,6 +1,6 @@
 -- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(30);
+SELECT plan(36);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_save_cached('deezer:charts:albums', 'deezer', 'charts', jsonb_build_array(jsonb_build_object(
@@ -40,6 +40,12 @@ SELECT throws_ok($$SELECT tako_refresh_provider('tmdb')$$, '42501', NULL, 'canno
 SELECT throws_ok($$SELECT tako_refresh_expired()$$, '42501', NULL, 'cannot refresh expired entries');
 SELECT throws_ok($$SELECT * FROM tako_warm_keys$$, '42501', NULL, 'cannot read or edit the warm keys');
 SELECT lives_ok($$SELECT tako_normalize('deezer', 'charts', '{"data": []}')$$, 'may normalize (pure)');
+SELECT throws_ok($$SELECT * FROM tako_schedule_refreshes()$$, '42501', NULL, 'cannot schedule');
+SELECT throws_ok($$SELECT tako_unschedule_refreshes()$$, '42501', NULL, 'cannot unschedule');
+SELECT throws_ok($$SELECT tako_run_slot('charts', 'deezer')$$, '42501', NULL, 'cannot run a slot');
+SELECT throws_ok($$SELECT * FROM tako_refresh_slots$$, '42501', NULL, 'cannot read or edit the slots');
+SELECT throws_ok($$SELECT * FROM tako_provider_health()$$, '42501', NULL, 'cannot read provider health directly');
+SELECT lives_ok($$SELECT tako_cache_stats()->'providers'$$, '... but sees it in the stats');
 SELECT throws_ok($$SHOW tako_cache.tmdb_api_key$$, '42501', NULL, 'cannot SHOW an API key');
 SELECT throws_ok($$SELECT current_setting('tako_cache.igdb_client_secret')$$, '42501', NULL,
                  'cannot read the IGDB secret');

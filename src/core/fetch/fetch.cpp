@@ -3,6 +3,7 @@
 #include "core/fetch/fetch.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include "core/error.hpp"
 #include "core/fetch/runner.hpp"
@@ -89,11 +90,30 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys, const Up
     }
     Runner runner(options, env);
 
+    // Providers paused by the circuit breaker are not asked at all.
+    std::vector<bool> skipped(keys.size(), false);
+    if (options.respect_breaker) {
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            SystemTime until = env.paused_until(results[i].provider);
+            if (until <= system_now()) continue;
+            std::time_t t = std::chrono::system_clock::to_time_t(until);
+            std::tm parts{};
+            gmtime_r(&t, &parts);
+            char when[32];
+            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &parts);
+            fail(results[i], Outcome::CircuitOpen,
+                 results[i].provider + " is paused after repeated failures until " + when);
+            skipped[i] = true;
+        }
+    }
+
     // IGDB needs a Twitch token first; one is shared by every backend until it expires.
     std::optional<std::string> token;
     TokenAttempt token_failure;
-    auto needs_token = [&](std::size_t i) { return keys[i].provider() == "igdb"; };
-    if (std::any_of(keys.begin(), keys.end(), [](const ParsedKey &k) { return k.provider() == "igdb"; })) {
+    auto needs_token = [&](std::size_t i) { return !skipped[i] && keys[i].provider() == "igdb"; };
+    bool any_igdb = false;
+    for (std::size_t i = 0; i < keys.size(); ++i) any_igdb = any_igdb || needs_token(i);
+    if (any_igdb) {
         try {
             token = env.igdb_token(system_now());
             if (!token) {
@@ -108,6 +128,7 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys, const Up
     std::vector<Job> jobs(keys.size());
     std::vector<Job *> to_run;
     for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (skipped[i]) continue;
         if (needs_token(i) && !token) {
             fail(results[i], token_failure.outcome, token_failure.error);
             continue;
@@ -147,6 +168,8 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys, const Up
     }
 
     for (Job *job : to_run) finish(results[job->index], keys[job->index], *job, settings, options);
+    for (const ListResult &result : results)
+        env.report_outcome(result.provider, result.key, result.outcome, result.error);
     return results;
 }
 

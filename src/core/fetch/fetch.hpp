@@ -23,27 +23,6 @@ namespace tako {
 using SteadyTime = std::chrono::steady_clock::time_point;
 using SystemTime = std::chrono::system_clock::time_point;
 
-class FetchEnvironment {
-public:
-    virtual ~FetchEnvironment() = default;
-    // True when the caller must stop (PostgreSQL: a cancel or terminate request is pending).
-    virtual bool interrupted() = 0;
-    // Reserves the provider's next request slot, not before `earliest`; returns its start time.
-    virtual SteadyTime reserve_slot(std::string_view provider, SteadyTime earliest) = 0;
-    // No request of the provider starts before `until` (after a 429 with Retry-After).
-    virtual void hold_provider(std::string_view provider, SteadyTime until) = 0;
-    // The current IGDB access token, if one is known and not about to expire.
-    virtual std::optional<std::string> igdb_token(SystemTime now) = 0;
-    virtual void store_igdb_token(const std::string &token, SystemTime expires) = 0;
-    // Forgets `token` if it is still the current one (IGDB answered 401 with it).
-    virtual void forget_igdb_token(const std::string &token) = 0;
-};
-
-// Thrown by fetch_lists when the environment reports an interrupt; every transfer is stopped.
-struct Interrupted : std::exception {
-    const char *what() const noexcept override { return "interrupted"; }
-};
-
 enum class Outcome {
     Ok,
     HttpError,        // 4xx other than 401/403/408/429, too many redirects
@@ -58,7 +37,38 @@ enum class Outcome {
     UpstreamError,    // an error body with a success status (Deezer)
     Empty,            // empty list where the family is never empty
     NotConfigured,    // a needed API key is not set: nothing was sent
+    CircuitOpen,      // the provider is paused after repeated failures: nothing was sent
 };
+
+class FetchEnvironment {
+public:
+    virtual ~FetchEnvironment() = default;
+    // True when the caller must stop (PostgreSQL: a cancel or terminate request is pending).
+    virtual bool interrupted() = 0;
+    // Reserves the provider's next request slot, not before `earliest`; returns its start time.
+    virtual SteadyTime reserve_slot(std::string_view provider, SteadyTime earliest) = 0;
+    // No request of the provider starts before `until` (after a 429 with Retry-After).
+    virtual void hold_provider(std::string_view provider, SteadyTime until) = 0;
+    // The current IGDB access token, if one is known and not about to expire.
+    virtual std::optional<std::string> igdb_token(SystemTime now) = 0;
+    virtual void store_igdb_token(const std::string &token, SystemTime expires) = 0;
+    // Forgets `token` if it is still the current one (IGDB answered 401 with it).
+    virtual void forget_igdb_token(const std::string &token) = 0;
+    // Provider health (src/core/fetch/health.hpp): one more upstream request; the outcome of one
+    // list (which also remembers, or forgets, the key's latest failure); until when the provider
+    // is paused (a time in the past: it is not).
+    virtual void count_request(std::string_view provider) = 0;
+    virtual void report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
+                                const std::string &error) = 0;
+    virtual SystemTime paused_until(std::string_view provider) = 0;
+};
+
+// Thrown by fetch_lists when the environment reports an interrupt; every transfer is stopped.
+struct Interrupted : std::exception {
+    const char *what() const noexcept override { return "interrupted"; }
+};
+
+
 
 const char *to_string(Outcome outcome);
 // SQLSTATE to raise when a caller turns this outcome into an error.
@@ -81,6 +91,7 @@ struct FetchOptions {
     HttpOptions http;
     RetryPolicy retry;
     bool normalize = true;            // false: return the raw body (tako_fetch)
+    bool respect_breaker = false;     // true: skip providers paused by the circuit breaker
     std::size_t max_per_provider = 8; // transfers of one provider in flight at once
 };
 

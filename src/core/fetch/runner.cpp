@@ -54,6 +54,7 @@ void Runner::run(std::vector<Job *> &jobs) {
                 }
                 queue.pop_front();
                 if (job->attempts++ == 0) job->started = std::chrono::system_clock::now();
+                env_.count_request(provider);
                 try {
                     in_flight[engine.start(job->request)] = job;
                     ++in_flight_per_provider[provider];

@@ -88,6 +88,7 @@ const char *to_string(Outcome outcome) {
     case Outcome::UpstreamError: return "upstream_error";
     case Outcome::Empty: return "empty";
     case Outcome::NotConfigured: return "not_configured";
+    case Outcome::CircuitOpen: return "circuit_open";
     }
     return "unknown";
 }
@@ -106,7 +107,8 @@ std::string_view sqlstate_of(Outcome outcome) {
     case Outcome::HttpError:
     case Outcome::RateLimited:
     case Outcome::ServerError:
-    case Outcome::UpstreamError: return sqlstate::kConnectionException;  // 08000
+    case Outcome::UpstreamError:
+    case Outcome::CircuitOpen: return sqlstate::kConnectionException;  // 08000
     }
     return sqlstate::kInternal;
 }

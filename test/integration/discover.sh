@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# tako_discover under concurrency (SPEC §8): 20 sessions asking for a missing key make exactly one
+# upstream request and all get its result; an expired entry that another session is refreshing is
+# served stale at once; 20 sessions asking for a failing key still make one request. Prints TAP.
+set -u
+cd "$(dirname "$0")/../.."
+ctl=test/upstream/ctl
+n=0
+check() {
+    n=$((n + 1))
+    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+ms() { date +%s%3N; }
+count_requests() { $ctl requests "$1" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+# Keys no other test uses, and their upstream paths.
+missing=jikan:top:movie:sfw
+missing_path='/jikan/top/anime?page=1&limit=25&sfw=true&filter=bypopularity&type=movie'
+expired=jikan:upcoming:tv:sfw
+expired_path='/jikan/seasons/upcoming?page=1&limit=25&sfw=true&filter=tv'
+failing=jikan:trending:music:nsfw
+failing_path='/jikan/seasons/now?page=1&limit=25&sfw=false&filter=music'
+psql -X -q -c "DELETE FROM discovery_cache WHERE cache_key IN ('$missing', '$expired', '$failing')"
+
+# 20 sessions, one missing key, a slow upstream (so that all of them arrive during the fetch).
+$ctl reset
+$ctl fault '{"match": "'"$missing_path"'", "fault": {"delay_ms": 1500}}'
+for i in $(seq 1 20); do
+    psql -X -q -At -c "SELECT (d->>'success') || ' ' || (d->'meta'->>'cached') || ' ' || (d->>'count')
+                         FROM tako_discover('$missing') AS d" >"$dir/miss.$i" 2>&1 &
+done
+wait
+check '[ "$(count_requests "$missing_path")" = 1 ]' \
+    "20 concurrent tako_discover calls on a missing key make exactly one upstream request"
+check '[ "$(cat "$dir"/miss.* | grep -c "^true .* 25$")" = 20 ]' "... and all 20 get its 25 items"
+check '[ "$(cat "$dir"/miss.* | grep -c "^true false 25$")" = 1 ] && [ "$(cat "$dir"/miss.* | grep -c "^true true 25$")" = 19 ]' \
+    "... one fetched them, 19 were served what it saved"
+
+# An expired entry being refreshed by one session is served stale to the others at once.
+psql -X -q -At -c "SELECT tako_refresh('$expired')->>'status'" >/dev/null
+psql -X -q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$expired'"
+$ctl reset
+$ctl fault '{"match": "'"$expired_path"'", "fault": {"delay_ms": 3000}}'
+psql -X -q -At -c "SELECT d->'meta'->>'cached' FROM tako_discover('$expired') AS d" >"$dir/leader" 2>&1 &
+leader=$!
+sleep 0.7
+t0=$(ms)
+other=$(psql -X -q -At -c "SELECT (d->'meta'->>'stale') || ' ' || (d->>'count') FROM tako_discover('$expired') AS d" 2>&1)
+elapsed=$(($(ms) - t0))
+wait $leader
+check '[ "$other" = "true 25" ]' "an expired entry being refreshed elsewhere is served stale (meta.stale = true)"
+check '[ $elapsed -lt 1000 ]' "... at once (${elapsed} ms, while the refresh takes 3 s)"
+check '[ "$(cat "$dir/leader")" = false ]' "... and the refreshing session served the new data"
+check '[ "$(count_requests "$expired_path")" = 1 ]' "... one upstream request in all"
+
+# 20 sessions, one missing key, a failing upstream: still one request, 20 errors.
+$ctl reset
+$ctl fault '{"match": "'"$failing_path"'", "fault": {"status": 503, "delay_ms": 1000}}'
+for i in $(seq 1 20); do
+    psql -X -q -At -v VERBOSITY=sqlstate -c "SET tako_cache.retry_attempts = 1" \
+        -c "SELECT tako_discover('$failing')" >"$dir/fail.$i" 2>&1 &
+done
+wait
+check '[ "$(count_requests "$failing_path")" = 1 ]' \
+    "20 concurrent calls on a missing key whose upstream fails make one request"
+check '[ "$(cat "$dir"/fail.* | grep -c "ERROR:  08000")" = 20 ]' "... and each gets the error (08000)"
+echo "1..$n"
