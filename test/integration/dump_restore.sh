@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# pg_dump and restore keep what users edit (SPEC §2, §7): the refresh slots and warm keys, with
+# their edits and additions, and the cached lists, restored over CREATE EXTENSION's pre-filled
+# rows without an error. Prints TAP.
+set -u
+cd "$(dirname "$0")/../.."
+n=0
+check() {
+    n=$((n + 1))
+    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+q() { psql -X -q -At "$@"; }
+dump=$(mktemp)
+trap 'rm -f "$dump"; q -d postgres -c "DROP DATABASE IF EXISTS tako_dump_src" -c "DROP DATABASE IF EXISTS tako_dump_dst" >/dev/null 2>&1' EXIT
+
+q -d postgres -c "DROP DATABASE IF EXISTS tako_dump_src" -c "DROP DATABASE IF EXISTS tako_dump_dst" >/dev/null 2>&1
+q -d postgres -c "CREATE DATABASE tako_dump_src" -c "CREATE DATABASE tako_dump_dst" >/dev/null
+q -d tako_dump_src -c "CREATE EXTENSION tako_cache" >/dev/null
+q -d tako_dump_src <<'SQL' >/dev/null
+UPDATE tako_refresh_slots SET local_times = '{02:15}' WHERE list = 'trending' AND provider = 'tmdb';
+UPDATE tako_refresh_slots SET enabled = false WHERE list = 'charts' AND provider = 'itunes';
+INSERT INTO tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('nightly', 'rawg', '{popular,trending}', '{01:10}');
+UPDATE tako_warm_keys SET enabled = false WHERE cache_key = 'itunes:charts:jp-album';
+INSERT INTO tako_warm_keys (cache_key) VALUES ('itunes:charts:de-song'), ('rawg:popular:4,187');
+SELECT tako_refresh_keys(ARRAY['deezer:charts:albums', 'tmdb:popular:tv']);
+SELECT tako_get_cached('deezer:charts:albums');
+SQL
+snapshot() {  # the user-visible state of a database
+    q -d "$1" -c "SELECT list, provider, endpoints, local_times, enabled, standard FROM tako_refresh_slots ORDER BY 1, 2" \
+              -c "SELECT cache_key, enabled, standard FROM tako_warm_keys ORDER BY 1" \
+              -c "SELECT cache_key, provider, endpoint, category, md5(data::text), total_results, fetch_count,
+                         refresh_count, expires_at FROM discovery_cache ORDER BY 1"
+}
+before=$(snapshot tako_dump_src)
+
+pg_dump -d tako_dump_src -f "$dump" 2>/dev/null
+check '[ -s "$dump" ]' "pg_dump of a database with tako_cache"
+errors=$(psql -X -q -d tako_dump_dst -v ON_ERROR_STOP=0 -f "$dump" 2>&1 | grep -c ERROR)
+check '[ "$errors" = 0 ]' "the dump restores into a new database without an error ($errors errors)"
+after=$(snapshot tako_dump_dst)
+check '[ -n "$before" ] && [ "$before" = "$after" ]' \
+    "slots, warm keys and cached lists are identical after the restore (edits, additions, disabled rows)"
+check '[ "$(q -d tako_dump_dst -c "SELECT count(*) FROM tako_refresh_slots")" = 16 ]' "... 15 standard slots and the added one"
+check '[ "$(q -d tako_dump_dst -c "SELECT count(*) FROM tako_warm_keys")" = 43 ]' "... 41 standard warm keys and the two added"
+check '[ "$(q -d tako_dump_dst -c "SELECT jsonb_array_length(tako_get_cached('"'deezer:charts:albums'"'))")" = 10 ]' \
+    "the restored cache serves its lists"
+echo "1..$n"
