@@ -4,9 +4,12 @@ SELECT tako_save_cached('tmdb:trending:movie:week', 'tmdb', 'trending',
                         'movie', 'week');
 
 -- Three hits count three fetches; no read counts as a refresh.
-SELECT jsonb_array_length(tako_get_cached('tmdb:trending:movie:week')) AS hit_1;
+SELECT json_array_length(tako_get_cached('tmdb:trending:movie:week')) AS hit_1;
 SELECT tako_get_cached('tmdb:trending:movie:week')->0->>'id' AS hit_2;
 SELECT tako_get_cached('tmdb:trending')->1->>'title' AS hit_3_by_short_key;
+-- Counted in shared memory (no row written per hit), added to the table by a flush.
+SELECT cache_key, hits FROM tako_pending_hits();
+SELECT tako_flush_hits() AS flushed;
 SELECT cache_key, provider, endpoint, category, period, params, total_results, fetch_count,
        refresh_count, updated_at = created_at AS never_refreshed,
        expires_at - created_at = interval '24 hours' AS ttl_24h_from_family,

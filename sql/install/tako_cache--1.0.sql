@@ -189,17 +189,48 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.discovery_cache_id_seq',
 -- Cache functions (SPEC §4)
 ------------------------------------------------------------------------------------------------
 
--- The items of a fresh entry, NULL on a miss or an expired entry; counts the hit once.
+-- The items of a fresh entry as JSON text, NULL on a miss or an expired entry; counts the hit once
+-- without writing a row (shared memory; see tako_flush_hits). json, not jsonb: the same text, and
+-- node-postgres parses both alike, but jsonb output would cost a hit ~4x (BENCHMARKS.md). One
+-- index probe under the caller's snapshot: works on a hot standby. The one function without a
+-- pinned search_path: it resolves no name (the table is found by OID in the function's own
+-- schema), and the SET clause's per-call save/restore would cost a hit ~15%.
 CREATE FUNCTION @extschema@.tako_get_cached(key text)
-RETURNS jsonb
-LANGUAGE sql VOLATILE
-SECURITY DEFINER
+RETURNS json
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'tako_get_cached';
+
+-- Hits counted in shared memory and not yet added to discovery_cache, for this database. With
+-- take, they are subtracted from shared memory when the calling transaction commits.
+CREATE FUNCTION @extschema@.tako_pending_hits(take boolean DEFAULT false)
+RETURNS TABLE (cache_key text, hits bigint, last_access timestamptz)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_pending_hits';
+
+-- Adds the pending hits to fetch_count and last_accessed (every minute from pg_cron, and before
+-- anything reads them); returns how many entries it updated. A no-op on a standby.
+CREATE FUNCTION @extschema@.tako_flush_hits()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    UPDATE @extschema@.discovery_cache
-       SET fetch_count = fetch_count + 1, last_accessed = now()
-     WHERE cache_key = @extschema@.tako_canonical_key(key) AND expires_at > now()
-    RETURNING data
+DECLARE
+    flushed integer;
+BEGIN
+    IF pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean THEN
+        RETURN 0;
+    END IF;
+    -- One flush at a time: hits are subtracted from shared memory at commit.
+    PERFORM pg_advisory_xact_lock(hashtext('tako_cache'), 0);
+    UPDATE @extschema@.discovery_cache AS c
+       SET fetch_count = c.fetch_count + p.hits,
+           last_accessed = greatest(c.last_accessed, p.last_access)
+      FROM @extschema@.tako_pending_hits(true) AS p
+     WHERE c.cache_key = p.cache_key;
+    GET DIAGNOSTICS flushed = ROW_COUNT;
+    RETURN flushed;
+END
 $$;
 
 -- Upsert of a list. provider/endpoint/category/period, when given, must agree with the key; ttl
@@ -250,7 +281,7 @@ $$;
 CREATE FUNCTION @extschema@.tako_get_expired_entries(max_entries integer DEFAULT 10)
 RETURNS TABLE (cache_key text, provider text, endpoint text, category text, period text,
                expires_at timestamptz, fetch_count bigint)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -258,6 +289,7 @@ BEGIN
         RAISE EXCEPTION 'max_entries must be zero or more, not %', coalesce(max_entries::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
+    PERFORM @extschema@.tako_flush_hits();  -- "most fetched" counts the latest hits
     RETURN QUERY
         SELECT c.cache_key::text, c.provider::text, c.endpoint::text, c.category::text,
                c.period::text, c.expires_at, c.fetch_count
@@ -281,6 +313,7 @@ BEGIN
         RAISE EXCEPTION 'days must be zero or more, not %', coalesce(days::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
+    PERFORM @extschema@.tako_flush_hits();  -- a list read a minute ago is not unread
     DELETE FROM @extschema@.discovery_cache
      WHERE last_accessed < now() - make_interval(days => days);
     GET DIAGNOSTICS purged = ROW_COUNT;
@@ -624,8 +657,9 @@ AS $$
 $$;
 
 -- The pg_cron jobs tako_cache wants, at `at`: one per (list, provider, local time) of the enabled
--- slots, plus the hourly expired-entries check, the daily purge (05:00) and the daily refresh-log
--- cleanup (05:15), all local times of tako_cache.schedule_timezone.
+-- slots, plus the hourly expired-entries check, the daily purge (05:00), the daily refresh-log
+-- cleanup (05:15), all local times of tako_cache.schedule_timezone, and the flush of the hit
+-- counters every minute.
 CREATE FUNCTION @extschema@.tako_schedule_plan(at timestamptz DEFAULT now())
 RETURNS TABLE (jobname text, schedule text, command text, list text, provider text,
                local_time time, cron_time time)
@@ -651,16 +685,20 @@ BEGIN
         UNION ALL
         SELECT 'tako_cache:expired', format('SELECT %s.tako_run_hourly()', ext), 'expired', NULL, '00:15'::time, true
         UNION ALL
+        SELECT 'tako_cache:flush-hits', format('SELECT %s.tako_flush_hits()', ext), 'flush-hits', NULL, NULL::time, false
+        UNION ALL
         SELECT 'tako_cache:purge', format('SELECT %s.tako_purge_old_entries(90)', ext), 'purge', NULL, '05:00'::time, false
         UNION ALL
         SELECT 'tako_cache:log-cleanup', format('SELECT %s.tako_purge_refresh_log(30)', ext), 'log-cleanup', NULL,
                '05:15'::time, false)
     SELECT j.jobname,
-           CASE WHEN j.hourly THEN format('%s * * * *', extract(minute FROM c.t)::int)
+           CASE WHEN j.local_time IS NULL THEN '* * * * *'  -- every minute
+                WHEN j.hourly THEN format('%s * * * *', extract(minute FROM c.t)::int)
                 ELSE format('%s %s * * *', extract(minute FROM c.t)::int, extract(hour FROM c.t)::int) END,
            j.command, j.list, j.provider, j.local_time, c.t
       FROM jobs AS j,
-           LATERAL (SELECT @extschema@.tako_cron_time(j.local_time, tz, cron_tz, at) AS t) AS c
+           LATERAL (SELECT CASE WHEN j.local_time IS NOT NULL
+                                THEN @extschema@.tako_cron_time(j.local_time, tz, cron_tz, at) END AS t) AS c
      ORDER BY j.jobname;
 END
 $$;
@@ -845,16 +883,12 @@ $$;
 -- Read-through (SPEC §8): what the Tako routes call
 ------------------------------------------------------------------------------------------------
 
--- Counts a hit of `key` (fetch_count, last_accessed); never a refresh.
+-- Counts a hit of `key` (tako_discover's), like tako_get_cached: in shared memory.
 CREATE FUNCTION @extschema@.tako_count_hit(key text)
 RETURNS void
-LANGUAGE sql VOLATILE
+LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS $$
-    UPDATE @extschema@.discovery_cache
-       SET fetch_count = fetch_count + 1, last_accessed = now()
-     WHERE cache_key = key
-$$;
+AS 'MODULE_PATHNAME', 'tako_count_hit';
 
 -- Tako's response envelope for the items of `key`.
 CREATE FUNCTION @extschema@.tako_envelope(key text, items jsonb, fetched_at timestamptz,
@@ -1021,7 +1055,7 @@ $$;
 -- run and last run (jobs; empty without pg_cron in this database).
 CREATE FUNCTION @extschema@.tako_cache_stats()
 RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1029,6 +1063,15 @@ DECLARE
     stats jsonb;
     jobs jsonb := '[]';
 BEGIN
+    -- Exact counts: flush the hits counted in shared memory first; those that cannot be flushed
+    -- (a standby) are added below.
+    PERFORM @extschema@.tako_flush_hits();
+    WITH entries AS (
+        SELECT c.provider, c.endpoint, c.total_results, c.refresh_count, c.updated_at, c.expires_at,
+               c.fetch_count + coalesce(p.hits, 0) AS fetch_count,
+               greatest(c.last_accessed, p.last_access) AS last_accessed
+          FROM @extschema@.discovery_cache AS c
+          LEFT JOIN @extschema@.tako_pending_hits(false) AS p ON p.cache_key = c.cache_key)
     SELECT jsonb_build_object(
         'global', (
             SELECT jsonb_build_object(
@@ -1038,7 +1081,7 @@ BEGIN
                 'valid_entries', count(*) FILTER (WHERE c.expires_at > now()),
                 'expired_entries', count(*) FILTER (WHERE c.expires_at <= now()),
                 'accessed_today', count(*) FILTER (WHERE c.last_accessed > now() - interval '24 hours'))
-              FROM @extschema@.discovery_cache AS c),
+              FROM entries AS c),
         'byProvider', coalesce((
             SELECT jsonb_agg(jsonb_build_object(
                        'provider', g.provider,
@@ -1061,7 +1104,7 @@ BEGIN
                            max(c.updated_at) AS latest_update,
                            count(*) FILTER (WHERE c.expires_at > now()) AS valid_entries,
                            count(*) FILTER (WHERE c.expires_at <= now()) AS expired_entries
-                      FROM @extschema@.discovery_cache AS c
+                      FROM entries AS c
                      GROUP BY c.provider, c.endpoint) AS g), '[]'::jsonb),
         'providers', (
             SELECT jsonb_agg(jsonb_build_object(
@@ -1128,4 +1171,6 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_run_slot(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_run_hourly() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_purge_refresh_log(integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_count_hit(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_pending_hits(boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_flush_hits() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_count_refresh() FROM PUBLIC;

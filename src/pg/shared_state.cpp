@@ -1,6 +1,8 @@
 #include "pg/shared_state.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <new>
 #include <cstring>
 
 #include "pg/error_boundary.hpp"
@@ -27,6 +29,17 @@ struct FailureSlot {
 };
 constexpr int kFailureSlots = 512;
 
+struct HitSlot {
+    std::atomic<std::uint64_t> tag{0};  // 0: free; else the hash of (database, key), never 0
+    std::uint32_t database = 0;
+    char key[256]{};
+    std::atomic<std::uint64_t> hits{0};
+    std::atomic<std::int64_t> last_us{0};  // Unix microseconds of the latest hit
+};
+constexpr int kHitSlots = 4096;
+constexpr int kHitProbes = 32;
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared-memory counters need lock-free atomics");
+
 struct State {
     slock_t mutex{};
     RateLimitState limits[kProviders];
@@ -35,6 +48,7 @@ struct State {
     ProviderHealth health[kProviders];
     char last_error[kProviders][256]{};
     FailureSlot failures[kFailureSlots]{};
+    HitSlot hit_slots[kHitSlots];
 };
 
 State local_state;           // used when not preloaded
@@ -55,7 +69,7 @@ void startup_shmem() {
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     auto *s = static_cast<State *>(ShmemInitStruct("tako_cache shared state", sizeof(State), &found));
     if (!found) {
-        *s = State{};
+        new (s) State();
         SpinLockInit(&s->mutex);
     }
     LWLockRelease(AddinShmemInitLock);
@@ -65,7 +79,6 @@ void startup_shmem() {
 
 State &current() {
     if (!state) {
-        local_state = State{};
         SpinLockInit(&local_state.mutex);
         state = &local_state;
     }
@@ -206,6 +219,66 @@ std::optional<KeyFailure> recent_failure(const std::string &key, std::int64_t si
     slot.error[sizeof slot.error - 1] = '\0';
     if (slot.failed_ms == 0 || slot.failed_ms < since_ms || key != slot.key) return std::nullopt;
     return KeyFailure{static_cast<Outcome>(slot.outcome), slot.error, slot.failed_ms};
+}
+
+namespace {
+
+std::uint64_t hit_tag(std::uint32_t database, std::string_view key) {
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over the database id and the key
+    for (int i = 0; i < 4; ++i) h = (h ^ ((database >> (8 * i)) & 0xFF)) * 1099511628211ULL;
+    for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+bool same_key(const HitSlot &slot, std::uint32_t database, std::string_view key) {
+    return slot.database == database && key.size() < sizeof slot.key &&
+           std::memcmp(slot.key, key.data(), key.size()) == 0 && slot.key[key.size()] == '\0';
+}
+
+}  // namespace
+
+bool count_hit(std::uint32_t database, std::string_view key, std::int64_t now_us) {
+    if (!shared_memory || key.size() >= sizeof(HitSlot::key)) return false;
+    const std::uint64_t tag = hit_tag(database, key);
+    for (int probe = 0; probe < kHitProbes; ++probe) {
+        HitSlot &slot = state->hit_slots[(tag + probe) % kHitSlots];
+        std::uint64_t seen = slot.tag.load(std::memory_order_acquire);
+        if (seen == 0) {
+            // Claim the free slot for this key (the only locked step, once per key).
+            SpinLockAcquire(&state->mutex);
+            if (slot.tag.load(std::memory_order_relaxed) == 0) {
+                slot.database = database;
+                std::memcpy(slot.key, key.data(), key.size());
+                slot.key[key.size()] = '\0';
+                slot.tag.store(tag, std::memory_order_release);
+            }
+            SpinLockRelease(&state->mutex);
+            seen = slot.tag.load(std::memory_order_acquire);
+        }
+        if (seen == tag && same_key(slot, database, key)) {
+            slot.hits.fetch_add(1, std::memory_order_relaxed);
+            slot.last_us.store(now_us, std::memory_order_relaxed);
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<PendingHits> pending_hits(std::uint32_t database) {
+    std::vector<PendingHits> out;
+    if (!shared_memory) return out;
+    for (int i = 0; i < kHitSlots; ++i) {
+        HitSlot &slot = state->hit_slots[i];
+        if (slot.tag.load(std::memory_order_acquire) == 0 || slot.database != database) continue;
+        std::uint64_t hits = slot.hits.load(std::memory_order_relaxed);
+        if (hits == 0) continue;
+        out.push_back(PendingHits{i, slot.key, hits, slot.last_us.load(std::memory_order_relaxed)});
+    }
+    return out;
+}
+
+void subtract_hits(int slot, std::uint64_t hits) {
+    state->hit_slots[slot].hits.fetch_sub(hits, std::memory_order_relaxed);
 }
 
 void forget_igdb_token(const std::string &token) {

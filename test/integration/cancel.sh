@@ -72,6 +72,6 @@ check '[ $elapsed -lt 1500 ]' "... within about a second (took ${elapsed} ms)"
 $ctl reset
 after=$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$key'")
 check '[ -n "$before" ] && [ "$before" = "$after" ]' "the data of $key is what it was before the cancels"
-check '[ "$(q -c "SELECT jsonb_array_length(tako_get_cached('"'$key'"'))")" = 10 ]' "... and is still served"
+check '[ "$(q -c "SELECT json_array_length(tako_get_cached('"'$key'"'))")" = 10 ]' "... and is still served"
 check '[ "$(q -c "SELECT tako_refresh('"'$key'"')->>'"'status'"'")" = ok ]' "the next refresh succeeds"
 echo "1..$n"

@@ -18,6 +18,7 @@ SELECT is((SELECT tako_discover('deezer:charts:tracks')->'meta'->>'cacheKey'), '
 SELECT is((SELECT (tako_discover('deezer:charts:tracks')->'meta'->>'fetchedAt')::timestamptz),
           (SELECT updated_at FROM discovery_cache WHERE cache_key = 'deezer:charts:tracks'), 'meta.fetchedAt is when it was fetched');
 SELECT is((SELECT tako_discover('deezer:charts:tracks')->'meta'->>'stale'), 'false', 'meta.stale is false when fresh');
+SELECT tako_flush_hits() \g /dev/null
 SELECT is((SELECT fetch_count FROM discovery_cache WHERE cache_key = 'deezer:charts:tracks'), 4::bigint,
           'each cache hit counted once (the miss was a fetch, not a hit)');
 SELECT is(tako_discover('tmdb:upcoming:tv:on-the-air')->>'endpoint', 'on-the-air', 'endpoint is Tako''s route name');

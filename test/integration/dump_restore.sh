@@ -42,6 +42,6 @@ check '[ -n "$before" ] && [ "$before" = "$after" ]' \
     "slots, warm keys and cached lists are identical after the restore (edits, additions, disabled rows)"
 check '[ "$(q -d tako_dump_dst -c "SELECT count(*) FROM tako_refresh_slots")" = 16 ]' "... 15 standard slots and the added one"
 check '[ "$(q -d tako_dump_dst -c "SELECT count(*) FROM tako_warm_keys")" = 43 ]' "... 41 standard warm keys and the two added"
-check '[ "$(q -d tako_dump_dst -c "SELECT jsonb_array_length(tako_get_cached('"'deezer:charts:albums'"'))")" = 10 ]' \
+check '[ "$(q -d tako_dump_dst -c "SELECT json_array_length(tako_get_cached('"'deezer:charts:albums'"'))")" = 10 ]' \
     "the restored cache serves its lists"
 echo "1..$n"

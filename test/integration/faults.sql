@@ -29,7 +29,7 @@ BEGIN
     RETURN NEXT ok((SELECT data = before_data AND updated_at = before_updated AND refresh_count = before_refreshes
                       FROM discovery_cache WHERE cache_key = k),
                    format('%s: the previous data is kept', k));
-    RETURN NEXT is(jsonb_array_length(tako_get_cached(k)), jsonb_array_length(before_data),
+    RETURN NEXT is(json_array_length(tako_get_cached(k)), jsonb_array_length(before_data),
                    format('%s: and still served', k));
     RETURN NEXT is((SELECT last_refresh_status FROM discovery_cache WHERE cache_key = k), 'error',
                    format('%s: the entry records the failed refresh', k));

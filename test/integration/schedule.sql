@@ -8,14 +8,14 @@ SELECT * FROM no_plan();
 SELECT throws_ok($$SELECT * FROM tako_schedule_refreshes()$$, '55000',
                  'pg_cron is not installed in database "tako_it"', 'no pg_cron: a clear 55000');
 SELECT is(tako_sync_schedule(), false, 'the hourly re-sync is a no-op without pg_cron');
-SELECT ok((SELECT count(*) FROM tako_schedule_commands()) = 31
+SELECT ok((SELECT count(*) FROM tako_schedule_commands()) = 32
           AND (SELECT bool_and(c LIKE 'SELECT cron.schedule_in_database(''tako_cache:%'', %, ''tako_it'');')
                  FROM tako_schedule_commands() AS c),
           'tako_schedule_commands() gives the cron.schedule_in_database way for another database');
 CREATE EXTENSION pg_cron;
 
 -- A fresh install, in UTC: the seed's slots.
-SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes()), 31, 'tako_schedule_refreshes(): 31 jobs');
+SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes()), 32, 'tako_schedule_refreshes(): 32 jobs');
 SELECT set_eq(
     $$SELECT jobname::text, schedule FROM cron.job$$,
     $$VALUES ('tako_cache:trending:tmdb:0200', '0 2 * * *'), ('tako_cache:trending:jikan:0230', '30 2 * * *'),
@@ -33,14 +33,14 @@ SELECT set_eq(
              ('tako_cache:upcoming:igdb:1500', '0 15 * * *'), ('tako_cache:upcoming:igdb:2100', '0 21 * * *'),
              ('tako_cache:schedule:jikan:0530', '30 5 * * *'), ('tako_cache:schedule:jikan:1730', '30 17 * * *'),
              ('tako_cache:expired', '15 * * * *'), ('tako_cache:purge', '0 5 * * *'),
-             ('tako_cache:log-cleanup', '15 5 * * *')$$,
-    'cron.job holds exactly the seed''s staggered slots, the hourly check, the 05:00 purge and the log cleanup');
+             ('tako_cache:log-cleanup', '15 5 * * *'), ('tako_cache:flush-hits', '* * * * *')$$,
+    'cron.job holds exactly the seed''s staggered slots, the hourly check, the 05:00 purge, the log cleanup and the per-minute flush of hit counters');
 SELECT is((SELECT command FROM cron.job WHERE jobname = 'tako_cache:popular:tmdb:0300'),
           'SELECT public.tako_run_slot(''popular'', ''tmdb'')', 'a slot job runs tako_run_slot(list, provider)');
 
 -- Idempotent.
 CREATE TEMP TABLE first_run AS SELECT jobid, jobname, schedule, command FROM cron.job;
-SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes()), 31, 'scheduling again: still 31 jobs');
+SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes()), 32, 'scheduling again: still 32 jobs');
 SELECT set_eq($$SELECT jobid, jobname, schedule, command FROM cron.job$$,
               $$SELECT jobid, jobname, schedule, command FROM first_run$$,
               '... the same jobs, ids included');
@@ -64,7 +64,7 @@ SELECT is((SELECT schedule FROM tako_schedule_plan() WHERE jobname = 'tako_cache
 -- Across a DST change: jobs installed for summer are moved by the hourly re-sync once the offset
 -- in force is winter's (today, in November).
 SET tako_cache.schedule_timezone = 'Europe/Paris';
-SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes('2026-07-15 12:00+00')), 31, 'scheduled with summer offsets');
+SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes('2026-07-15 12:00+00')), 32, 'scheduled with summer offsets');
 SELECT is((SELECT schedule FROM cron.job WHERE jobname = 'tako_cache:trending:tmdb:0200'), '0 0 * * *', '... 00:00 GMT');
 SELECT cron.alter_job(jobid, active := false) FROM cron.job WHERE jobname = 'tako_cache:charts:itunes:0430' \g /dev/null
 SELECT is(tako_sync_schedule(), true, 'the hourly re-sync sees the offset changed and moves the jobs');
@@ -81,7 +81,7 @@ RESET tako_cache.schedule_timezone;
 -- Editing the slots.
 UPDATE tako_refresh_slots SET enabled = false WHERE list = 'upcoming' AND provider = 'igdb';
 UPDATE tako_refresh_slots SET local_times = '{06:45}' WHERE list = 'charts' AND provider = 'deezer';
-SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes()), 27, 'a disabled slot''s 4 jobs are removed');
+SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes()), 28, 'a disabled slot''s 4 jobs are removed');
 SELECT is((SELECT schedule FROM cron.job WHERE jobname = 'tako_cache:charts:deezer:0645'), '45 6 * * *',
           'a moved slot gets its new job');
 SELECT is((SELECT count(*)::int FROM cron.job WHERE jobname = 'tako_cache:charts:deezer:0400'), 0, '... and loses its old one');
@@ -94,16 +94,16 @@ UPDATE tako_refresh_slots SET local_times = '{04:00}' WHERE list = 'charts' AND 
 
 -- Unscheduling removes exactly tako_cache's jobs.
 SELECT cron.schedule('someone else''s job', '0 0 * * *', 'SELECT 1') \g /dev/null
-SELECT is(tako_unschedule_refreshes(), 27, 'tako_unschedule_refreshes() removes the 27 tako_cache jobs');
+SELECT is(tako_unschedule_refreshes(), 28, 'tako_unschedule_refreshes() removes the 28 tako_cache jobs');
 SELECT is((SELECT array_agg(jobname::text) FROM cron.job), ARRAY['someone else''s job'], '... and nothing else');
 SELECT is(tako_unschedule_refreshes(), 0, '... and is idempotent');
 SELECT cron.unschedule('someone else''s job') \g /dev/null
 
 -- Stats report each job's next run (and its last one, once it ran).
-SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes()), 31, 'rescheduled');
-SELECT is((SELECT jsonb_array_length(tako_cache_stats()->'jobs')), 31, 'stats list the 31 jobs');
+SELECT is((SELECT count(*)::int FROM tako_schedule_refreshes()), 32, 'rescheduled');
+SELECT is((SELECT jsonb_array_length(tako_cache_stats()->'jobs')), 32, 'stats list the 32 jobs');
 SELECT ok((SELECT bool_and((j->>'next_run')::timestamptz > now() AND (j->>'next_run')::timestamptz <= now() + interval '1 day')
-             FROM jsonb_array_elements(tako_cache_stats()->'jobs') AS j),
+             FROM jsonb_array_elements(tako_cache_stats()->'jobs') AS j WHERE j->>'jobname' <> 'tako_cache:flush-hits'),
           '... each with its next run within a day');
 SELECT is((SELECT j->>'next_run' FROM jsonb_array_elements(tako_cache_stats()->'jobs') AS j
             WHERE j->>'jobname' = 'tako_cache:expired')::timestamptz,
@@ -112,6 +112,6 @@ SELECT is((SELECT j->>'next_run' FROM jsonb_array_elements(tako_cache_stats()->'
           '... the hourly one at the next quarter past');
 SELECT is(tako_next_run('30 4 * * *', '2026-11-24 04:29:30+00'), '2026-11-24 04:30:00+00'::timestamptz, 'next run later today');
 SELECT is(tako_next_run('30 4 * * *', '2026-11-24 04:31:00+00'), '2026-11-25 04:30:00+00'::timestamptz, 'next run tomorrow');
-SELECT is(tako_unschedule_refreshes(), 31, 'cleaned up');
+SELECT is(tako_unschedule_refreshes(), 32, 'cleaned up');
 
 SELECT * FROM finish();

@@ -3,27 +3,28 @@ BEGIN;
 SELECT plan(36);
 
 CREATE ROLE tap_public_only NOLOGIN;
-SELECT tako_save_cached('deezer:charts:albums', 'deezer', 'charts', jsonb_build_array(jsonb_build_object(
-    'id', 'deezer:1', 'type', 'music_album', 'source', 'deezer', 'sourceId', '1', 'title', 'T',
+SELECT tako_flush_hits();
+SELECT tako_save_cached('deezer:charts:artists', 'deezer', 'charts', jsonb_build_array(jsonb_build_object(
+    'id', 'deezer:1', 'type', 'music_artist', 'source', 'deezer', 'sourceId', '1', 'title', 'T',
     'titleOriginal', NULL, 'description', NULL, 'year', NULL,
     'images', jsonb_build_object('primary', NULL, 'thumbnail', NULL, 'gallery', '[]'::jsonb),
-    'urls', jsonb_build_object('source', NULL, 'detail', '/api/music/deezer/albums/1'),
+    'urls', jsonb_build_object('source', NULL, 'detail', '/api/music/deezer/artists/1'),
     'details', jsonb_build_object('position', 1))));
 SET tako_cache.tmdb_api_key = 'tap-secret';
 
 SET ROLE tap_public_only;
 
 -- What everyone may do.
-SELECT is(jsonb_array_length(tako_get_cached('deezer:charts:albums')), 1,
+SELECT is(json_array_length(tako_get_cached('deezer:charts:artists')), 1,
           'a PUBLIC-only role reads the cache through tako_get_cached');
-SELECT is((SELECT count(*)::int FROM discovery_cache), 1, '... and may SELECT the table');
+SELECT is((SELECT count(*)::int FROM discovery_cache WHERE cache_key = 'deezer:charts:artists'), 1, '... and may SELECT the table');
 SELECT lives_ok($$SELECT tako_cache_stats()$$, '... and read the stats');
 SELECT lives_ok($$SELECT tako_cache_key('tmdb', 'popular', 'tv')$$, '... and build keys');
 SELECT lives_ok($$SELECT * FROM tako_parse_key('jikan:top')$$, '... and parse keys');
 SELECT lives_ok($$SELECT tako_validate_items('[]')$$, '... and validate items');
 
 -- What it may not.
-SELECT throws_ok($$SELECT tako_save_cached('deezer:charts:albums', 'deezer', 'charts', '[]')$$,
+SELECT throws_ok($$SELECT tako_save_cached('deezer:charts:artists', 'deezer', 'charts', '[]')$$,
                  '42501', NULL, 'cannot save');
 SELECT throws_ok($$SELECT * FROM tako_get_expired_entries()$$, '42501', NULL, 'cannot list expired entries');
 SELECT throws_ok($$SELECT tako_purge_old_entries(0)$$, '42501', NULL, 'cannot purge');
@@ -32,9 +33,9 @@ SELECT throws_ok($$DELETE FROM discovery_cache$$, '42501', NULL, 'cannot DELETE 
 SELECT throws_ok($$INSERT INTO discovery_cache (cache_key, data, expires_at) VALUES ('deezer:charts:tracks', '[]', now())$$,
                  '42501', NULL, 'cannot INSERT into the cache');
 SELECT throws_ok($$SELECT * FROM tako_refresh_log$$, '42501', NULL, 'cannot read the refresh log');
-SELECT throws_ok($$SELECT tako_fetch('deezer:charts:albums')$$, '42501', NULL, 'cannot fetch from upstream');
-SELECT throws_ok($$SELECT * FROM tako_fetch_lists(ARRAY['deezer:charts:albums'])$$, '42501', NULL, 'cannot fetch lists');
-SELECT throws_ok($$SELECT tako_refresh('deezer:charts:albums')$$, '42501', NULL, 'cannot refresh a key');
+SELECT throws_ok($$SELECT tako_fetch('deezer:charts:artists')$$, '42501', NULL, 'cannot fetch from upstream');
+SELECT throws_ok($$SELECT * FROM tako_fetch_lists(ARRAY['deezer:charts:artists'])$$, '42501', NULL, 'cannot fetch lists');
+SELECT throws_ok($$SELECT tako_refresh('deezer:charts:artists')$$, '42501', NULL, 'cannot refresh a key');
 SELECT throws_ok($$SELECT tako_refresh_all()$$, '42501', NULL, 'cannot refresh everything');
 SELECT throws_ok($$SELECT tako_refresh_provider('tmdb')$$, '42501', NULL, 'cannot refresh a provider');
 SELECT throws_ok($$SELECT tako_refresh_expired()$$, '42501', NULL, 'cannot refresh expired entries');
@@ -60,7 +61,7 @@ SELECT throws_ok($$SET tako_cache.mode = 'api_only'$$, '42501', NULL, 'cannot ch
 RESET ROLE;
 
 -- The hit it made was counted once, and the owner still sees the secret.
-SELECT is((SELECT fetch_count FROM discovery_cache WHERE cache_key = 'deezer:charts:albums'), 1::bigint,
+SELECT is((SELECT fetch_count FROM discovery_cache WHERE cache_key = 'deezer:charts:artists'), 1::bigint,
           'the PUBLIC-only role''s hit was counted exactly once');
 SELECT is(current_setting('tako_cache.tmdb_api_key'), 'tap-secret', 'a superuser reads the key');
 SELECT function_privs_are('public', 'tako_save_cached',

@@ -1,0 +1,59 @@
+#include "pg/cache_table.hpp"
+
+extern "C" {
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+}
+
+namespace tako::pg {
+
+namespace {
+
+Oid cached_fn = InvalidOid;
+CacheTable cached;
+bool callback_registered = false;
+
+void forget(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == cached.table || relid == cached.key_index) cached_fn = InvalidOid;
+}
+
+AttrNumber attribute(Relation rel, const char *name) {
+    AttrNumber attnum = InvalidAttrNumber;
+    for (int i = 0; i < RelationGetNumberOfAttributes(rel); ++i) {
+        Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), i);
+        if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0) attnum = att->attnum;
+    }
+    if (attnum == InvalidAttrNumber)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("discovery_cache has no column \"%s\"", name)));
+    return attnum;
+}
+
+}  // namespace
+
+CacheTable cache_table_of(Oid fn_oid) {
+    if (cached_fn == fn_oid && fn_oid != InvalidOid) return cached;
+    if (!callback_registered) {
+        CacheRegisterRelcacheCallback(forget, (Datum)0);
+        callback_registered = true;
+    }
+    Oid schema = get_func_namespace(fn_oid);
+    CacheTable t;
+    t.table = get_relname_relid("discovery_cache", schema);
+    t.key_index = get_relname_relid("discovery_cache_cache_key_key", schema);
+    if (!OidIsValid(t.table) || !OidIsValid(t.key_index))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("discovery_cache or its cache_key index is missing from schema \"%s\"",
+                               get_namespace_name(schema))));
+    Relation rel = table_open(t.table, AccessShareLock);
+    t.data = attribute(rel, "data");
+    t.expires_at = attribute(rel, "expires_at");
+    table_close(rel, AccessShareLock);
+    cached = t;
+    cached_fn = fn_oid;
+    return t;
+}
+
+}  // namespace tako::pg

@@ -1,0 +1,24 @@
+// Where discovery_cache is, for the C hit path: the table, its cache_key index and the attribute
+// numbers it reads, resolved once per backend from the calling function's schema (the extension's)
+// and forgotten on any relcache invalidation of the table (DROP/CREATE EXTENSION, ALTER TABLE).
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/attnum.h"
+}
+
+namespace tako::pg {
+
+struct CacheTable {
+    Oid table = InvalidOid;
+    Oid key_index = InvalidOid;
+    AttrNumber data = InvalidAttrNumber;
+    AttrNumber expires_at = InvalidAttrNumber;
+};
+
+// The table of the extension that owns function `fn_oid`. May ereport: call through pg_call().
+CacheTable cache_table_of(Oid fn_oid);
+
+}  // namespace tako::pg
