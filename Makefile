@@ -29,7 +29,7 @@ override with_llvm = no
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
 
-.PHONY: test demo demo-stop unit format probe-install
+.PHONY: test demo demo-stop unit bench format probe-install
 
 ifneq ($(PGXS),)
 include $(PGXS)
@@ -68,6 +68,9 @@ demo-stop:
 
 unit:
 	bash test/suites/unit.sh
+
+bench:
+	bash bench/run.sh
 
 format:
 	clang-format -i src/core/*.[ch]pp src/core/*/*.[ch]pp src/pg/*.[ch]pp test/unit/*.cpp test/probe/*.cpp

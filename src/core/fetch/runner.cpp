@@ -59,7 +59,9 @@ void Runner::run(std::vector<Job *> &jobs) {
                     in_flight[engine.start(job->request)] = job;
                     ++in_flight_per_provider[provider];
                 } catch (const Error &e) {
-                    job->verdict = Verdict{Outcome::NetworkError, e.what()};
+                    job->verdict = Verdict{};
+                    job->verdict.outcome = Outcome::NetworkError;
+                    job->verdict.error = e.what();
                     job->finished = std::chrono::system_clock::now();
                     --remaining;
                 }

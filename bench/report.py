@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Writes BENCHMARKS.md from the results file of bench/run.sh (stdout)."""
+import statistics
+import sys
+from collections import defaultdict
+
+
+def main(path):
+    tps = defaultdict(list)
+    normalize, refresh, machine, values = [], {}, {}, {}
+    for line in open(path):
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "pgbench":
+            tps[(parts[1], int(parts[2]))].append(float(parts[3]))
+        elif parts[0] == "normalize":
+            normalize.append(parts[1:])
+        elif parts[0] == "refresh":
+            refresh[parts[1]] = (float(parts[2]), float(parts[3]))
+        elif parts[0] == "machine":
+            machine[parts[1]] = " ".join(parts[2:])
+        else:
+            values[parts[0]] = parts[1]
+
+    def med(label, clients):
+        runs = tps.get((label, clients), [])
+        return statistics.median(runs) if runs else 0.0
+
+    def ratio(a, b):
+        return f"{a / b:.2f}×" if b else "n/a"
+
+    out = []
+    w = out.append
+    w("# Benchmarks\n")
+    w("Written by `make bench` (bench/run.sh); every number below comes from one run of it, each result")
+    w("beside its baselines measured in the same run, as a ratio. Rerun it to check them on your machine.\n")
+    w("## Machine\n")
+    w(f"- CPU: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores; memory {machine.get('memory', '?')}")
+    w(f"- Linux {machine.get('kernel', '?')}; PostgreSQL {machine.get('postgres', '?')}; pgbench {machine.get('pgbench', '?')}")
+    w(f"- {machine.get('date', '?')}, commit {machine.get('commit', '?')}; pgbench and the server share the machine;")
+    w("  the server runs with PostgreSQL's default durability (fsync, synchronous_commit, full_page_writes on)\n")
+
+    w("## Hit path\n")
+    w(f"pgbench `-M prepared`, keys bound as parameters, a {values.get('payload_bytes', '?')}-byte Format B list per key")
+    w("(16 TMDB items) in every table; 8 clients use `-j 2`. Each figure is the median of the interleaved")
+    w("repetitions, in transactions per second. *Seed getCached* is the seed's SELECT then its UPDATE of")
+    w("fetch_count (with its trigger); *seed SELECT* the SELECT alone; *wire limit* a `SELECT` of a")
+    w("constant of the same size (what the connection can carry).\n")
+    for keys in ("hot", "uniform"):
+        w(f"### {'One hot key' if keys == 'hot' else 'Uniform over 12 keys'}\n")
+        w("| clients | wire limit | seed getCached | seed SELECT | tako_get_cached | vs getCached | vs SELECT | vs wire limit |")
+        w("|---|---|---|---|---|---|---|---|")
+        for clients in (1, 8):
+            wire = med("wire", clients)
+            get = med(f"seed-getcached-{keys}", clients)
+            sel = med(f"seed-select-{keys}", clients)
+            tako = med(f"tako-{keys}", clients)
+            w(f"| {clients} | {wire:,.0f} | {get:,.0f} | {sel:,.0f} | {tako:,.0f} | {ratio(tako, get)} | {ratio(tako, sel)} | {ratio(tako, wire)} |")
+        w("")
+    wire8, sel8 = med("wire", 8), med("seed-select-hot", 8)
+    w("### What a hit costs by stored form (8 clients, hot key)\n")
+    w("Measured before choosing how tako_cache serves a hit: the same list as jsonb (what the seed's")
+    w("SELECT reads: detoast, decompress, jsonb output), as compressed text, as uncompressed text")
+    w("(`STORAGE EXTERNAL`), and tako_cache's way (an index probe, then the JSON text this backend")
+    w("already rendered for that row version).\n")
+    w("| stored form | tps | vs wire limit |")
+    w("|---|---|---|")
+    for label, name in (("seed-select-hot", "jsonb column"), ("form-text-hot", "text column, compressed"),
+                        ("form-external-hot", "text column, uncompressed"), ("tako-hot", "tako_get_cached")):
+        w(f"| {name} | {med(label, 8):,.0f} | {ratio(med(label, 8), wire8)} |")
+    w("")
+    w(f"All runs of each configuration (tps): " + "; ".join(
+        f"{label} ×{clients}: " + ", ".join(f"{v:,.0f}" for v in runs) for (label, clients), runs in sorted(tps.items())) + "\n")
+
+    w("## Full refresh of the warm set\n")
+    w(f"The {values.get('warm_keys', '?')} warm keys against the test upstream answering after 200 ms, every list")
+    w("fetched, normalized and saved. *Concurrent* is `tako_refresh_all()` (one libcurl multi handle, each")
+    w("provider's requests on its rate-limit slots); *one at a time* calls `tako_refresh(key)` for each key")
+    w("in turn, under the same limits.\n")
+    w("| rate limits | concurrent | one at a time | speed-up |")
+    w("|---|---|---|---|")
+    for label, name in (("default", "the defaults (Jikan 3/s binds)"), ("lifted", "lifted to 1000/s (the engine alone)")):
+        if label in refresh:
+            par, seq = refresh[label]
+            w(f"| {name} | {par / 1000:.1f} s | {seq / 1000:.1f} s | {ratio(seq, par)} |")
+    if "refresh_bound_ms" in values and "default" in refresh:
+        bound = float(values["refresh_bound_ms"])
+        w(f"\nWith the default limits, what they require at least (per provider: (n − 1) / rate + one latency,")
+        w(f"plus IGDB's token) is {bound / 1000:.1f} s: the concurrent refresh took "
+          f"{ratio(refresh['default'][0], bound)} that.\n")
+
+    w("## Normalizers\n")
+    w("Each fixture parsed and normalized to validated Format B items, in a loop, beside its baseline:")
+    w("parsing the same bytes with nlohmann::json alone. *Ratio* is parse-only time over full time.\n")
+    w("| fixture | bytes | items | parse MB/s | normalize MB/s | items/s | ratio |")
+    w("|---|---|---|---|---|---|---|")
+    for f, size, items, parse, full, per_s, r in normalize:
+        w(f"| {f} | {int(size):,} | {items} | {parse} | {full} | {float(per_s):,.0f} | {r} |")
+    w("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

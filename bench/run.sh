@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark of tako_cache, each beside its baseline in the same run, and
+# BENCHMARKS.md written from the results (ratios, with the machine described).
+#   - hit path: pgbench (prepared statements) of the seed's getCached (SELECT then UPDATE), the
+#     seed's plain SELECT, tako_get_cached, and the wire limit (a SELECT of a constant of the
+#     same size); hot key and uniform keys; 1 and 8 clients; plus the stored forms compared;
+#   - full refresh of the warm set against a 200 ms upstream: concurrent vs one key at a time;
+#   - normalizer throughput on the fixtures vs parsing alone.
+# BENCH_SECONDS (per pgbench run, default 8) and BENCH_REPS (interleaved repetitions, default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+source test/lib/deps.sh
+source test/lib/cluster.sh
+source test/lib/upstream.sh
+SECONDS_PER_RUN=${BENCH_SECONDS:-8}
+REPS=${BENCH_REPS:-3}
+work=$(mktemp -d)
+results=$work/results.txt
+trap 'cluster_stop; upstream_stop; rm -rf "$work"' EXIT
+
+ensure_deps
+build_and_install
+echo "== normalizer throughput"
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/bench --target tako_normalize_bench -j2 >/dev/null
+build/bench/tako_normalize_bench test/fixtures 1.0 | sed 's/^/normalize /' >>"$results"
+
+upstream_start "$work/upstream" >/dev/null
+conf=()
+while IFS= read -r line; do conf+=(--conf "$line"); done < <(upstream_conf_lines)
+# Production durability (the test clusters turn it off): a hit that writes a row pays for its commit.
+cluster_start bench --conf "cron.database_name = 'postgres'" --conf "shared_buffers = 256MB" \
+    --conf "max_connections = 60" --conf "fsync = on" --conf "synchronous_commit = on" \
+    --conf "full_page_writes = on" "${conf[@]}"
+export PGDATABASE=postgres
+cluster_psql -c "CREATE EXTENSION tako_cache" -f bench/seed_schema.sql >/dev/null
+
+# The same 16 kB Format B list (16 TMDB items) in every form and for every key.
+KEYS=(tmdb:trending:movie:week tmdb:trending:movie:day tmdb:trending:tv:week tmdb:trending:tv:day
+      tmdb:popular:movie tmdb:popular:tv tmdb:top-rated:movie tmdb:top-rated:tv tmdb:upcoming:movie
+      tmdb:upcoming:tv tmdb:upcoming:tv:on-the-air tmdb:upcoming:tv:airing-today)
+cluster_psql -v raw="$(cat test/fixtures/tmdb/trending-movie-week__themoviedbapi-java.json)" <<'SQL' >/dev/null
+CREATE TEMP TABLE payload AS
+SELECT jsonb_path_query_array(tako_normalize('tmdb', 'trending', :'raw'::jsonb, 'movie'), '$[0 to 15]') AS items;
+SELECT tako_save_cached(k, NULL, NULL, p.items) FROM payload AS p, tako_warm_keys w, LATERAL (SELECT w.cache_key AS k) x
+ WHERE w.cache_key LIKE 'tmdb:%';
+INSERT INTO seed.discovery_cache (cache_key, provider, endpoint, category, period, data, total_results, expires_at)
+SELECT c.cache_key, c.provider, c.endpoint, c.category, c.period, c.data, c.total_results, now() + interval '1 day'
+  FROM discovery_cache AS c;
+INSERT INTO seed.form_text SELECT cache_key, data::text FROM discovery_cache;
+INSERT INTO seed.form_text_external SELECT cache_key, data::text FROM discovery_cache;
+VACUUM ANALYZE;
+SQL
+payload_bytes=$(cluster_psql -At -c "SELECT length(data::text) FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
+echo "payload_bytes $payload_bytes" >>"$results"
+
+# pgbench scripts. Keys travel as bound parameters (-D), as the Tako API sends them.
+scripts=$work/scripts
+mkdir -p "$scripts"
+defines=(-D "key=${KEYS[0]}")
+for i in "${!KEYS[@]}"; do defines+=(-D "k$i=${KEYS[$i]}"); done
+cluster_psql -At -c "SELECT 'SELECT ' || quote_literal(data::text) || '::text;' FROM discovery_cache WHERE cache_key = '${KEYS[0]}'" \
+    >"$scripts/wire.sql"
+write_variant() {  # name template(with @K@ for the key variable)
+    local name=$1 template=$2
+    echo "${template//@K@/:key}" >"$scripts/$name-hot.sql"
+    for i in "${!KEYS[@]}"; do echo "${template//@K@/:k$i}" >"$scripts/$name-uniform-$i.sql"; done
+}
+write_variant seed-getcached "SELECT data, total_results, updated_at FROM seed.discovery_cache WHERE cache_key = @K@ AND expires_at > NOW() LIMIT 1;
+UPDATE seed.discovery_cache SET fetch_count = fetch_count + 1, last_accessed = NOW() WHERE cache_key = @K@;"
+write_variant seed-select "SELECT data, total_results, updated_at FROM seed.discovery_cache WHERE cache_key = @K@ AND expires_at > NOW() LIMIT 1;"
+write_variant tako "SELECT tako_get_cached(@K@);"
+write_variant form-text "SELECT data FROM seed.form_text WHERE cache_key = @K@;"
+write_variant form-external "SELECT data FROM seed.form_text_external WHERE cache_key = @K@;"
+
+run_pgbench() {  # label clients files...
+    local label=$1 clients=$2
+    shift 2
+    local jobs=$((clients > 1 ? 2 : 1))
+    local tps
+    tps=$(pgbench -n -M prepared -c "$clients" -j "$jobs" -T "$SECONDS_PER_RUN" "${defines[@]}" "$@" 2>&1 |
+          sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
+    echo "pgbench $label $clients ${tps:-0}" >>"$results"
+    printf '  %-26s %2s clients %10s tps\n' "$label" "$clients" "${tps:-failed}"
+}
+uniform_files() { for i in "${!KEYS[@]}"; do echo "-f $scripts/$1-uniform-$i.sql@1"; done; }
+
+echo "== hit path (pgbench, ${SECONDS_PER_RUN} s per run, ${REPS} interleaved repetitions)"
+for rep in $(seq 1 "$REPS"); do
+    for clients in 8 1; do
+        run_pgbench wire "$clients" -f "$scripts/wire.sql"
+        for variant in seed-getcached seed-select tako; do
+            run_pgbench "$variant-hot" "$clients" -f "$scripts/$variant-hot.sql"
+            # shellcheck disable=SC2046
+            run_pgbench "$variant-uniform" "$clients" $(uniform_files "$variant")
+        done
+    done
+    run_pgbench form-text-hot 8 -f "$scripts/form-text-hot.sql"
+    run_pgbench form-external-hot 8 -f "$scripts/form-external-hot.sql"
+done
+hits=$(cluster_psql -At -c "SELECT sum(fetch_count) FROM discovery_cache")
+echo "flushed_hits_before_stats $hits" >>"$results"
+
+echo "== full refresh of the warm set, upstream latency 200 ms"
+upstream_config '{"latency_ms": 200}' >/dev/null
+warm=$(cluster_psql -At -c "SELECT count(*) FROM tako_warm_keys WHERE enabled")
+echo "warm_keys $warm" >>"$results"
+refresh_times() {  # label settings-sql
+    local label=$1 settings=$2 parallel sequential
+    parallel=$(cluster_psql -At -c "$settings SELECT tako_refresh_all()->>'duration_ms'" | tail -1)
+    sequential=$(cluster_psql -At <<SQL | tail -1
+$settings
+CREATE TEMP TABLE started AS SELECT clock_timestamp() AS t0;
+DO \$\$
+DECLARE k text;
+BEGIN
+    FOR k IN SELECT cache_key FROM tako_warm_keys WHERE enabled ORDER BY cache_key LOOP
+        PERFORM tako_refresh(k);
+    END LOOP;
+END
+\$\$;
+SELECT round(extract(epoch FROM clock_timestamp() - t0) * 1000) FROM started;
+SQL
+    )
+    echo "refresh $label $parallel $sequential" >>"$results"
+    printf '  %-10s concurrent %6s ms, one at a time %6s ms\n' "$label" "$parallel" "$sequential"
+}
+refresh_times default ""
+lifted="SET tako_cache.tmdb_requests_per_second = 1000; SET tako_cache.jikan_requests_per_second = 1000;
+SET tako_cache.jikan_requests_per_minute = 120; SET tako_cache.rawg_requests_per_second = 1000;
+SET tako_cache.igdb_requests_per_second = 1000; SET tako_cache.deezer_requests_per_second = 1000;
+SET tako_cache.itunes_requests_per_second = 1000;"
+refresh_times lifted "$lifted"
+# What the default rate limits require at least: per provider (n-1)/rate + one latency (+ IGDB's token).
+bound=$(cluster_psql -At -c "
+    SELECT round(max((n - 1) / r + 0.2 + CASE WHEN p = 'igdb' THEN 0.2 ELSE 0 END) * 1000)
+      FROM (SELECT split_part(cache_key, ':', 1) AS p, count(*) AS n FROM tako_warm_keys WHERE enabled GROUP BY 1) AS c
+      JOIN (VALUES ('tmdb', 40.0), ('jikan', 3.0), ('rawg', 5.0), ('igdb', 4.0), ('deezer', 10.0), ('itunes', 5.0)) AS l(p, r)
+        USING (p)")
+echo "refresh_bound_ms $bound" >>"$results"
+
+echo "== machine"
+{
+    echo "machine cpu $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+    echo "machine cores $(nproc)"
+    echo "machine memory $(free -g | awk '/^Mem:/ {print $2}') GiB"
+    echo "machine kernel $(uname -r)"
+    echo "machine postgres $(cluster_psql -At -c 'SHOW server_version')"
+    echo "machine pgbench $(pgbench --version | awk '{print $3}')"
+    echo "machine date $(date -u +%Y-%m-%d)"
+    echo "machine commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+} >>"$results"
+python3 bench/report.py "$results" >BENCHMARKS.md
+echo "Wrote BENCHMARKS.md"
