@@ -97,6 +97,12 @@ FetchOptions fetch_options() {
     options.http.max_bytes = static_cast<std::size_t>(settings::max_response_bytes());
     options.http.user_agent = "tako_cache/1.0 (PostgreSQL extension; +https://github.com/tako-api)";
     options.retry.max_attempts = settings::retry_attempts();
+    // Redirects may only lead to the configured providers (no request to any other host, ever).
+    UpstreamSettings upstream = settings::upstream();
+    for (const std::string *url : {&upstream.tmdb_base_url, &upstream.jikan_base_url, &upstream.rawg_base_url,
+                                   &upstream.igdb_base_url, &upstream.deezer_base_url, &upstream.itunes_base_url,
+                                   &upstream.igdb_token_url})
+        if (std::string host = host_and_port(*url); !host.empty()) options.http.allowed_hosts.push_back(host);
     options.retry.retry_after_cap = std::chrono::milliseconds(settings::retry_after_max_ms());
     return options;
 }

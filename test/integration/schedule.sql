@@ -36,7 +36,7 @@ SELECT set_eq(
              ('tako_cache:log-cleanup', '15 5 * * *'), ('tako_cache:flush-hits', '* * * * *')$$,
     'cron.job holds exactly the seed''s staggered slots, the hourly check, the 05:00 purge, the log cleanup and the per-minute flush of hit counters');
 SELECT is((SELECT command FROM cron.job WHERE jobname = 'tako_cache:popular:tmdb:0300'),
-          'SELECT public.tako_run_slot(''popular'', ''tmdb'')', 'a slot job runs tako_run_slot(list, provider)');
+          'CALL public.tako_run_slot_job(''popular'', ''tmdb'')', 'a slot job calls tako_run_slot_job(list, provider)');
 
 -- Idempotent.
 CREATE TEMP TABLE first_run AS SELECT jobid, jobname, schedule, command FROM cron.job;

@@ -66,7 +66,7 @@ SELECT is(
 SELECT has_table('public', 'tako_refresh_log', 'the refresh log exists');
 SELECT columns_are('public', 'tako_refresh_log', ARRAY[
     'id', 'cache_key', 'provider', 'origin', 'started_at', 'finished_at', 'http_status',
-    'outcome', 'error', 'bytes', 'items', 'attempts']);
+    'outcome', 'error', 'bytes', 'items', 'attempts', 'pid']);
 SELECT col_type_is('public', 'tako_refresh_log', 'started_at', 'timestamp with time zone', 'tako_refresh_log.started_at is timestamp with time zone');
 SELECT is_indexed('public', 'tako_refresh_log', ARRAY['started_at'], 'started_at is indexed');
 

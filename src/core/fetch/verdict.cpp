@@ -17,7 +17,8 @@ Verdict failure_verdict(const HttpResponse &r) {
     case HttpFailure::Timeout: v.outcome = Outcome::Timeout; break;
     case HttpFailure::Tls: v.outcome = Outcome::TlsError; break;
     case HttpFailure::TooLarge: v.outcome = Outcome::TooLarge; break;
-    case HttpFailure::TooManyRedirects: v.outcome = Outcome::HttpError; break;
+    case HttpFailure::TooManyRedirects:
+    case HttpFailure::RedirectRefused: v.outcome = Outcome::HttpError; break;
     default: v.outcome = Outcome::NetworkError; break;
     }
     v.error = std::string(to_string(r.failure)) + ": " + r.error;

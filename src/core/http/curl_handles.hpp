@@ -16,10 +16,18 @@ struct MultiDeleter {
 struct SlistDeleter {
     void operator()(curl_slist *list) const noexcept { curl_slist_free_all(list); }
 };
+struct UrlDeleter {
+    void operator()(CURLU *url) const noexcept { curl_url_cleanup(url); }
+};
+struct StringDeleter {
+    void operator()(char *text) const noexcept { curl_free(text); }
+};
 
 using Easy = std::unique_ptr<CURL, EasyDeleter>;
 using Multi = std::unique_ptr<CURLM, MultiDeleter>;
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+using Url = std::unique_ptr<CURLU, UrlDeleter>;
+using String = std::unique_ptr<char, StringDeleter>;
 
 // Appends to a header list, keeping ownership in `list`; throws std::bad_alloc on failure.
 void append(Slist &list, const char *line);

@@ -34,6 +34,9 @@ struct HttpEngine::Transfer {
     HttpResponse response;
     std::size_t max_bytes = 0;
     bool too_large = false;
+    const std::vector<std::string> *allowed_hosts = nullptr;
+    bool in_redirect = false;         // the headers being read are those of a 3xx answer
+    std::string refused_redirect;     // the Location that was refused, if any
     char error_buffer[CURL_ERROR_SIZE] = {0};
 
     static std::size_t on_body(char *data, std::size_t size, std::size_t count, void *self) {
@@ -58,6 +61,8 @@ struct HttpEngine::Transfer {
             std::string_view line(data, bytes);
             if (line.substr(0, 5) == "HTTP/") {
                 t->response.headers.clear();  // a new response (after a redirect or 100-continue)
+                std::size_t space = line.find(' ');
+                t->in_redirect = space != std::string_view::npos && line.substr(space + 1, 1) == "3";
                 return bytes;
             }
             std::size_t colon = line.find(':');
@@ -69,11 +74,32 @@ struct HttpEngine::Transfer {
             while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
             while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
                 value.remove_suffix(1);
+            if (t->in_redirect && name == "location" && !t->redirect_allowed(value)) {
+                t->refused_redirect = std::string(value);
+                return 0;  // stops the transfer before libcurl follows the redirect
+            }
             t->response.headers.emplace_back(std::move(name), std::string(value));
         } catch (...) {
             return 0;
         }
         return bytes;
+    }
+
+    // Whether a redirect to `location` (absolute, or relative to where this transfer is now)
+    // stays on an allowed host.
+    bool redirect_allowed(std::string_view location) const {
+        if (!allowed_hosts || allowed_hosts->empty()) return true;
+        char *effective = nullptr;
+        curl_easy_getinfo(easy.get(), CURLINFO_EFFECTIVE_URL, &effective);
+        curl::Url url(curl_url());
+        if (!url || !effective || curl_url_set(url.get(), CURLUPART_URL, effective, 0) != CURLUE_OK) return false;
+        std::string target(location);
+        if (curl_url_set(url.get(), CURLUPART_URL, target.c_str(), 0) != CURLUE_OK) return false;
+        char *resolved = nullptr;
+        if (curl_url_get(url.get(), CURLUPART_URL, &resolved, 0) != CURLUE_OK) return false;
+        curl::String owner(resolved);
+        std::string host = host_and_port(resolved);
+        return std::find(allowed_hosts->begin(), allowed_hosts->end(), host) != allowed_hosts->end();
     }
 };
 
@@ -141,6 +167,7 @@ HttpEngine::Id HttpEngine::start(const HttpRequest &request) {
     t->easy.reset(curl_easy_init());
     if (!t->easy) throw std::bad_alloc();
     t->max_bytes = options_.max_bytes;
+    t->allowed_hosts = &options_.allowed_hosts;
     CURL *h = t->easy.get();
     set(h, CURLOPT_URL, request.url.c_str());
     // Only plain HTTP(S), for the first request and for every redirect.
@@ -204,10 +231,14 @@ std::vector<HttpEngine::Done> HttpEngine::poll(std::chrono::milliseconds max_wai
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.response.status);
         curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &t.response.seconds);
         t.response.failure = classify(rc, t.too_large, connect_seconds);
+        if (!t.refused_redirect.empty()) t.response.failure = HttpFailure::RedirectRefused;
         if (t.response.failure != HttpFailure::None) {
             t.response.error = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(rc);
             if (t.response.failure == HttpFailure::TooLarge)
                 t.response.error = "response larger than " + std::to_string(options_.max_bytes) + " bytes";
+            if (t.response.failure == HttpFailure::RedirectRefused)
+                t.response.error = "redirect to a host that is not a configured provider refused: " +
+                                   t.refused_redirect.substr(0, 200);
         }
         curl_multi_remove_handle(multi_.get(), h);
         done.push_back(Done{it->first, std::move(t.response)});

@@ -2,6 +2,11 @@
 
 #include "core/http/http_types.hpp"
 
+#include <algorithm>
+#include <cctype>
+
+#include "core/http/curl_handles.hpp"
+
 namespace tako {
 
 const char *to_string(HttpFailure failure) {
@@ -15,6 +20,7 @@ const char *to_string(HttpFailure failure) {
     case HttpFailure::TooLarge: return "too large";
     case HttpFailure::Incomplete: return "incomplete";
     case HttpFailure::TooManyRedirects: return "too many redirects";
+    case HttpFailure::RedirectRefused: return "redirect refused";
     case HttpFailure::Protocol: return "protocol";
     case HttpFailure::Aborted: return "aborted";
     case HttpFailure::Other: return "other";
@@ -26,6 +32,21 @@ std::string HttpResponse::header(std::string_view name) const {
     for (auto it = headers.rbegin(); it != headers.rend(); ++it)
         if (it->first == name) return it->second;
     return {};
+}
+
+std::string host_and_port(std::string_view url) {
+    curl::Url parsed(curl_url());
+    if (!parsed) return {};
+    std::string text(url);
+    if (curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) return {};
+    char *host = nullptr, *port = nullptr;
+    if (curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK) return {};
+    curl::String host_owner(host);
+    if (curl_url_get(parsed.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) return {};
+    curl::String port_owner(port);
+    std::string out = std::string(host) + ":" + port;
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
 }
 
 std::string url_encode(std::string_view text) {

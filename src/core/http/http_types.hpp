@@ -28,6 +28,7 @@ enum class HttpFailure {
     TooLarge,          // body over max_response_bytes
     Incomplete,        // connection reset, or closed before the announced length
     TooManyRedirects,  // more than 3 redirects, or a loop
+    RedirectRefused,   // a redirect to a host that is not one of the allowed hosts
     Protocol,          // bad URL scheme, bad content encoding, malformed HTTP
     Aborted,           // stopped by a cancel request
     Other,
@@ -48,12 +49,18 @@ struct HttpResponse {
 };
 
 struct HttpOptions {
+    // Hosts ("host:port", lower case) a redirect may lead to; empty: any. The PostgreSQL layer
+    // allows only the configured providers' hosts, so the server never contacts anything else.
+    std::vector<std::string> allowed_hosts;
     long connect_timeout_ms = 2000;
     long timeout_ms = 10000;
     std::size_t max_bytes = 16 * 1024 * 1024;
     long max_redirects = 3;
     std::string user_agent = "tako_cache/1.0";
 };
+
+// "host:port" (lower case, default port filled) of an absolute http(s) URL, or "" if it has none.
+std::string host_and_port(std::string_view url);
 
 // RFC 3986 percent-encoding of a query or path component (unreserved characters kept).
 std::string url_encode(std::string_view text);

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Upgrades (issue 6): install 1.0, fill the cache, update to 1.1 and find everything intact; the
+# updated extension is the same, object for object, as a fresh 1.1 install. Prints TAP.
+set -u
+cd "$(dirname "$0")/../.."
+n=0
+check() {
+    n=$((n + 1))
+    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+q() { psql -X -q -At "$@"; }
+cleanup() { q -d postgres -c "DROP DATABASE IF EXISTS tako_up_old" -c "DROP DATABASE IF EXISTS tako_up_new" >/dev/null 2>&1; }
+trap cleanup EXIT
+cleanup
+q -d postgres -c "CREATE DATABASE tako_up_old" -c "CREATE DATABASE tako_up_new" >/dev/null
+
+q -d tako_up_old -c "CREATE EXTENSION tako_cache VERSION '1.0'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.0 ]' "installed version 1.0"
+q -d tako_up_old <<'SQL' >/dev/null
+SELECT tako_refresh_keys(ARRAY['deezer:charts:albums', 'tmdb:popular:tv', 'jikan:top:manga', 'itunes:charts:us-song']);
+SELECT tako_refresh('rawg:popular:all');
+UPDATE tako_refresh_slots SET local_times = '{02:20}' WHERE list = 'trending' AND provider = 'tmdb';
+INSERT INTO tako_warm_keys (cache_key) VALUES ('itunes:charts:de-album');
+UPDATE tako_warm_keys SET enabled = false WHERE cache_key = 'jikan:top:movie';
+SELECT count(tako_get_cached('deezer:charts:albums')) FROM generate_series(1, 5);
+SELECT tako_flush_hits();
+SELECT count(tako_get_cached('deezer:charts:albums')) FROM generate_series(1, 3);
+SQL
+state() {  # what users have in a database
+    q -d "$1" -c "SELECT cache_key, md5(data::text), total_results, fetch_count, refresh_count, expires_at, updated_at,
+                         created_at, last_refresh_status FROM discovery_cache ORDER BY 1" \
+              -c "SELECT id, cache_key, origin, outcome, http_status, items, attempts, started_at FROM tako_refresh_log ORDER BY id" \
+              -c "SELECT * FROM tako_warm_keys ORDER BY 1" -c "SELECT * FROM tako_refresh_slots ORDER BY 1, 2"
+}
+before=$(state tako_up_old)
+pending_before=$(q -d tako_up_old -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = 'deezer:charts:albums'")
+
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.1'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.1 ]' "updated to 1.1"
+after=$(state tako_up_old)
+check '[ -n "$before" ] && [ "$before" = "$after" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
+check '[ "$(q -d tako_up_old -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = '"'deezer:charts:albums'"'")" = "$pending_before" ]' \
+    "... and so are the hits not yet flushed ($pending_before)"
+check '[ "$(q -d tako_up_old -c "SELECT json_array_length(tako_get_cached('"'deezer:charts:albums'"'))")" = 10 ]' "the cache serves after the update"
+check '[ "$(q -d tako_up_old -c "SELECT tako_refresh('"'tmdb:popular:tv'"')->>'"'status'"'")" = ok ]' "refreshes work after the update"
+q -d tako_up_old -c "CALL tako_refresh_job(ARRAY['deezer:charts:tracks'])" >/dev/null
+check '[ "$(q -d tako_up_old -c "SELECT outcome || '"'/'"' || (pid IS NOT NULL) FROM tako_refresh_log WHERE cache_key = '"'deezer:charts:tracks'"'")" = "ok/true" ]' \
+    "1.1's scheduled refresh (a procedure) works on the updated extension"
+check '[ "$(q -d tako_up_old -c "SELECT count(*) FROM tako_schedule_plan() WHERE command LIKE '"'CALL %'"'")" = 29 ]' \
+    "the planned jobs now call the procedures (28 slots and the hourly job)"
+
+# The updated extension is the fresh 1.1 install, object for object.
+q -d tako_up_new -c "CREATE EXTENSION tako_cache" >/dev/null
+catalog() {
+    q -d "$1" <<'SQL'
+SELECT 'function ' || p.oid::regprocedure || ' ' || md5(pg_get_functiondef(p.oid)) || ' ' || coalesce(array_to_string(p.proacl, ','), '')
+  FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
+UNION ALL
+SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+       || ' ' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '') || ' ' || a.attgenerated::text
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
+ WHERE c.relkind = 'r'
+UNION ALL
+SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE connamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+UNION ALL
+SELECT 'acl ' || c.relname || ' ' || coalesce(array_to_string(c.relacl, ','), '') FROM pg_class c
+ WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+UNION ALL
+SELECT 'config ' || array_to_string(extconfig::regclass[], ',') FROM pg_extension WHERE extname = 'tako_cache'
+ORDER BY 1;
+SQL
+}
+old_catalog=$(catalog tako_up_old)
+new_catalog=$(catalog tako_up_new)
+check '[ -n "$new_catalog" ] && [ "$old_catalog" = "$new_catalog" ]' \
+    "1.0 updated to 1.1 has exactly the objects of a fresh 1.1 install ($(echo "$new_catalog" | wc -l) compared)"
+if [ "$old_catalog" != "$new_catalog" ]; then diff <(echo "$old_catalog") <(echo "$new_catalog") | head -20 | sed 's/^/# /'; fi
+echo "1..$n"
