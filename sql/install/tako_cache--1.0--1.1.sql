@@ -102,6 +102,8 @@ DECLARE
     results jsonb := '[]';
     begun timestamptz := clock_timestamp();
 BEGIN
+    -- Each key once, in key order: every writer locks rows in the same order (no deadlock).
+    keys := ARRAY(SELECT DISTINCT @extschema@.tako_canonical_key(k) FROM unnest(keys) AS k ORDER BY 1);
     FOR r IN SELECT * FROM @extschema@.tako_fetch_lists(keys, origin) LOOP
         results := results || @extschema@.tako_apply_fetched(
             r.cache_key, r.provider, r.outcome, r.http_status, r.items, r.error, r.bytes, r.attempts,
@@ -129,6 +131,7 @@ DECLARE
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM @extschema@.tako_mark_interrupted();
+    keys := ARRAY(SELECT DISTINCT @extschema@.tako_canonical_key(k) FROM unnest(keys) AS k ORDER BY 1);
     WITH rows AS (
         INSERT INTO @extschema@.tako_refresh_log (cache_key, provider, origin, started_at, outcome, pid)
         SELECT k, split_part(k, ':', 1), origin, clock_timestamp(), 'running', pg_backend_pid()
@@ -252,6 +255,76 @@ BEGIN
 END
 $$;
 
+------------------------------------------------------------------------------------------------
+-- Writers that never deadlock: batch refreshes lock their rows in key order, the purge and the
+-- hit flush never wait for a row another session holds (it is being refreshed: neither stale nor
+-- in need of its count right now).
+------------------------------------------------------------------------------------------------
+
+-- The hits still pending in shared memory, except those of except_keys.
+CREATE FUNCTION @extschema@.tako_pending_hits(take boolean, except_keys text[])
+RETURNS TABLE (cache_key text, hits bigint, last_access timestamptz)
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_pending_hits';
+
+CREATE OR REPLACE FUNCTION @extschema@.tako_flush_hits()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flushed integer;
+    busy text[];
+BEGIN
+    IF pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean THEN
+        RETURN 0;
+    END IF;
+    -- One flush at a time: hits are subtracted from shared memory at commit.
+    PERFORM pg_advisory_xact_lock(hashtext('tako_cache'), 0);
+    -- Lock the rows to update in key order, skipping those another session holds: their hits
+    -- stay pending for the next flush.
+    WITH pending AS (SELECT p.cache_key FROM @extschema@.tako_pending_hits(false) AS p),
+    locked AS (SELECT c.cache_key::text AS cache_key FROM @extschema@.discovery_cache AS c
+                WHERE c.cache_key IN (SELECT pending.cache_key FROM pending)
+                ORDER BY c.cache_key FOR UPDATE SKIP LOCKED)
+    SELECT coalesce(array_agg(c.cache_key::text), '{}') INTO busy
+      FROM @extschema@.discovery_cache AS c
+     WHERE c.cache_key IN (SELECT pending.cache_key FROM pending)
+       AND c.cache_key NOT IN (SELECT locked.cache_key FROM locked);
+    UPDATE @extschema@.discovery_cache AS c
+       SET fetch_count = c.fetch_count + p.hits,
+           last_accessed = greatest(c.last_accessed, p.last_access)
+      FROM @extschema@.tako_pending_hits(true, busy) AS p
+     WHERE c.cache_key = p.cache_key;
+    GET DIAGNOSTICS flushed = ROW_COUNT;
+    RETURN flushed;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.tako_purge_old_entries(days integer DEFAULT 90)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    purged integer;
+BEGIN
+    IF days IS NULL OR days < 0 THEN
+        RAISE EXCEPTION 'days must be zero or more, not %', coalesce(days::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.tako_flush_hits();  -- a list read a minute ago is not unread
+    DELETE FROM @extschema@.discovery_cache AS c
+     WHERE c.id IN (SELECT o.id FROM @extschema@.discovery_cache AS o
+                     WHERE o.last_accessed < now() - make_interval(days => days)
+                     FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS purged = ROW_COUNT;
+    RETURN purged;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_pending_hits(boolean, text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_mark_interrupted() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_apply_fetched(text, text, text, integer, jsonb, text, bigint, integer,
                                                           timestamptz, timestamptz, text, text, bigint) FROM PUBLIC;

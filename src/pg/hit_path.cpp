@@ -6,6 +6,7 @@
 // served, keyed by (ctid, xmin), so jsonb output, detoasting and decompression happen once per
 // version and backend. The result is json (the same text): jsonb output alone would cost ~4x the
 // rest of a hit (BENCHMARKS.md).
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -206,10 +207,11 @@ void on_transaction_end(XactEvent event, void *) {
         taken.clear();
 }
 
-// tako_pending_hits(take boolean) → (cache_key, hits, last_access): this database's hits not yet
-// in discovery_cache, leaving out those this transaction already took. With take, they are
-// subtracted from shared memory when the calling transaction commits (tako_flush_hits adds them
-// to the table in that transaction).
+// tako_pending_hits(take boolean, except_keys text[]) → (cache_key, hits, last_access): this
+// database's hits not yet in discovery_cache, leaving out those this transaction already took and
+// the keys in except_keys. With take, they are subtracted from shared memory when the calling
+// transaction commits (tako_flush_hits adds them to the table in that transaction, and leaves out
+// the rows it could not lock).
 Datum pending_hits_fn(FunctionCallInfo fcinfo) {
     const bool take = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
     static bool registered = false;
@@ -217,9 +219,15 @@ Datum pending_hits_fn(FunctionCallInfo fcinfo) {
         pg_call([] { RegisterXactCallback(on_transaction_end, nullptr); });
         registered = true;
     }
+    std::vector<std::string> except;
+    if (PG_NARGS() > 1)
+        if (auto keys = text_array_arg(fcinfo, 1))
+            for (auto &k : *keys)
+                if (k) except.push_back(std::move(*k));
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
     for (shared::PendingHits &p : shared::pending_hits(MyDatabaseId)) {
+        if (std::find(except.begin(), except.end(), p.key) != except.end()) continue;
         for (const auto &[slot, hits] : taken)
             if (slot == p.slot) p.hits -= std::min(p.hits, hits);
         if (p.hits == 0) continue;
