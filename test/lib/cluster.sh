@@ -21,11 +21,12 @@ as_server_user() {
 }
 
 # A port nobody listens on (sockets live in the cluster's own directory, but replicas and
-# clients still name the port).
+# clients still name the port). Below Linux's ephemeral range (32768-60999), where client sockets
+# would otherwise collide with it.
 free_port() {
     local port
     for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 20000))
+        port=$((10000 + RANDOM % 22000))
         if ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
             echo "$port"
             return 0
@@ -58,10 +59,9 @@ cluster_start() {
     CLUSTER_KEEP_DIR=$keep_dir
     PGDATA=$dir/data
     CLUSTER_LOG=$dir/server.log
-    PGPORT=$(free_port) || return 1
     PGHOST=$dir
     PGUSER=postgres
-    export PGDATA PGPORT PGHOST PGUSER CLUSTER_DIR CLUSTER_LOG
+    export PGDATA PGHOST PGUSER CLUSTER_DIR CLUSTER_LOG
     unset PGDATABASE PGPASSWORD PGSERVICE
 
     as_server_user "$PG_BINDIR/initdb" -D "$PGDATA" -U postgres --auth=trust --no-sync \
@@ -71,7 +71,6 @@ cluster_start() {
     }
     {
         echo "listen_addresses = '127.0.0.1'"
-        echo "port = $PGPORT"
         echo "unix_socket_directories = '$dir'"
         echo "shared_preload_libraries = 'pg_cron,tako_cache'"
         echo "cron.host = '$dir'"  # pg_cron's job connections use the cluster's own socket
@@ -83,12 +82,22 @@ cluster_start() {
         echo "log_line_prefix = '%m [%p] %q%u@%d '"
         for line in "${conf[@]}"; do echo "$line"; done
     } | as_server_user tee -a "$PGDATA/postgresql.conf" >/dev/null
-    # The server talks to the test upstream on 127.0.0.1: never through a proxy of the environment.
-    as_server_user env NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
-        "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null || {
-        cat "$CLUSTER_LOG" >&2
-        return 1
-    }
+    # A port can still be taken between the check and the bind: try a few.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        PGPORT=$(free_port) || return 1
+        export PGPORT
+        # The server talks to the test upstream on 127.0.0.1: never through a proxy of the environment.
+        if as_server_user env NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
+            "$PG_BINDIR/pg_ctl" -D "$PGDATA" -l "$CLUSTER_LOG" -w -t 60 -o "-p $PGPORT" start >/dev/null; then
+            # Later plain starts and restarts (tests, the demo) keep the port.
+            echo "port = $PGPORT" | as_server_user tee -a "$PGDATA/postgresql.conf" >/dev/null
+            return 0
+        fi
+        grep -q "could not create any TCP/IP sockets" "$CLUSTER_LOG" || break
+    done
+    cat "$CLUSTER_LOG" >&2
+    return 1
 }
 
 cluster_psql() {
