@@ -45,7 +45,41 @@ SELECT statement, regress.err(statement) AS result FROM unnest(ARRAY[
     $$SELECT tako_cache_key('igdb', 'popular', filter => '6) | fields *; where id > (0')$$,
     $$SELECT tako_cache_key('itunes', 'charts', '../../etc-album')$$,
     $$SELECT tako_cache_key('tmdb', 'trending', E'movie\u200b')$$,
-    $$SELECT tako_cache_key('tmdb', 'trending', 'movie', E'week\x7f')$$
+    $$SELECT tako_cache_key('tmdb', 'trending', 'movie', E'week\x7f')$$,
+    -- tako_normalize / tako_fetch / tako_refresh*
+    $$SELECT tako_normalize(NULL, 'charts', '{}')$$,
+    $$SELECT tako_normalize('deezer', NULL, '{}')$$,
+    $$SELECT tako_normalize('deezer', 'charts', NULL)$$,
+    $$SELECT tako_normalize('netflix', 'charts', '{}')$$,
+    $$SELECT tako_normalize('deezer', 'top', '{}')$$,
+    $$SELECT tako_normalize('deezer', 'charts', '{}', 'playlists')$$,
+    $$SELECT tako_normalize('deezer', 'charts', '[1, 2]')$$,
+    $$SELECT tako_normalize('tmdb', 'trending', '{"results": "no"}')$$,
+    $$SELECT tako_normalize('deezer', 'charts', '{"error": {"type": "DataException", "message": "no data", "code": 800}}')$$,
+    $$SELECT tako_fetch(NULL)$$,
+    $$SELECT tako_fetch('deezer:charts:podcasts')$$,
+    $$SELECT tako_refresh(NULL)$$,
+    $$SELECT tako_refresh('rawg:popular:4;DROP TABLE x')$$,
+    $$SELECT tako_refresh_keys(NULL)$$,
+    $$SELECT tako_refresh_keys(ARRAY['deezer:charts', NULL])$$,
+    $$SELECT tako_refresh_keys(ARRAY['deezer:charts:albums', 'tmdb:nope'])$$,
+    $$SELECT tako_refresh_expired(-1)$$,
+    $$SELECT tako_refresh_provider('netflix')$$,
+    $$SELECT tako_refresh_provider('tmdb', 'charts')$$,
+    $$SELECT tako_refresh_provider(NULL)$$,
+    -- tako_discover and scheduling
+    $$SELECT tako_discover(NULL)$$,
+    $$SELECT tako_discover('')$$,
+    $$SELECT tako_discover(repeat('x', 1000))$$,
+    $$SELECT tako_discover('jikan:schedule:funday')$$,
+    $$SELECT tako_run_slot('nightly', 'tmdb')$$,
+    $$SELECT tako_purge_refresh_log(-1)$$,
+    $$SELECT * FROM tako_recent_failure(NULL)$$,
+    $$INSERT INTO tako_warm_keys (cache_key) VALUES ('deezer:charts')$$,
+    $$INSERT INTO tako_warm_keys (cache_key) VALUES ('deezer:playlists')$$,
+    $$INSERT INTO tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('Bad Name', 'tmdb', '{popular}', '{01:00}')$$,
+    $$INSERT INTO tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('x', 'tmdb', '{popular}', '{NULL}')$$,
+    $$INSERT INTO tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('x', 'netflix', '{popular}', '{01:00}')$$
 ]) AS statement;
 
 SELECT count(*) - :rows_before AS rows_written FROM discovery_cache;

@@ -102,6 +102,9 @@ DECLARE
     results jsonb := '[]';
     begun timestamptz := clock_timestamp();
 BEGIN
+    IF keys IS NULL THEN
+        RAISE EXCEPTION 'keys must not be null' USING ERRCODE = '22004';
+    END IF;
     -- Each key once, in key order: every writer locks rows in the same order (no deadlock).
     keys := ARRAY(SELECT DISTINCT @extschema@.tako_canonical_key(k) FROM unnest(keys) AS k ORDER BY 1);
     FOR r IN SELECT * FROM @extschema@.tako_fetch_lists(keys, origin) LOOP
@@ -131,6 +134,9 @@ DECLARE
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM @extschema@.tako_mark_interrupted();
+    IF keys IS NULL THEN
+        RAISE EXCEPTION 'keys must not be null' USING ERRCODE = '22004';
+    END IF;
     keys := ARRAY(SELECT DISTINCT @extschema@.tako_canonical_key(k) FROM unnest(keys) AS k ORDER BY 1);
     WITH rows AS (
         INSERT INTO @extschema@.tako_refresh_log (cache_key, provider, origin, started_at, outcome, pid)
