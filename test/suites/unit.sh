@@ -9,6 +9,12 @@ build=build/unit
 if [ "${TAKO_SANITIZE:-0}" = 1 ]; then
     suite=unit-asan
     build=build/unit-asan
+    # Every error is fatal, and LeakSanitizer runs at each test process's exit (ASan's default on
+    # Linux, made explicit): a leak fails the test that leaked. abort_on_error=0 keeps the exit code
+    # non-zero without a core dump.
+    export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    export LSAN_OPTIONS="report_objects=1${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 fi
 if ! { cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
            -DTAKO_SANITIZE="$([ "$suite" = unit-asan ] && echo ON || echo OFF)" >/dev/null &&

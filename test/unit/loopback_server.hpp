@@ -24,6 +24,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -40,6 +41,14 @@ namespace tako::test {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+// libcurl honours http_proxy/all_proxy from the environment: loopback requests must never go
+// through a proxy a CI machine may configure. Set before main(), while there is one thread.
+inline const bool kLoopbackBypassesProxies = [] {
+    ::setenv("no_proxy", "127.0.0.1,localhost", 1);
+    ::setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+    return true;
+}();
 
 struct Reply {
     // How the body is delimited on the wire.
@@ -98,8 +107,8 @@ struct Reply {
 
 struct RecordedRequest {
     std::string method;
-    std::string target;  // as sent: path and query
-    std::string path;    // without the query
+    std::string target;                                        // as sent: path and query
+    std::string path;                                          // without the query
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
     std::string body;
     Clock::time_point at;  // when the whole request had arrived
@@ -204,7 +213,9 @@ public:
     std::string url(std::string_view path) const { return base() + std::string(path); }
 
     // Every request to `path` gets `reply`.
-    void on(const std::string &path, Reply reply) { on(path, std::vector<Reply>{std::move(reply)}); }
+    void on(const std::string &path, Reply reply) {
+        on(path, std::vector<Reply>{std::move(reply)});
+    }
     // Requests to `path` get these replies in order; the last one repeats.
     void on(const std::string &path, std::vector<Reply> replies) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -383,17 +394,28 @@ private:
 
     static const char *reason(int status) {
         switch (status) {
-        case 200: return "OK";
-        case 301: return "Moved Permanently";
-        case 302: return "Found";
-        case 307: return "Temporary Redirect";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 404: return "Not Found";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 503: return "Service Unavailable";
-        default: return "Status";
+            case 200:
+                return "OK";
+            case 301:
+                return "Moved Permanently";
+            case 302:
+                return "Found";
+            case 307:
+                return "Temporary Redirect";
+            case 400:
+                return "Bad Request";
+            case 401:
+                return "Unauthorized";
+            case 404:
+                return "Not Found";
+            case 429:
+                return "Too Many Requests";
+            case 500:
+                return "Internal Server Error";
+            case 503:
+                return "Service Unavailable";
+            default:
+                return "Status";
         }
     }
 
@@ -402,30 +424,37 @@ private:
         if (reply.delay.count() > 0) sleep_for(reply.delay);
         if (stopping()) return false;
         switch (reply.fault) {
-        case Reply::Fault::CloseEarly: return false;
-        case Reply::Fault::Reset: {
-            linger hard{1, 0};  // close() then sends RST instead of FIN
-            ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-            return false;
-        }
-        case Reply::Fault::Hang: wait_for_close(fd); return false;
-        default: break;
+            case Reply::Fault::CloseEarly:
+                return false;
+            case Reply::Fault::Reset: {
+                linger hard{1, 0};  // close() then sends RST instead of FIN
+                ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+                return false;
+            }
+            case Reply::Fault::Hang:
+                wait_for_close(fd);
+                return false;
+            default:
+                break;
         }
 
         const std::string body = reply.gzip ? gzip_encode(reply.body) : reply.body;
-        std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " + reason(reply.status) + "\r\n";
+        std::string head =
+            "HTTP/1.1 " + std::to_string(reply.status) + " " + reason(reply.status) + "\r\n";
         for (const auto &[name, value] : reply.headers) head += name + ": " + value + "\r\n";
         if (reply.gzip) head += "Content-Encoding: gzip\r\n";
         bool keep_alive = lower(request.header("connection")) != "close";
         switch (reply.framing) {
-        case Reply::Framing::Length:
-            head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-            break;
-        case Reply::Framing::Chunked: head += "Transfer-Encoding: chunked\r\n"; break;
-        case Reply::Framing::Close:
-            head += "Connection: close\r\n";
-            keep_alive = false;
-            break;
+            case Reply::Framing::Length:
+                head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+                break;
+            case Reply::Framing::Chunked:
+                head += "Transfer-Encoding: chunked\r\n";
+                break;
+            case Reply::Framing::Close:
+                head += "Connection: close\r\n";
+                keep_alive = false;
+                break;
         }
         head += "\r\n";
         if (!send_all(fd, head)) return false;

@@ -1,0 +1,432 @@
+// fetch_lists (core/fetch/fetch.hpp) against the loopback HTTP server (loopback_server.hpp):
+// retries, Retry-After, no retry of a 404, the rate-limit slots, interruption, the IGDB token flow
+// and credential redaction. The environment is a real in-memory implementation of
+// FetchEnvironment (rate limits by core/rate_limit.hpp), standing where PostgreSQL's shared
+// memory stands in the extension; libcurl and the network are real.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/fetch/fetch.hpp"
+#include "core/key.hpp"
+#include "core/rate_limit.hpp"
+#include "loopback_server.hpp"
+
+namespace tako {
+namespace {
+
+using std::chrono::milliseconds;
+using test::Clock;
+using test::LoopbackServer;
+using test::Reply;
+using namespace std::chrono_literals;
+
+std::string fixture_text(const std::string &relative) {
+    std::ifstream in(std::string(TAKO_FIXTURES_DIR) + "/" + relative, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read fixture " + relative);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+long long ms_between(Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration_cast<milliseconds>(to - from).count();
+}
+
+// Everything fetch_lists asks of its environment, in memory. Per-provider rate limits use the same
+// arithmetic as the extension's shared memory (core/rate_limit.hpp).
+class TestEnvironment : public FetchEnvironment {
+public:
+    std::map<std::string, RateLimit> limits;  // providers without an entry are not limited
+    std::function<bool()> interrupt = [] { return false; };
+
+    // What happened.
+    std::atomic<int> interrupt_checks{0};
+    std::map<std::string, int> requests_counted;
+    std::vector<std::pair<std::string, SteadyTime>> holds;
+    std::vector<std::string> stored_tokens, forgotten_tokens;
+    std::vector<std::tuple<std::string, std::string, Outcome>> outcomes;
+
+    // The shared IGDB token.
+    std::optional<std::string> token;
+    SystemTime token_expires{};
+    SystemTime paused{};
+
+    bool interrupted() override {
+        ++interrupt_checks;
+        return interrupt();
+    }
+    SteadyTime reserve_slot(std::string_view provider, SteadyTime earliest) override {
+        auto limit = limits.find(std::string(provider));
+        if (limit == limits.end()) return earliest;
+        RateLimitState &state = states_[std::string(provider)];
+        return from_us(tako::reserve_slot(state, limit->second, to_us(earliest)));
+    }
+    void hold_provider(std::string_view provider, SteadyTime until) override {
+        holds.emplace_back(std::string(provider), until);
+        tako::hold_until(states_[std::string(provider)], to_us(until));
+    }
+    std::optional<std::string> igdb_token(SystemTime now) override {
+        if (token && now < token_expires) return token;
+        return std::nullopt;
+    }
+    void store_igdb_token(const std::string &value, SystemTime expires) override {
+        stored_tokens.push_back(value);
+        token = value;
+        token_expires = expires;
+    }
+    void forget_igdb_token(const std::string &value) override {
+        forgotten_tokens.push_back(value);
+        if (token == value) token.reset();
+    }
+    void count_request(std::string_view provider) override {
+        ++requests_counted[std::string(provider)];
+    }
+    void report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
+                        const std::string &) override {
+        outcomes.emplace_back(std::string(provider), std::string(key), outcome);
+    }
+    SystemTime paused_until(std::string_view) override { return paused; }
+
+private:
+    static std::int64_t to_us(SteadyTime t) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    }
+    static SteadyTime from_us(std::int64_t us) { return SteadyTime(std::chrono::microseconds(us)); }
+    std::map<std::string, RateLimitState> states_;
+};
+
+class FetchLists : public ::testing::Test {
+protected:
+    FetchLists() {
+        const std::string base = server.base();
+        settings.tmdb_base_url = base + "/tmdb";
+        settings.jikan_base_url = base + "/jikan";
+        settings.rawg_base_url = base + "/rawg";
+        settings.igdb_base_url = base + "/igdb";
+        settings.deezer_base_url = base + "/deezer";
+        settings.itunes_base_url = base + "/itunes";
+        settings.igdb_token_url = base + "/oauth2/token";
+        settings.igdb_client_id = "test-client-id";
+        settings.igdb_client_secret = "test-client-secret";
+        settings.rawg_api_key = "rawg-secret-key-123";
+
+        options.http.connect_timeout_ms = 5000;
+        options.http.timeout_ms = 10000;
+        options.retry.max_attempts = 3;
+        options.retry.base_delay = 20ms;  // short backoff: the tests stay fast
+        options.retry.max_delay = 100ms;
+        options.retry.retry_after_cap = 5000ms;
+    }
+
+    std::vector<ListResult> fetch(const std::vector<std::string> &keys) {
+        std::vector<ParsedKey> parsed;
+        for (const std::string &key : keys) parsed.push_back(parse_key(key));
+        return fetch_lists(parsed, settings, options, env);
+    }
+    ListResult fetch_one(const std::string &key) {
+        std::vector<ListResult> results = fetch({key});
+        EXPECT_EQ(results.size(), 1u);
+        return results.empty() ? ListResult{} : results[0];
+    }
+
+    const std::string deezer_albums = fixture_text("deezer/chart-0-albums__deezer-python.json");
+    const std::string igdb_games = fixture_text("igdb/games-list__henry-sarabia-igdb.json");
+    LoopbackServer server;
+    UpstreamSettings settings;
+    FetchOptions options;
+    TestEnvironment env;
+};
+
+std::string token_body(const std::string &token) {
+    return R"({"access_token":")" + token + R"(","expires_in":5000000,"token_type":"bearer"})";
+}
+
+TEST_F(FetchLists, Success) {
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    ListResult r = fetch_one("deezer:charts:albums");
+    EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.key, "deezer:charts:albums");
+    EXPECT_EQ(r.http_status, 200);
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(r.items.size(), 10u);
+    EXPECT_EQ(r.bytes, deezer_albums.size());
+    EXPECT_LE(r.started, r.finished);
+    ASSERT_EQ(server.count("/deezer/chart/0/albums"), 1u);
+    EXPECT_EQ(server.requests("/deezer/chart/0/albums")[0].target,
+              "/deezer/chart/0/albums?limit=25");
+    EXPECT_EQ(env.requests_counted["deezer"], 1);
+    ASSERT_EQ(env.outcomes.size(), 1u);
+    EXPECT_EQ(std::get<2>(env.outcomes[0]), Outcome::Ok);
+}
+
+TEST_F(FetchLists, RetriesAfterA503ThenSucceeds) {
+    server.on("/deezer/chart/0/albums",
+              std::vector<Reply>{Reply::json(503, "{}"), Reply::json(200, deezer_albums)});
+    ListResult r = fetch_one("deezer:charts:albums");
+    EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.attempts, 2);
+    EXPECT_EQ(r.items.size(), 10u);
+    EXPECT_EQ(server.count("/deezer/chart/0/albums"), 2u);
+    EXPECT_EQ(env.requests_counted["deezer"], 2);
+}
+
+TEST_F(FetchLists, RetriesAfterAResetConnection) {
+    server.on("/deezer/chart/0/albums", std::vector<Reply>{Reply::failing(Reply::Fault::Reset),
+                                                           Reply::json(200, deezer_albums)});
+    ListResult r = fetch_one("deezer:charts:albums");
+    EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.attempts, 2);
+}
+
+TEST_F(FetchLists, GivesUpAfterMaxAttempts) {
+    server.on("/deezer/chart/0/albums", Reply::json(503, "{}"));
+    ListResult r = fetch_one("deezer:charts:albums");
+    EXPECT_EQ(r.outcome, Outcome::ServerError);
+    EXPECT_EQ(r.http_status, 503);
+    EXPECT_EQ(r.attempts, 3);
+    EXPECT_NE(r.error.find("after 3 attempts"), std::string::npos) << r.error;
+    EXPECT_EQ(server.count("/deezer/chart/0/albums"), 3u);
+}
+
+TEST_F(FetchLists, NoRetryAfterA404) {
+    server.on("/deezer/chart/0/albums", Reply::json(404, R"({"error":"nope"})"));
+    ListResult r = fetch_one("deezer:charts:albums");
+    EXPECT_EQ(r.outcome, Outcome::HttpError);
+    EXPECT_EQ(r.http_status, 404);
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(server.count("/deezer/chart/0/albums"), 1u);
+}
+
+TEST_F(FetchLists, RetryAfterIsHonoured) {
+    server.on("/deezer/chart/0/albums",
+              std::vector<Reply>{Reply::json(429, "{}").with_header("Retry-After", "1"),
+                                 Reply::json(200, deezer_albums)});
+    const Clock::time_point start = Clock::now();
+    ListResult r = fetch_one("deezer:charts:albums");
+    const long long elapsed = ms_between(start, Clock::now());
+    EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.attempts, 2);
+    EXPECT_GE(elapsed, 1000);  // the backoff alone would be 10-20 ms
+    EXPECT_LT(elapsed, 4500);  // and not the 5 s cap
+    std::vector<test::RecordedRequest> seen = server.requests("/deezer/chart/0/albums");
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_GE(ms_between(seen[0].at, seen[1].at), 1000);
+    // The provider's other requests are held back too.
+    ASSERT_EQ(env.holds.size(), 1u);
+    EXPECT_EQ(env.holds[0].first, "deezer");
+}
+
+TEST_F(FetchLists, RetryAfterIsCapped) {
+    options.retry.retry_after_cap = 300ms;
+    server.on("/deezer/chart/0/albums",
+              std::vector<Reply>{Reply::json(503, "{}").with_header("Retry-After", "3600"),
+                                 Reply::json(200, deezer_albums)});
+    const Clock::time_point start = Clock::now();
+    ListResult r = fetch_one("deezer:charts:albums");
+    const long long elapsed = ms_between(start, Clock::now());
+    EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.attempts, 2);
+    EXPECT_GE(elapsed, 300);
+    EXPECT_LT(elapsed, 4000);
+}
+
+TEST_F(FetchLists, RateLimitSpacesAProvidersRequests) {
+    env.limits["deezer"] = RateLimit{5, 0};  // one start every 200 ms
+    for (const char *section : {"albums", "tracks", "artists"})
+        server.on(std::string("/deezer/chart/0/") + section,
+                  Reply::json(200, fixture_text(std::string("deezer/chart-0-") + section +
+                                                "__deezer-python.json")));
+    const Clock::time_point start = Clock::now();
+    std::vector<ListResult> results =
+        fetch({"deezer:charts:albums", "deezer:charts:tracks", "deezer:charts:artists"});
+    ASSERT_EQ(results.size(), 3u);
+    for (const ListResult &r : results)
+        EXPECT_EQ(r.outcome, Outcome::Ok) << r.key << ": " << r.error;
+    std::vector<test::RecordedRequest> seen = server.requests();
+    ASSERT_EQ(seen.size(), 3u);
+    // The third start is at least two spacings after the first slot (which is not before `start`).
+    EXPECT_GE(ms_between(start, seen[2].at), 400);
+}
+
+TEST_F(FetchLists, AtMostMaxPerProviderInFlight) {
+    options.max_per_provider = 1;
+    for (const char *section : {"albums", "tracks", "artists"})
+        server.on(std::string("/deezer/chart/0/") + section,
+                  Reply::json(200, fixture_text(std::string("deezer/chart-0-") + section +
+                                                "__deezer-python.json"))
+                      .after(150ms));
+    std::vector<ListResult> results =
+        fetch({"deezer:charts:albums", "deezer:charts:tracks", "deezer:charts:artists"});
+    for (const ListResult &r : results)
+        EXPECT_EQ(r.outcome, Outcome::Ok) << r.key << ": " << r.error;
+    std::vector<test::RecordedRequest> seen = server.requests();
+    ASSERT_EQ(seen.size(), 3u);
+    // One after the other: each request arrives after the previous one was answered.
+    EXPECT_GE(ms_between(seen[0].at, seen[1].at), 150);
+    EXPECT_GE(ms_between(seen[1].at, seen[2].at), 150);
+}
+
+TEST_F(FetchLists, InterruptStopsQuickly) {
+    server.on("/deezer/chart/0/albums", Reply::failing(Reply::Fault::Hang));
+    options.http.timeout_ms = 60000;
+    const Clock::time_point start = Clock::now();
+    env.interrupt = [&] { return Clock::now() - start > 300ms; };
+    EXPECT_THROW(fetch({"deezer:charts:albums", "deezer:charts:tracks"}), Interrupted);
+    const long long elapsed = ms_between(start, Clock::now());
+    EXPECT_GE(elapsed, 300);
+    EXPECT_LT(elapsed, 2500) << "a cancel must stop a fetch within ~100 ms of being seen";
+    // The hanging transfer was stopped: its connection is closed.
+    EXPECT_TRUE(server.wait_until([&] { return server.connections_open() == 0; }));
+}
+
+TEST_F(FetchLists, InterruptBeforeAnythingIsSent) {
+    env.interrupt = [] { return true; };
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    EXPECT_THROW(fetch({"deezer:charts:albums"}), Interrupted);
+    EXPECT_EQ(server.connections_accepted(), 0);
+}
+
+TEST_F(FetchLists, InterruptDuringARetryBackoff) {
+    options.retry.retry_after_cap = 30000ms;
+    server.on("/deezer/chart/0/albums", Reply::json(503, "{}").with_header("Retry-After", "30"));
+    std::atomic<bool> stop{false};
+    env.interrupt = [&] {
+        if (server.count("/deezer/chart/0/albums") > 0) stop = true;
+        return stop.load();
+    };
+    const Clock::time_point start = Clock::now();
+    EXPECT_THROW(fetch({"deezer:charts:albums"}), Interrupted);
+    EXPECT_LT(ms_between(start, Clock::now()), 5000);  // not the 30 s Retry-After
+    EXPECT_EQ(server.count("/deezer/chart/0/albums"), 1u);
+}
+
+// ---- IGDB ----------------------------------------------------------------------------------
+
+TEST_F(FetchLists, IgdbGetsATokenThenTheGames) {
+    server.on("/oauth2/token", Reply::json(200, token_body("token-1")));
+    server.on("/igdb/games", Reply::json(200, igdb_games));
+    ListResult r = fetch_one("igdb:popular:all");
+    EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.items.size(), 5u);
+    EXPECT_EQ(r.attempts, 1);
+
+    std::vector<test::RecordedRequest> seen = server.requests();
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].path, "/oauth2/token");
+    EXPECT_EQ(seen[0].method, "POST");
+    EXPECT_EQ(seen[0].target, "/oauth2/token");  // the secret is in the body, not the URL
+    EXPECT_EQ(
+        seen[0].body,
+        "client_id=test-client-id&client_secret=test-client-secret&grant_type=client_credentials");
+    EXPECT_EQ(seen[0].header("content-type"), "application/x-www-form-urlencoded");
+    EXPECT_EQ(seen[1].path, "/igdb/games");
+    EXPECT_EQ(seen[1].method, "POST");
+    EXPECT_EQ(seen[1].header("authorization"), "Bearer token-1");
+    EXPECT_EQ(seen[1].header("client-id"), "test-client-id");
+    EXPECT_NE(seen[1].body.find("where total_rating_count >= 50"), std::string::npos)
+        << seen[1].body;
+    ASSERT_EQ(env.stored_tokens, std::vector<std::string>{"token-1"});
+    EXPECT_GT(env.token_expires, std::chrono::system_clock::now());
+}
+
+TEST_F(FetchLists, IgdbReusesAStoredToken) {
+    env.token = "shared-token";
+    env.token_expires = std::chrono::system_clock::now() + std::chrono::hours(1);
+    server.on("/oauth2/token", Reply::json(500, "{}"));  // must not be asked
+    server.on("/igdb/games", Reply::json(200, igdb_games));
+    std::vector<ListResult> results = fetch({"igdb:popular:all", "igdb:trending:all"});
+    for (const ListResult &r : results)
+        EXPECT_EQ(r.outcome, Outcome::Ok) << r.key << ": " << r.error;
+    EXPECT_EQ(server.count("/oauth2/token"), 0u);
+    for (const test::RecordedRequest &seen : server.requests("/igdb/games"))
+        EXPECT_EQ(seen.header("authorization"), "Bearer shared-token");
+}
+
+TEST_F(FetchLists, Igdb401RenewsTheTokenOnce) {
+    server.on("/oauth2/token", std::vector<Reply>{Reply::json(200, token_body("token-1")),
+                                                  Reply::json(200, token_body("token-2"))});
+    server.on("/igdb/games", std::vector<Reply>{Reply::json(401, R"({"message":"expired"})"),
+                                                Reply::json(200, igdb_games)});
+    ListResult r = fetch_one("igdb:popular:all");
+    EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.attempts, 2);  // the 401 and the retry with the new token
+    EXPECT_EQ(server.count("/oauth2/token"), 2u);
+    std::vector<test::RecordedRequest> games = server.requests("/igdb/games");
+    ASSERT_EQ(games.size(), 2u);
+    EXPECT_EQ(games[0].header("authorization"), "Bearer token-1");
+    EXPECT_EQ(games[1].header("authorization"), "Bearer token-2");
+    EXPECT_EQ(env.forgotten_tokens, std::vector<std::string>{"token-1"});
+    EXPECT_EQ(env.stored_tokens, (std::vector<std::string>{"token-1", "token-2"}));
+    EXPECT_EQ(env.token, "token-2");
+}
+
+TEST_F(FetchLists, Igdb401TwiceIsAnAuthErrorWithoutALoop) {
+    server.on("/oauth2/token", std::vector<Reply>{Reply::json(200, token_body("token-1")),
+                                                  Reply::json(200, token_body("token-2"))});
+    server.on("/igdb/games", Reply::json(401, R"({"message":"no"})"));
+    ListResult r = fetch_one("igdb:popular:all");
+    EXPECT_EQ(r.outcome, Outcome::AuthError);
+    EXPECT_EQ(r.http_status, 401);
+    EXPECT_EQ(server.count("/oauth2/token"), 2u);  // renewed once, not again
+    EXPECT_EQ(server.count("/igdb/games"), 2u);
+}
+
+TEST_F(FetchLists, IgdbTokenRefusedIsAnAuthError) {
+    server.on("/oauth2/token", Reply::json(400, R"({"status":400,"message":"invalid client"})"));
+    server.on("/igdb/games", Reply::json(200, igdb_games));
+    ListResult r = fetch_one("igdb:popular:all");
+    EXPECT_EQ(r.outcome, Outcome::AuthError);
+    EXPECT_NE(r.error.find("token"), std::string::npos) << r.error;
+    EXPECT_EQ(server.count("/igdb/games"), 0u);
+    EXPECT_TRUE(env.stored_tokens.empty());
+}
+
+TEST_F(FetchLists, IgdbWithoutCredentialsSendsNothing) {
+    settings.igdb_client_secret.clear();
+    server.on("/oauth2/token", Reply::json(200, token_body("token-1")));
+    ListResult r = fetch_one("igdb:popular:all");
+    EXPECT_EQ(r.outcome, Outcome::NotConfigured);
+    EXPECT_EQ(server.connections_accepted(), 0);
+}
+
+// ---- raw fetches ---------------------------------------------------------------------------
+
+TEST_F(FetchLists, RawBodyHasCredentialsRedacted) {
+    options.normalize = false;
+    server.on("/rawg/games",
+              Reply::json(200, R"({"count":0,"next":"https://api.rawg.io/api/games?key=)" +
+                                   settings.rawg_api_key + R"(&page=2","results":[]})"));
+    ListResult r = fetch_one("rawg:popular:all");
+    EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.raw.find(settings.rawg_api_key), std::string::npos) << r.raw;
+    EXPECT_NE(r.raw.find("REDACTED"), std::string::npos) << r.raw;
+    ASSERT_EQ(server.count("/rawg/games"), 1u);
+    EXPECT_NE(server.requests("/rawg/games")[0].target.find("key=" + settings.rawg_api_key),
+              std::string::npos);
+}
+
+TEST_F(FetchLists, OneFailureDoesNotStopTheOthers) {
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    server.on("/deezer/chart/0/tracks", Reply::json(404, "{}"));
+    server.on("/deezer/chart/0/artists", Reply::json(200, "not json"));
+    std::vector<ListResult> results =
+        fetch({"deezer:charts:albums", "deezer:charts:tracks", "deezer:charts:artists"});
+    ASSERT_EQ(results.size(), 3u);
+    EXPECT_EQ(results[0].outcome, Outcome::Ok) << results[0].error;
+    EXPECT_EQ(results[1].outcome, Outcome::HttpError);
+    EXPECT_EQ(results[2].outcome, Outcome::InvalidResponse);
+    EXPECT_EQ(env.outcomes.size(), 3u);
+}
+
+}  // namespace
+}  // namespace tako
