@@ -56,14 +56,16 @@ SELECT is(
     'only the read functions open to everyone that write (stats flush hits, discover fills misses) run as the owner');
 
 SELECT is(
-    (SELECT array_agg(p.proname::text ORDER BY p.proname)
+    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text)
        FROM pg_proc p
        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')),
-    ARRAY['tako_cache_key', 'tako_canonical_key', 'tako_count_hit', 'tako_families', 'tako_fetch',
-          'tako_fetch_lists', 'tako_get_cached', 'tako_key_info', 'tako_normalize', 'tako_pending_hits',
-          'tako_provider_health', 'tako_recent_failure', 'tako_validate_items'],
+    ARRAY['tako_cache_key(text,text,text,text,text,text,text,text)', 'tako_canonical_key(text)',
+          'tako_count_hit(text)', 'tako_families()', 'tako_fetch(text)', 'tako_fetch_lists(text[],text)',
+          'tako_get_cached(text)', 'tako_key_info(text)', 'tako_normalize(text,text,jsonb,text)',
+          'tako_pending_hits(boolean)', 'tako_pending_hits(boolean,text[])', 'tako_provider_health()',
+          'tako_recent_failure(text,integer)', 'tako_validate_items(jsonb,text)'],
     'keys, items, fetching and normalizing are C++');
 
 SELECT is(tako_get_cached('tmdb:trending:movie:week')::text, NULL, 'a miss is NULL');
