@@ -1,5 +1,6 @@
 # tako_cache: PGXS build of the extension, plus the project's two set-up commands.
 #   make test                 every test suite, on temporary clusters it starts itself
+#   make fuzz                 the fuzz targets of test/fuzz, 600 s each (FUZZ_SECONDS=...)
 #   make demo                 a local cluster in .demo/ with the cache filled and served
 #   make && make install      build and install the extension (PostgreSQL 15, or PG_CONFIG=...)
 #   make installcheck         the pg_regress suite against a running server (PGHOST/PGPORT)
@@ -29,7 +30,7 @@ override with_llvm = no
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
 
-.PHONY: test demo demo-stop unit bench format probe-install
+.PHONY: test demo demo-stop unit fuzz bench format probe-install
 
 ifneq ($(PGXS),)
 include $(PGXS)
@@ -69,8 +70,12 @@ demo-stop:
 unit:
 	bash test/suites/unit.sh
 
+# The libFuzzer targets of test/fuzz, 600 s each (make test runs them 15 s each): see test/fuzz/README.md.
+fuzz:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash test/suites/fuzz.sh
+
 bench:
 	bash bench/run.sh
 
 format:
-	clang-format -i src/core/*.[ch]pp src/core/*/*.[ch]pp src/pg/*.[ch]pp test/unit/*.cpp test/probe/*.cpp
+	clang-format -i src/core/*.[ch]pp src/core/*/*.[ch]pp src/pg/*.[ch]pp test/unit/*.cpp test/probe/*.cpp test/fuzz/*.[ch]pp

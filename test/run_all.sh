@@ -7,7 +7,7 @@ source test/lib/deps.sh
 source test/lib/suite.sh
 
 # Suites in order; each is test/suites/<name>.sh and records its own tally.
-SUITES=(unit upstream regress pgtap integration)
+SUITES=(unit unit-asan fuzz upstream regress pgtap integration)
 NEEDS_EXTENSION=(regress pgtap integration)
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
 

@@ -16,15 +16,30 @@ bool valid_sqlstate(std::string_view s) {
 }
 
 // Length of the UTF-8 sequence starting at s[i], or 0 when it is not a valid one.
+//
+// Well-formed sequences only (RFC 3629 §4, the table PostgreSQL and nlohmann::json also apply):
+// found by test/fuzz/fuzz_quote, the lead/continuation bit patterns alone let through overlong
+// forms (C0 80 is a hidden NUL, E0 80 AF a hidden "/"), UTF-16 surrogates (ED A0 80..ED BF BF)
+// and code points past U+10FFFF (F4 90.., F5..F7 leads), all of them invalid UTF-8 that then
+// reached error messages raw, and made json::dump() of such a message throw.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     auto byte = static_cast<unsigned char>(s[i]);
-    std::size_t len = byte < 0x80           ? 1
-                      : (byte >> 5) == 0x6  ? 2
-                      : (byte >> 4) == 0xE  ? 3
-                      : (byte >> 3) == 0x1E ? 4
-                                            : 0;
+    if (byte < 0x80) return 1;
+    std::size_t len = byte >= 0xC2 && byte <= 0xDF   ? 2
+                      : byte >= 0xE0 && byte <= 0xEF ? 3
+                      : byte >= 0xF0 && byte <= 0xF4 ? 4
+                                                     : 0;  // 80-C1, F5-FF never lead
     if (len == 0 || i + len > s.size()) return 0;
-    for (std::size_t k = 1; k < len; ++k)
+    // The second byte's range is narrower after E0 (no overlong), ED (no surrogate), F0 (no
+    // overlong) and F4 (nothing past U+10FFFF).
+    unsigned char low = 0x80, high = 0xBF;
+    if (byte == 0xE0) low = 0xA0;
+    if (byte == 0xED) high = 0x9F;
+    if (byte == 0xF0) low = 0x90;
+    if (byte == 0xF4) high = 0x8F;
+    auto second = static_cast<unsigned char>(s[i + 1]);
+    if (second < low || second > high) return 0;
+    for (std::size_t k = 2; k < len; ++k)
         if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
     return len;
 }

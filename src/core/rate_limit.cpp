@@ -11,7 +11,8 @@ std::int64_t reserve_slot(RateLimitState &state, const RateLimit &limit, std::in
     const int per_minute = std::min(limit.per_minute, kMinuteWindowCapacity);
     if (per_minute > 0 && state.recent_count >= per_minute) {
         // The per_minute-th most recent start must be at least a minute before this one.
-        int index = (state.recent_head - per_minute + kMinuteWindowCapacity) % kMinuteWindowCapacity;
+        int index =
+            (state.recent_head - per_minute + kMinuteWindowCapacity) % kMinuteWindowCapacity;
         start = std::max(start, state.recent_us[index] + 60'000'000);
     }
     state.recent_us[state.recent_head] = start;

@@ -22,8 +22,8 @@ struct RateLimitState {
     std::int64_t second_tat_us = 0;  // the earliest start the per-second spacing allows
     std::int64_t hold_until_us = 0;  // nothing starts before this (set after a 429)
     std::int64_t recent_us[kMinuteWindowCapacity] = {};  // ring of the latest starts, oldest first
-    int recent_head = 0;   // where the next start is written
-    int recent_count = 0;  // how many entries of the ring are in use
+    int recent_head = 0;                                 // where the next start is written
+    int recent_count = 0;                                // how many entries of the ring are in use
 };
 
 // Reserves the next slot for one request that may not start before `earliest_us`, and returns
@@ -31,7 +31,8 @@ struct RateLimitState {
 // and at most per_minute of them fall within any 60 s.
 std::int64_t reserve_slot(RateLimitState &state, const RateLimit &limit, std::int64_t earliest_us);
 
-// Pushes every later reservation to at least `until_us` (a 429 with Retry-After slows all backends).
+// Pushes every later reservation to at least `until_us` (a 429 with Retry-After slows all
+// backends).
 void hold_until(RateLimitState &state, std::int64_t until_us);
 
 }  // namespace tako

@@ -2,6 +2,11 @@
 
 #include "core/url.hpp"
 
+#include <curl/curl.h>
+
+#include <memory>
+#include <string>
+
 namespace tako {
 
 bool is_base_url(std::string_view url, std::string *why) {
@@ -25,6 +30,13 @@ bool is_base_url(std::string_view url, std::string *why) {
         return reject("credentials in the URL are not allowed");
     if (url.find_first_of("?#") != std::string_view::npos)
         return reject("a query string or fragment is not allowed");
+    // Last, the parser that will use the URL must accept it: found by test/fuzz/fuzz_url, the
+    // checks above let through hosts libcurl refuses ("https://)", "http://a:99999", "http://[x]"),
+    // so a bad setting was accepted and every later request failed with a URL error.
+    std::unique_ptr<CURLU, void (*)(CURLU *)> parsed(curl_url(), curl_url_cleanup);
+    if (!parsed) return reject("out of memory");
+    if (curl_url_set(parsed.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK)
+        return reject("the URL is malformed (libcurl cannot parse it)");
     return true;
 }
 

@@ -17,7 +17,8 @@ CacheTable cached;
 bool callback_registered = false;
 
 void forget(Datum, Oid relid) {
-    if (relid == InvalidOid || relid == cached.table || relid == cached.key_index) cached_fn = InvalidOid;
+    if (relid == InvalidOid || relid == cached.table || relid == cached.key_index)
+        cached_fn = InvalidOid;
 }
 
 AttrNumber attribute(Relation rel, const char *name) {
@@ -27,7 +28,8 @@ AttrNumber attribute(Relation rel, const char *name) {
         if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0) attnum = att->attnum;
     }
     if (attnum == InvalidAttrNumber)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("discovery_cache has no column \"%s\"", name)));
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                        errmsg("discovery_cache has no column \"%s\"", name)));
     return attnum;
 }
 
@@ -44,9 +46,10 @@ CacheTable cache_table_of(Oid fn_oid) {
     t.table = get_relname_relid("discovery_cache", schema);
     t.key_index = get_relname_relid("discovery_cache_cache_key_key", schema);
     if (!OidIsValid(t.table) || !OidIsValid(t.key_index))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                        errmsg("discovery_cache or its cache_key index is missing from schema \"%s\"",
-                               get_namespace_name(schema))));
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_TABLE),
+                 errmsg("discovery_cache or its cache_key index is missing from schema \"%s\"",
+                        get_namespace_name(schema))));
     Relation rel = table_open(t.table, AccessShareLock);
     t.data = attribute(rel, "data");
     t.expires_at = attribute(rel, "expires_at");

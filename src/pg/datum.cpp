@@ -25,7 +25,8 @@ std::optional<std::string> jsonb_arg(FunctionCallInfo fcinfo, int n) {
     return out;
 }
 
-std::optional<std::vector<std::optional<std::string>>> text_array_arg(FunctionCallInfo fcinfo, int n) {
+std::optional<std::vector<std::optional<std::string>>> text_array_arg(FunctionCallInfo fcinfo,
+                                                                      int n) {
     if (PG_ARGISNULL(n)) return std::nullopt;
     Datum *elements = nullptr;
     bool *nulls = nullptr;
@@ -33,7 +34,8 @@ std::optional<std::vector<std::optional<std::string>>> text_array_arg(FunctionCa
     pg_call([&] {
         ArrayType *array = PG_GETARG_ARRAYTYPE_P(n);
         if (ARR_NDIM(array) > 1)
-            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("expected a one-dimensional text array")));
+            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                            errmsg("expected a one-dimensional text array")));
         deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
     });
     std::vector<std::optional<std::string>> out;
@@ -50,7 +52,8 @@ std::optional<std::vector<std::optional<std::string>>> text_array_arg(FunctionCa
 }
 
 Datum timestamptz_datum(std::chrono::system_clock::time_point time) {
-    std::int64_t unix_us = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+    std::int64_t unix_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
     constexpr std::int64_t kPostgresEpochOffsetUs =
         static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
     return TimestampTzGetDatum(unix_us - kPostgresEpochOffsetUs);

@@ -17,7 +17,8 @@ std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n);
 std::optional<std::string> jsonb_arg(FunctionCallInfo fcinfo, int n);
 
 // A text[] argument; NULL elements are nullopt. nullopt when the array itself is NULL.
-std::optional<std::vector<std::optional<std::string>>> text_array_arg(FunctionCallInfo fcinfo, int n);
+std::optional<std::vector<std::optional<std::string>>> text_array_arg(FunctionCallInfo fcinfo,
+                                                                      int n);
 
 // Results, palloc'd in the caller's memory context.
 Datum text_result(std::string_view value);

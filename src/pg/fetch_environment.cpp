@@ -16,7 +16,9 @@ std::int64_t to_us(SteadyTime t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
-SteadyTime from_us(std::int64_t us) { return SteadyTime(std::chrono::microseconds(us)); }
+SteadyTime from_us(std::int64_t us) {
+    return SteadyTime(std::chrono::microseconds(us));
+}
 
 std::int64_t unix_ms(SystemTime t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -29,15 +31,18 @@ PgFetchEnvironment::PgFetchEnvironment() {
     if (!shared::is_shared() && !warned) {
         warned = true;
         pg_call([] {
-            ereport(WARNING,
-                    (errmsg("tako_cache is not in shared_preload_libraries: rate limits and the IGDB "
-                            "token are kept per session, not shared by all sessions"),
-                     errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
+            ereport(
+                WARNING,
+                (errmsg("tako_cache is not in shared_preload_libraries: rate limits and the IGDB "
+                        "token are kept per session, not shared by all sessions"),
+                 errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
         });
     }
 }
 
-bool PgFetchEnvironment::interrupted() { return QueryCancelPending || ProcDiePending; }
+bool PgFetchEnvironment::interrupted() {
+    return QueryCancelPending || ProcDiePending;
+}
 
 SteadyTime PgFetchEnvironment::reserve_slot(std::string_view provider, SteadyTime earliest) {
     int index = shared::provider_index(provider);
@@ -60,15 +65,17 @@ void PgFetchEnvironment::store_igdb_token(const std::string &token, SystemTime e
     shared::store_igdb_token(token, unix_ms(expires));
 }
 
-void PgFetchEnvironment::forget_igdb_token(const std::string &token) { shared::forget_igdb_token(token); }
+void PgFetchEnvironment::forget_igdb_token(const std::string &token) {
+    shared::forget_igdb_token(token);
+}
 
 void PgFetchEnvironment::count_request(std::string_view provider) {
     int index = shared::provider_index(provider);
     if (index >= 0) shared::count_request(index, unix_ms(std::chrono::system_clock::now()));
 }
 
-void PgFetchEnvironment::report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
-                                        const std::string &error) {
+void PgFetchEnvironment::report_outcome(std::string_view provider, std::string_view key,
+                                        Outcome outcome, const std::string &error) {
     const std::int64_t now = unix_ms(std::chrono::system_clock::now());
     if (outcome == Outcome::Ok)
         shared::forget_failure(std::string(key));
@@ -78,9 +85,13 @@ void PgFetchEnvironment::report_outcome(std::string_view provider, std::string_v
     if (index < 0) return;
     BreakerPolicy policy{settings::breaker_failures(), settings::breaker_pause_ms()};
     if (shared::record_outcome(index, outcome, error, now, policy)) {
-        std::string message = std::string(provider) + " paused for " + std::to_string(policy.pause_ms / 1000) +
-                              " s after " + std::to_string(policy.failures) + " consecutive failures";
-        pg_call([&] { ereport(WARNING, (errmsg("tako_cache: %s", message.c_str()), errdetail("last error: %s", error.c_str()))); });
+        std::string message = std::string(provider) + " paused for " +
+                              std::to_string(policy.pause_ms / 1000) + " s after " +
+                              std::to_string(policy.failures) + " consecutive failures";
+        pg_call([&] {
+            ereport(WARNING, (errmsg("tako_cache: %s", message.c_str()),
+                              errdetail("last error: %s", error.c_str())));
+        });
     }
 }
 
@@ -99,10 +110,12 @@ FetchOptions fetch_options() {
     options.retry.max_attempts = settings::retry_attempts();
     // Redirects may only lead to the configured providers (no request to any other host, ever).
     UpstreamSettings upstream = settings::upstream();
-    for (const std::string *url : {&upstream.tmdb_base_url, &upstream.jikan_base_url, &upstream.rawg_base_url,
-                                   &upstream.igdb_base_url, &upstream.deezer_base_url, &upstream.itunes_base_url,
-                                   &upstream.igdb_token_url})
-        if (std::string host = host_and_port(*url); !host.empty()) options.http.allowed_hosts.push_back(host);
+    for (const std::string *url :
+         {&upstream.tmdb_base_url, &upstream.jikan_base_url, &upstream.rawg_base_url,
+          &upstream.igdb_base_url, &upstream.deezer_base_url, &upstream.itunes_base_url,
+          &upstream.igdb_token_url})
+        if (std::string host = host_and_port(*url); !host.empty())
+            options.http.allowed_hosts.push_back(host);
     options.retry.retry_after_cap = std::chrono::milliseconds(settings::retry_after_max_ms());
     return options;
 }

@@ -47,8 +47,9 @@ Datum fetch(FunctionCallInfo fcinfo) {
     options.retry.max_attempts = 1;
     ListResult result = run_fetch({key}, options).at(0);
     if (result.outcome != Outcome::Ok)
-        throw Error(sqlstate_of(result.outcome),
-                    "upstream request for " + key.key + " failed (" + to_string(result.outcome) + "): " + result.error);
+        throw Error(sqlstate_of(result.outcome), "upstream request for " + key.key + " failed (" +
+                                                     to_string(result.outcome) +
+                                                     "): " + result.error);
     return jsonb_result(result.raw);
 }
 
@@ -108,11 +109,14 @@ Datum normalize(FunctionCallInfo fcinfo) {
     ParsedKey family = parse_key(provider + ":" + endpoint);
     std::string kind = category ? *category : normalizer_category(family);
     static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kKinds = {
-        {"tmdb", {"movie", "tv"}},   {"jikan", {"anime", "manga"}},
-        {"deezer", {"albums", "tracks", "artists"}}, {"itunes", {"album", "song"}}};
+        {"tmdb", {"movie", "tv"}},
+        {"jikan", {"anime", "manga"}},
+        {"deezer", {"albums", "tracks", "artists"}},
+        {"itunes", {"album", "song"}}};
     for (const auto &[p, kinds] : kKinds)
         if (p == provider && std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
-            throw_invalid("invalid category " + quote_for_message(kind) + " for provider " + provider);
+            throw_invalid("invalid category " + quote_for_message(kind) + " for provider " +
+                          provider);
 
     nlohmann::json items = normalize_list(provider, endpoint, parse_json(*raw, "raw"), kind);
     validate_items(items, provider);

@@ -18,10 +18,12 @@ Datum provider_health(FunctionCallInfo fcinfo) {
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch()).count();
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
     auto time_or_null = [](std::int64_t ms, bool &null) {
         null = ms == 0;
-        return timestamptz_datum(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+        return timestamptz_datum(
+            std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
     };
     for (int i = 0; i < shared::kProviders; ++i) {
         shared::HealthSnapshot h = shared::health(i);
@@ -33,8 +35,10 @@ Datum provider_health(FunctionCallInfo fcinfo) {
         nulls[3] = h.last_error.empty();
         values[3] = nulls[3] ? 0 : text_result(h.last_error);
         values[4] = Int32GetDatum(h.health.consecutive_failures);
-        values[5] = time_or_null(h.health.paused_until_ms > now_ms ? h.health.paused_until_ms : 0, nulls[5]);
-        values[6] = Int64GetDatum(h.health.requests_day == now_ms / 86'400'000 ? h.health.requests_today : 0);
+        values[5] = time_or_null(h.health.paused_until_ms > now_ms ? h.health.paused_until_ms : 0,
+                                 nulls[5]);
+        values[6] = Int64GetDatum(
+            h.health.requests_day == now_ms / 86'400'000 ? h.health.requests_today : 0);
         pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
     }
     return 0;
@@ -46,13 +50,16 @@ Datum recent_failure(FunctionCallInfo fcinfo) {
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
     std::optional<std::string> key = text_arg(fcinfo, 0);
-    if (!key || PG_ARGISNULL(1)) throw Error(sqlstate::kNullValue, "key and within_ms must not be null");
+    if (!key || PG_ARGISNULL(1))
+        throw Error(sqlstate::kNullValue, "key and within_ms must not be null");
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch()).count();
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
     auto failure = shared::recent_failure(*key, now_ms - PG_GETARG_INT32(1));
     if (!failure) return 0;
     Datum values[4] = {text_result(to_string(failure->outcome)), text_result(failure->error),
-                       timestamptz_datum(std::chrono::system_clock::time_point(std::chrono::milliseconds(failure->failed_ms))),
+                       timestamptz_datum(std::chrono::system_clock::time_point(
+                           std::chrono::milliseconds(failure->failed_ms))),
                        text_result(sqlstate_of(failure->outcome))};
     bool nulls[4] = {false};
     pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });

@@ -67,8 +67,10 @@ void read_row(const CacheTable &t, TupleTableSlot *slot, const Rendered *known, 
     Datum expires = slot_getattr(slot, t.expires_at, &isnull);
     out.expired = isnull || DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp();
     out.tid = slot->tts_tid;
-    out.xmin = DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
-    bool same = known && ItemPointerEquals(const_cast<ItemPointer>(&known->tid), &out.tid) && known->xmin == out.xmin;
+    out.xmin =
+        DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
+    bool same = known && ItemPointerEquals(const_cast<ItemPointer>(&known->tid), &out.tid) &&
+                known->xmin == out.xmin;
     if (!out.expired && !same) {
         Jsonb *data = DatumGetJsonbP(slot_getattr(slot, t.data, &isnull));
         out.json = JsonbToCString(nullptr, &data->root, VARSIZE(data));
@@ -86,8 +88,8 @@ void probe(const CacheTable &t, const char *key, const Rendered *known, Lookup &
         ItemPointerData tid = known->tid;
         if (table_tuple_fetch_row_version(heap, &tid, GetActiveSnapshot(), slot)) {
             bool isnull = false;
-            TransactionId xmin =
-                DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
+            TransactionId xmin = DatumGetTransactionId(
+                slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
             if (xmin == known->xmin) {
                 read_row(t, slot, known, out);
                 ExecDropSingleTupleTableSlot(slot);
@@ -100,8 +102,8 @@ void probe(const CacheTable &t, const char *key, const Rendered *known, Lookup &
     Relation index = index_open(t.key_index, AccessShareLock);
     ScanKeyData skey;
     // The index's own collation, so that the search follows the order it was built in.
-    ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0],
-                           F_TEXTEQ, CStringGetTextDatum(key));
+    ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, InvalidOid,
+                           index->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(key));
     IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
     index_rescan(scan, &skey, 1, nullptr, 0);
     TupleTableSlot *slot = table_slot_create(heap, nullptr);
@@ -118,10 +120,12 @@ void count_in_table(Oid table, const std::string &key) {
     if (!warned) {
         warned = true;
         pg_call([] {
-            ereport(WARNING, (errmsg("tako_cache is not in shared_preload_libraries: each hit updates its row"),
-                              errdetail("Hits are counted in shared memory only when tako_cache is preloaded; "
-                                        "without it a hit is slower and is not counted on a standby."),
-                              errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
+            ereport(
+                WARNING,
+                (errmsg("tako_cache is not in shared_preload_libraries: each hit updates its row"),
+                 errdetail("Hits are counted in shared memory only when tako_cache is preloaded; "
+                           "without it a hit is slower and is not counted on a standby."),
+                 errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
         });
     }
     pg_call([&] {
@@ -129,8 +133,10 @@ void count_in_table(Oid table, const std::string &key) {
         StringInfoData sql;
         initStringInfo(&sql);
         appendStringInfo(&sql,
-                         "UPDATE %s SET fetch_count = fetch_count + 1, last_accessed = now() WHERE cache_key = $1",
-                         quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)), get_rel_name(table)));
+                         "UPDATE %s SET fetch_count = fetch_count + 1, last_accessed = now() WHERE "
+                         "cache_key = $1",
+                         quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
+                                                    get_rel_name(table)));
         Oid types[1] = {TEXTOID};
         Datum values[1] = {CStringGetTextDatum(key.c_str())};
         SPI_connect();
@@ -141,7 +147,8 @@ void count_in_table(Oid table, const std::string &key) {
 
 std::int64_t now_unix_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch()).count();
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 void count(Oid table, const std::string &key) {
@@ -165,7 +172,8 @@ Datum get_cached(FunctionCallInfo fcinfo) {
     const std::string key = required_key(fcinfo);
     const CacheTable t = table_for(fcinfo);
     auto known = rendered.find(key);
-    const Rendered *current = known != rendered.end() && known->second.table == t.table ? &known->second : nullptr;
+    const Rendered *current =
+        known != rendered.end() && known->second.table == t.table ? &known->second : nullptr;
     Lookup found;
     pg_call([&] { probe(t, key.c_str(), current, found); });
     if (!found.found || found.expired) {
@@ -202,8 +210,8 @@ std::vector<std::pair<int, std::uint64_t>> taken;
 void on_transaction_end(XactEvent event, void *) {
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
         for (const auto &[slot, hits] : taken) shared::subtract_hits(slot, hits);
-    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_ABORT ||
-        event == XACT_EVENT_PARALLEL_ABORT)
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+        event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
         taken.clear();
 }
 
@@ -232,7 +240,8 @@ Datum pending_hits_fn(FunctionCallInfo fcinfo) {
             if (slot == p.slot) p.hits -= std::min(p.hits, hits);
         if (p.hits == 0) continue;
         Datum values[3] = {text_result(p.key), Int64GetDatum(static_cast<int64>(p.hits)),
-                           timestamptz_datum(std::chrono::system_clock::time_point(std::chrono::microseconds(p.last_us)))};
+                           timestamptz_datum(std::chrono::system_clock::time_point(
+                               std::chrono::microseconds(p.last_us)))};
         bool nulls[3] = {false};
         pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
         if (take) taken.emplace_back(p.slot, p.hits);

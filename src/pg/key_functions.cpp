@@ -48,12 +48,14 @@ Datum key_info(FunctionCallInfo fcinfo) {
     return jsonb_result(info.dump());
 }
 
-// tako_families() → the key families served: provider, endpoint, pattern, canonical default key, TTL.
+// tako_families() → the key families served: provider, endpoint, pattern, canonical default key,
+// TTL.
 Datum families_fn(FunctionCallInfo fcinfo) {
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
     for (const Family &family : families()) {
-        ParsedKey defaults = parse_key(std::string(family.provider) + ":" + std::string(family.endpoint));
+        ParsedKey defaults =
+            parse_key(std::string(family.provider) + ":" + std::string(family.endpoint));
         Datum values[5] = {text_result(family.provider), text_result(family.endpoint),
                            text_result(family.pattern), text_result(defaults.key),
                            Int32GetDatum(family.ttl_seconds)};

@@ -136,30 +136,34 @@ void define() {
         &schedule_timezone_, "UTC", PGC_SUSET, 0, check_timezone, nullptr, nullptr);
     for (int i = 0; i < 6; ++i) {
         static char names[6][64];
-        snprintf(names[i], sizeof names[i], "tako_cache.%s_requests_per_second", kBaseUrls[i].provider);
-        DefineCustomRealVariable(names[i], "Requests per second allowed to the provider, across all sessions.",
-                                 nullptr, &per_second_[i], per_second_[i], 0.01, 10000, PGC_SUSET, 0,
-                                 nullptr, nullptr, nullptr);
+        snprintf(names[i], sizeof names[i], "tako_cache.%s_requests_per_second",
+                 kBaseUrls[i].provider);
+        DefineCustomRealVariable(
+            names[i], "Requests per second allowed to the provider, across all sessions.", nullptr,
+            &per_second_[i], per_second_[i], 0.01, 10000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     }
-    DefineCustomIntVariable("tako_cache.jikan_requests_per_minute",
-                            "Requests per minute allowed to Jikan, across all sessions (0: no limit).",
-                            nullptr, &jikan_per_minute_, 60, 0, kMinuteWindowCapacity, PGC_SUSET, 0, nullptr, nullptr,
-                            nullptr);
+    DefineCustomIntVariable(
+        "tako_cache.jikan_requests_per_minute",
+        "Requests per minute allowed to Jikan, across all sessions (0: no limit).", nullptr,
+        &jikan_per_minute_, 60, 0, kMinuteWindowCapacity, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("tako_cache.retry_attempts",
                             "Attempts per upstream request, the first included, on 429, 5xx and "
                             "transient network errors.",
-                            nullptr, &retry_attempts_, 3, 1, 10, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+                            nullptr, &retry_attempts_, 3, 1, 10, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
     DefineCustomIntVariable("tako_cache.retry_after_max_ms",
                             "Longest wait a Retry-After header may impose before the next attempt.",
                             nullptr, &retry_after_max_ms_, 30000, 0, 600000, PGC_SUSET, GUC_UNIT_MS,
                             nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("tako_cache.breaker_failures",
-                            "Consecutive failed lists (5xx, 429, network, timeout) that pause a provider.",
-                            nullptr, &breaker_failures_, 5, 1, 1000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("tako_cache.breaker_pause_ms",
-                            "How long a failing provider is paused for read-through and scheduled refreshes.",
-                            nullptr, &breaker_pause_ms_, 300000, 1000, 86400000, PGC_SUSET, GUC_UNIT_MS,
-                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "tako_cache.breaker_failures",
+        "Consecutive failed lists (5xx, 429, network, timeout) that pause a provider.", nullptr,
+        &breaker_failures_, 5, 1, 1000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "tako_cache.breaker_pause_ms",
+        "How long a failing provider is paused for read-through and scheduled refreshes.", nullptr,
+        &breaker_pause_ms_, 300000, 1000, 86400000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr,
+        nullptr);
     MarkGUCPrefixReserved("tako_cache");
 }
 
@@ -210,10 +214,18 @@ int max_response_bytes() {
 std::string schedule_timezone() {
     return value(schedule_timezone_);
 }
-int retry_attempts() { return retry_attempts_; }
-int breaker_failures() { return breaker_failures_; }
-int breaker_pause_ms() { return breaker_pause_ms_; }
-int retry_after_max_ms() { return retry_after_max_ms_; }
+int retry_attempts() {
+    return retry_attempts_;
+}
+int breaker_failures() {
+    return breaker_failures_;
+}
+int breaker_pause_ms() {
+    return breaker_pause_ms_;
+}
+int retry_after_max_ms() {
+    return retry_after_max_ms_;
+}
 
 RateLimit rate_limit(std::string_view provider) {
     RateLimit limit;
@@ -239,6 +251,5 @@ UpstreamSettings upstream() {
     s.igdb_client_secret = igdb_client_secret();
     return s;
 }
-
 
 }  // namespace tako::pg::settings

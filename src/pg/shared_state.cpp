@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <new>
 #include <cstring>
+#include <new>
 
 #include "pg/error_boundary.hpp"
 
@@ -38,7 +38,8 @@ struct HitSlot {
 };
 constexpr int kHitSlots = 4096;
 constexpr int kHitProbes = 32;
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared-memory counters need lock-free atomics");
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
+              "shared-memory counters need lock-free atomics");
 
 struct State {
     slock_t mutex{};
@@ -51,8 +52,8 @@ struct State {
     HitSlot hit_slots[kHitSlots];
 };
 
-State local_state;           // used when not preloaded
-State *state = nullptr;      // shared memory, or &local_state
+State local_state;       // used when not preloaded
+State *state = nullptr;  // shared memory, or &local_state
 bool shared_memory = false;
 
 shmem_request_hook_type previous_request_hook = nullptr;
@@ -67,7 +68,8 @@ void startup_shmem() {
     if (previous_startup_hook) previous_startup_hook();
     bool found = false;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-    auto *s = static_cast<State *>(ShmemInitStruct("tako_cache shared state", sizeof(State), &found));
+    auto *s =
+        static_cast<State *>(ShmemInitStruct("tako_cache shared state", sizeof(State), &found));
     if (!found) {
         new (s) State();
         SpinLockInit(&s->mutex);
@@ -96,7 +98,8 @@ void locked(Fn &&fn) {
 
 }  // namespace
 
-constexpr const char *kProviderNames[kProviders] = {"tmdb", "jikan", "rawg", "igdb", "deezer", "itunes"};
+constexpr const char *kProviderNames[kProviders] = {"tmdb", "jikan",  "rawg",
+                                                    "igdb", "deezer", "itunes"};
 
 int provider_index(std::string_view provider) {
     for (int i = 0; i < kProviders; ++i)
@@ -111,7 +114,9 @@ void install_hooks() {
     shmem_startup_hook = [] { invoke_void(startup_shmem); };
 }
 
-bool is_shared() { return shared_memory; }
+bool is_shared() {
+    return shared_memory;
+}
 
 std::int64_t reserve_slot(int provider, const RateLimit &limit, std::int64_t earliest_us) {
     std::int64_t start = earliest_us;
@@ -126,7 +131,8 @@ void hold_until(int provider, std::int64_t until_us) {
 std::string igdb_token(std::int64_t now_unix_ms) {
     char copy[sizeof(State::igdb_token)] = {0};
     locked([&](State &s) {
-        if (s.igdb_token_expires_unix_ms > now_unix_ms) std::memcpy(copy, s.igdb_token, sizeof copy);
+        if (s.igdb_token_expires_unix_ms > now_unix_ms)
+            std::memcpy(copy, s.igdb_token, sizeof copy);
     });
     copy[sizeof copy - 1] = '\0';
     return copy;
@@ -141,7 +147,9 @@ void store_igdb_token(const std::string &token, std::int64_t expires_unix_ms) {
     });
 }
 
-const char *provider_name(int provider) { return kProviderNames[provider]; }
+const char *provider_name(int provider) {
+    return kProviderNames[provider];
+}
 
 void count_request(int provider, std::int64_t now_ms) {
     locked([&](State &s) { tako::count_request(s.health[provider], now_ms); });
@@ -152,12 +160,14 @@ bool record_outcome(int provider, Outcome outcome, const std::string &error, std
     // Cut on a UTF-8 boundary before taking the lock: only a copy happens under it.
     char text[sizeof(State::last_error[0])] = {0};
     std::size_t len = std::min(error.size(), sizeof text - 1);
-    while (len > 0 && len < error.size() && (static_cast<unsigned char>(error[len]) & 0xC0) == 0x80) --len;
+    while (len > 0 && len < error.size() && (static_cast<unsigned char>(error[len]) & 0xC0) == 0x80)
+        --len;
     std::memcpy(text, error.data(), len);
     bool opened = false;
     locked([&](State &s) {
         opened = tako::record_outcome(s.health[provider], outcome, now_ms, policy);
-        if (outcome != Outcome::Ok && outcome != Outcome::CircuitOpen && outcome != Outcome::NotConfigured)
+        if (outcome != Outcome::Ok && outcome != Outcome::CircuitOpen &&
+            outcome != Outcome::NotConfigured)
             std::memcpy(s.last_error[provider], text, sizeof text);
     });
     return opened;
@@ -185,14 +195,16 @@ int failure_slot(const std::string &key) {
 
 void copy_cut(char *out, std::size_t size, const std::string &text) {
     std::size_t len = std::min(text.size(), size - 1);
-    while (len > 0 && len < text.size() && (static_cast<unsigned char>(text[len]) & 0xC0) == 0x80) --len;
+    while (len > 0 && len < text.size() && (static_cast<unsigned char>(text[len]) & 0xC0) == 0x80)
+        --len;
     std::memcpy(out, text.data(), len);
     out[len] = '\0';
 }
 
 }  // namespace
 
-void remember_failure(const std::string &key, Outcome outcome, const std::string &error, std::int64_t now_ms) {
+void remember_failure(const std::string &key, Outcome outcome, const std::string &error,
+                      std::int64_t now_ms) {
     if (key.size() >= sizeof(FailureSlot::key)) return;
     FailureSlot slot{};
     copy_cut(slot.key, sizeof slot.key, key);
@@ -283,7 +295,8 @@ void subtract_hits(int slot, std::uint64_t hits) {
 
 void forget_igdb_token(const std::string &token) {
     locked([&](State &s) {
-        if (token.size() < sizeof s.igdb_token && std::strncmp(s.igdb_token, token.c_str(), sizeof s.igdb_token) == 0)
+        if (token.size() < sizeof s.igdb_token &&
+            std::strncmp(s.igdb_token, token.c_str(), sizeof s.igdb_token) == 0)
             s.igdb_token_expires_unix_ms = 0;
     });
 }

@@ -5,9 +5,9 @@
 
 #include <cstdint>
 #include <optional>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/fetch/health.hpp"
 #include "core/rate_limit.hpp"
@@ -52,7 +52,8 @@ struct KeyFailure {
     std::string error;
     std::int64_t failed_ms;
 };
-void remember_failure(const std::string &key, Outcome outcome, const std::string &error, std::int64_t now_ms);
+void remember_failure(const std::string &key, Outcome outcome, const std::string &error,
+                      std::int64_t now_ms);
 void forget_failure(const std::string &key);
 std::optional<KeyFailure> recent_failure(const std::string &key, std::int64_t since_ms);
 

@@ -3,7 +3,7 @@
 //   <provider> <status> [<failure>]      first line; failure: index into HttpFailure (0: none)
 //   <name>: <value>                      header lines, names lower-cased as the engine does
 //                                        an empty line
-//   <body>                               the rest
+//   <body>                               the rest (for a failure: the transfer's error text)
 //
 // Invariants: the error text is printable UTF-8 (it is stored in the refresh log and shown in
 // results and ERROR messages); a success comes with a 2xx status and a parsed body; a Retry-After
@@ -36,7 +36,6 @@ HttpResponse response_from(std::string_view text, std::string &provider) {
         const long failure = std::strtol(after, nullptr, 10);
         const long failures = static_cast<long>(HttpFailure::Other) + 1;
         r.failure = static_cast<HttpFailure>(((failure % failures) + failures) % failures);
-        if (r.failure != HttpFailure::None) r.error = "simulated transfer failure";
     }
     while (!text.empty()) {
         end = text.find('\n');
@@ -54,6 +53,8 @@ HttpResponse response_from(std::string_view text, std::string &provider) {
         r.headers.emplace_back(std::move(name), std::string(value));
     }
     r.body = std::string(text);
+    // A failed transfer's explanation can quote the upstream (a refused redirect's Location).
+    if (r.failure != HttpFailure::None) r.error = r.body;
     return r;
 }
 

@@ -30,9 +30,9 @@ void check_canonical(const std::string &key) {
     fuzz_check(printable(key) && valid_utf8(key), "canonical key is printable", key);
     ParsedKey again = parse_key(key);  // a canonical key is always accepted...
     fuzz_check(again.key == key, "canonical key is its own canonical form", key);  // ...as is
-    fuzz_check(key.rfind(std::string(again.provider()) + ":" + std::string(again.endpoint()), 0) ==
-                   0,
-               "canonical key starts with provider:endpoint", key);
+    fuzz_check(
+        key.rfind(std::string(again.provider()) + ":" + std::string(again.endpoint()), 0) == 0,
+        "canonical key starts with provider:endpoint", key);
     fuzz_check(valid_utf8(again.params_json()), "params_json is valid", key);
 }
 

@@ -44,7 +44,8 @@ std::vector<Combination> make_combinations() {
         std::vector<std::string> keys = {base};
         const Slot &first = family.slots.front();
         if (first.kind == SlotKind::Choice)
-            for (std::string_view choice : first.choices) keys.push_back(base + ":" + std::string(choice));
+            for (std::string_view choice : first.choices)
+                keys.push_back(base + ":" + std::string(choice));
         if (first.kind == SlotKind::ItunesChart)
             for (const char *chart : {"fr-album", "us-song"}) keys.push_back(base + ":" + chart);
         for (const std::string &key : keys)

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     // 1994-11-06 08:49:37 UTC (RFC 9110's example date) and 2026-11-24 19:00:00 UTC.
     for (std::time_t now : {std::time_t{784111777}, std::time_t{1795546800}}) {
         try {
-            std::optional<milliseconds> wait = parse_retry_after(value, system_clock::from_time_t(now));
+            std::optional<milliseconds> wait =
+                parse_retry_after(value, system_clock::from_time_t(now));
             if (!wait) continue;
             fuzz_check(wait->count() >= 0, "Retry-After wait is not negative", value);
             RetryPolicy policy;

@@ -50,8 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             fuzz_check(!why.empty(), "a rejection says why", text);
             return 0;
         }
-        fuzz_check(text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0, "scheme",
-                   text);
+        fuzz_check(text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0, "scheme", text);
         for (unsigned char c : text) fuzz_check(c > 0x20 && c < 0x7F, "no space or control", text);
         check_with_curl(std::string(text));
     } catch (const tako::Error &) {

@@ -6,7 +6,8 @@ TAKO_PACKAGES=(
     postgresql-15 postgresql-server-dev-15             # server and PGXS
     postgresql-15-cron                                 # scheduling (pg_cron 1.4)
     libcurl4-openssl-dev nlohmann-json3-dev            # HTTP and JSON
-    libgtest-dev                                       # C++ unit tests
+    libgtest-dev zlib1g-dev                            # C++ unit tests (zlib: the loopback server gzips)
+    clang libclang-rt-14-dev llvm-14                   # fuzz targets: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
     postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl  # pgTAP and pg_prove
     python3 curl ca-certificates                       # the test upstream and its control calls; TLS roots
 )

@@ -45,6 +45,20 @@ TEST(QuoteForMessage, EscapesControlBytesQuotesAndBadUtf8) {
               "\"\\u202Eevil\"");  // right-to-left override
 }
 
+// Found by test/fuzz/fuzz_quote: sequences with valid lead/continuation bit patterns that are not
+// UTF-8 went through raw.
+TEST(QuoteForMessage, EscapesOverlongSurrogateAndOutOfRangeSequences) {
+    EXPECT_EQ(quote_for_message("\xC0\x80"), "\"\\xC0\\x80\"");                    // overlong NUL
+    EXPECT_EQ(quote_for_message("\xE0\x80\xAF"), "\"\\xE0\\x80\\xAF\"");           // overlong "/"
+    EXPECT_EQ(quote_for_message("\xF0\x80\x80\x80"), "\"\\xF0\\x80\\x80\\x80\"");  // overlong
+    EXPECT_EQ(quote_for_message("\xED\xA0\x80"), "\"\\xED\\xA0\\x80\"");  // surrogate U+D800
+    EXPECT_EQ(quote_for_message("\xF4\x90\x80\x80"), "\"\\xF4\\x90\\x80\\x80\"");  // U+110000
+    EXPECT_EQ(quote_for_message("\xF5\x80\x80\x80"), "\"\\xF5\\x80\\x80\\x80\"");  // F5 lead
+    // The edges that are valid stay as they are.
+    EXPECT_EQ(quote_for_message("\xC2\xA0\xED\x9F\xBF\xEE\x80\x80\xF0\x90\x80\x80\xF4\x8F\xBF\xBF"),
+              "\"\xC2\xA0\xED\x9F\xBF\xEE\x80\x80\xF0\x90\x80\x80\xF4\x8F\xBF\xBF\"");
+}
+
 TEST(QuoteForMessage, CutsLongValues) {
     std::string quoted = quote_for_message(std::string(100, 'x'), 10);
     EXPECT_EQ(quoted, "\"xxxxxxxxxx...\"");
@@ -65,6 +79,18 @@ TEST(BaseUrl, RejectsOtherSchemesAndTricks) {
     EXPECT_FALSE(is_base_url("https://host/a b", nullptr));
     EXPECT_FALSE(is_base_url("https://host/?x=1", nullptr));
     EXPECT_FALSE(is_base_url("https://host/#x", nullptr));
+}
+
+// Found by test/fuzz/fuzz_url: URLs that passed the checks but that libcurl, which uses them,
+// cannot parse.
+TEST(BaseUrl, RejectsUrlsLibcurlCannotParse) {
+    std::string why;
+    EXPECT_FALSE(is_base_url("https://)", &why));
+    EXPECT_NE(why.find("malformed"), std::string::npos) << why;
+    EXPECT_FALSE(is_base_url("http://host:99999/x", nullptr));
+    EXPECT_FALSE(is_base_url("http://[not-ipv6]/x", nullptr));
+    EXPECT_TRUE(is_base_url("http://[::1]:8080/x", nullptr));
+    EXPECT_TRUE(is_base_url("https://id.twitch.tv/oauth2/token", nullptr));
 }
 
 }  // namespace

@@ -154,6 +154,14 @@ TEST(KeyParse, RejectsMalformedText) {
     EXPECT_EQ(rejection("tmdb:trending:mov\xC3\xA9").first, "22023");
 }
 
+// Found by test/fuzz/fuzz_key: a key of bytes that are not UTF-8 (an F6 lead byte) was quoted raw
+// in the rejection's message.
+TEST(KeyParse, RejectionMessagesEscapeInvalidUtf8) {
+    const std::string message = rejection("\xF6\xA7\xA7\x98").second;
+    EXPECT_NE(message.find("unknown provider \"\\xF6\\xA7\\xA7\\x98\""), std::string::npos)
+        << message;
+}
+
 TEST(KeyParse, PlatformListsAreStrict) {
     EXPECT_EQ(rejection("rawg:popular:4,187").first, "none");
     for (const char *bad :

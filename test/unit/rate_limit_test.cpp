@@ -41,7 +41,8 @@ TEST(RateLimit, NoMinuteWindowEverHoldsMoreThanTheLimit) {
     for (int i = 0; i < 200; ++i) starts.push_back(reserve_slot(state, limit, (i % 7) * kSecond));
     for (std::size_t i = 0; i < starts.size(); ++i) {
         int in_window = 0;
-        for (std::size_t j = i; j < starts.size() && starts[j] < starts[i] + 60 * kSecond; ++j) ++in_window;
+        for (std::size_t j = i; j < starts.size() && starts[j] < starts[i] + 60 * kSecond; ++j)
+            ++in_window;
         EXPECT_LE(in_window, 10) << "window starting at request " << i;
     }
 }

@@ -31,19 +31,25 @@ UpstreamSettings settings() {
     return s;
 }
 
-std::string url(std::string_view key) { return build_list_request(parse_key(key), settings(), "tok", kNow).url; }
+std::string url(std::string_view key) {
+    return build_list_request(parse_key(key), settings(), "tok", kNow).url;
+}
 
 TEST(TmdbRequest, EveryFamily) {
-    EXPECT_EQ(url("tmdb:trending:tv:day"), "https://tmdb.test/3/trending/tv/day?api_key=tmdbkey&language=fr-FR&page=1");
-    EXPECT_EQ(url("tmdb:popular:movie"), "https://tmdb.test/3/movie/popular?api_key=tmdbkey&language=fr-FR&page=1");
-    EXPECT_EQ(url("tmdb:top-rated:tv"), "https://tmdb.test/3/tv/top_rated?api_key=tmdbkey&language=fr-FR&page=1");
+    EXPECT_EQ(url("tmdb:trending:tv:day"),
+              "https://tmdb.test/3/trending/tv/day?api_key=tmdbkey&language=fr-FR&page=1");
+    EXPECT_EQ(url("tmdb:popular:movie"),
+              "https://tmdb.test/3/movie/popular?api_key=tmdbkey&language=fr-FR&page=1");
+    EXPECT_EQ(url("tmdb:top-rated:tv"),
+              "https://tmdb.test/3/tv/top_rated?api_key=tmdbkey&language=fr-FR&page=1");
     EXPECT_EQ(url("tmdb:upcoming:movie"),
               "https://tmdb.test/3/discover/movie?api_key=tmdbkey&language=fr-FR&page=1"
               "&primary_release_date.gte=2026-11-24&sort_by=popularity.desc");
     EXPECT_EQ(url("tmdb:upcoming:tv"),
               "https://tmdb.test/3/discover/tv?api_key=tmdbkey&language=fr-FR&page=1"
               "&first_air_date.gte=2026-11-24&sort_by=popularity.desc");
-    EXPECT_EQ(url("tmdb:upcoming:tv:on-the-air"), "https://tmdb.test/3/tv/on_the_air?api_key=tmdbkey&language=fr-FR&page=1");
+    EXPECT_EQ(url("tmdb:upcoming:tv:on-the-air"),
+              "https://tmdb.test/3/tv/on_the_air?api_key=tmdbkey&language=fr-FR&page=1");
     EXPECT_EQ(url("tmdb:upcoming:tv:airing-today"),
               "https://tmdb.test/3/tv/airing_today?api_key=tmdbkey&language=fr-FR&page=1");
 }
@@ -53,9 +59,10 @@ TEST(TmdbRequest, V4TokenGoesInTheAuthorizationHeader) {
     s.tmdb_api_key = "eyJhbGciOiJIUzI1NiJ9.e30.sig";
     HttpRequest r = build_list_request(parse_key("tmdb:popular:tv"), s, "", kNow);
     EXPECT_EQ(r.url, "https://tmdb.test/3/tv/popular?language=fr-FR&page=1");
-    EXPECT_NE(std::find(r.headers.begin(), r.headers.end(),
-                        std::pair<std::string, std::string>("Authorization", "Bearer " + s.tmdb_api_key)),
-              r.headers.end());
+    EXPECT_NE(
+        std::find(r.headers.begin(), r.headers.end(),
+                  std::pair<std::string, std::string>("Authorization", "Bearer " + s.tmdb_api_key)),
+        r.headers.end());
 }
 
 TEST(TmdbRequest, LanguageIsEncodedAndKeyRequired) {
@@ -75,33 +82,48 @@ TEST(TmdbRequest, LanguageIsEncodedAndKeyRequired) {
 
 TEST(JikanRequest, EveryFamily) {
     EXPECT_EQ(url("jikan:top:anime"), "https://jikan.test/v4/top/anime?page=1&limit=25&sfw=false");
-    EXPECT_EQ(url("jikan:top:anime:sfw"), "https://jikan.test/v4/top/anime?page=1&limit=25&sfw=true");
+    EXPECT_EQ(url("jikan:top:anime:sfw"),
+              "https://jikan.test/v4/top/anime?page=1&limit=25&sfw=true");
     EXPECT_EQ(url("jikan:top:manga"), "https://jikan.test/v4/top/manga?page=1&limit=25");
-    EXPECT_EQ(url("jikan:top:tv"), "https://jikan.test/v4/top/anime?page=1&limit=25&sfw=false&filter=bypopularity&type=tv");
+    EXPECT_EQ(
+        url("jikan:top:tv"),
+        "https://jikan.test/v4/top/anime?page=1&limit=25&sfw=false&filter=bypopularity&type=tv");
     EXPECT_EQ(url("jikan:top:movie:nsfw"),
-              "https://jikan.test/v4/top/anime?page=1&limit=25&sfw=false&filter=bypopularity&type=movie&rating=rx");
-    EXPECT_EQ(url("jikan:trending:all"), "https://jikan.test/v4/seasons/now?page=1&limit=25&sfw=false");
-    EXPECT_EQ(url("jikan:trending:ova:sfw"), "https://jikan.test/v4/seasons/now?page=1&limit=25&sfw=true&filter=ova");
-    EXPECT_EQ(url("jikan:upcoming:tv:nsfw"), "https://jikan.test/v4/seasons/upcoming?page=1&limit=25&sfw=false&filter=tv");
-    EXPECT_EQ(url("jikan:schedule:all"), "https://jikan.test/v4/schedules?page=1&limit=25&sfw=false");
-    EXPECT_EQ(url("jikan:schedule:sunday"), "https://jikan.test/v4/schedules?page=1&limit=25&sfw=false&filter=sunday");
+              "https://jikan.test/v4/top/"
+              "anime?page=1&limit=25&sfw=false&filter=bypopularity&type=movie&rating=rx");
+    EXPECT_EQ(url("jikan:trending:all"),
+              "https://jikan.test/v4/seasons/now?page=1&limit=25&sfw=false");
+    EXPECT_EQ(url("jikan:trending:ova:sfw"),
+              "https://jikan.test/v4/seasons/now?page=1&limit=25&sfw=true&filter=ova");
+    EXPECT_EQ(url("jikan:upcoming:tv:nsfw"),
+              "https://jikan.test/v4/seasons/upcoming?page=1&limit=25&sfw=false&filter=tv");
+    EXPECT_EQ(url("jikan:schedule:all"),
+              "https://jikan.test/v4/schedules?page=1&limit=25&sfw=false");
+    EXPECT_EQ(url("jikan:schedule:sunday"),
+              "https://jikan.test/v4/schedules?page=1&limit=25&sfw=false&filter=sunday");
 }
 
 TEST(RawgRequest, EveryFamily) {
     EXPECT_EQ(url("rawg:popular:all"),
-              "https://rawg.test/api/games?key=rawgkey&page=1&page_size=20&metacritic=70%2C100&ordering=-rating");
+              "https://rawg.test/api/"
+              "games?key=rawgkey&page=1&page_size=20&metacritic=70%2C100&ordering=-rating");
     EXPECT_EQ(url("rawg:trending:4,187"),
-              "https://rawg.test/api/games?key=rawgkey&page=1&page_size=20&platforms=4%2C187&ordering=-added");
-    EXPECT_EQ(url("rawg:upcoming:all"),
-              "https://rawg.test/api/games?key=rawgkey&page=1&page_size=20&dates=2026-11-24%2C2027-11-24&ordering=released");
+              "https://rawg.test/api/"
+              "games?key=rawgkey&page=1&page_size=20&platforms=4%2C187&ordering=-added");
+    EXPECT_EQ(
+        url("rawg:upcoming:all"),
+        "https://rawg.test/api/"
+        "games?key=rawgkey&page=1&page_size=20&dates=2026-11-24%2C2027-11-24&ordering=released");
 }
 
 TEST(IgdbRequest, WellFormedApicalypse) {
     HttpRequest r = build_list_request(parse_key("igdb:popular:6,48"), settings(), "tok", kNow);
     EXPECT_EQ(r.method, "POST");
     EXPECT_EQ(r.url, "https://igdb.test/v4/games");
-    EXPECT_NE(r.body.find("; where total_rating_count >= 50 & platforms = (6,48); sort total_rating_count desc; limit 20;"),
-              std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("; where total_rating_count >= 50 & platforms = (6,48); sort "
+                          "total_rating_count desc; limit 20;"),
+              std::string::npos)
+        << r.body;
     EXPECT_EQ(r.body.rfind("fields ", 0), 0u);
     EXPECT_EQ(std::count(r.body.begin(), r.body.end(), ';'), 4);  // fields; where; sort; limit;
     EXPECT_NE(r.body.find("platforms.name"), std::string::npos);
@@ -116,11 +138,16 @@ TEST(IgdbRequest, WellFormedApicalypse) {
 }
 
 TEST(IgdbRequest, UpcomingAndTrendingUseTheClock) {
-    std::string upcoming = build_list_request(parse_key("igdb:upcoming"), settings(), "t", kNow).body;
-    EXPECT_NE(upcoming.find("where first_release_date > 1795546800; sort first_release_date asc;"), std::string::npos);
-    std::string trending = build_list_request(parse_key("igdb:trending"), settings(), "t", kNow).body;
-    EXPECT_NE(trending.find("where first_release_date >= 1787770800 & first_release_date <= 1795546800; sort hypes desc;"),
-              std::string::npos) << trending;
+    std::string upcoming =
+        build_list_request(parse_key("igdb:upcoming"), settings(), "t", kNow).body;
+    EXPECT_NE(upcoming.find("where first_release_date > 1795546800; sort first_release_date asc;"),
+              std::string::npos);
+    std::string trending =
+        build_list_request(parse_key("igdb:trending"), settings(), "t", kNow).body;
+    EXPECT_NE(trending.find("where first_release_date >= 1787770800 & first_release_date <= "
+                            "1795546800; sort hypes desc;"),
+              std::string::npos)
+        << trending;
 }
 
 TEST(IgdbToken, SecretInTheBodyNotTheUrl) {
@@ -134,11 +161,29 @@ TEST(IgdbToken, SecretInTheBodyNotTheUrl) {
 }
 
 TEST(IgdbToken, Parsing) {
-    IgdbToken t = parse_igdb_token(R"({"access_token":"abc","expires_in":5184000,"token_type":"bearer"})");
+    IgdbToken t =
+        parse_igdb_token(R"({"access_token":"abc","expires_in":5184000,"token_type":"bearer"})");
     EXPECT_EQ(t.access_token, "abc");
     EXPECT_EQ(t.expires_in_seconds, 5184000);
     EXPECT_THROW(parse_igdb_token(R"({"status":403,"message":"invalid client secret"})"), Error);
     EXPECT_THROW(parse_igdb_token("<html>"), Error);
+}
+
+// The expiry arithmetic of fetch.cpp (now + expires_in - margin, in nanoseconds) overflowed on a
+// huge expires_in; test/fuzz/fuzz_igdb_token checks it.
+TEST(IgdbToken, LifetimeIsClampedToAYear) {
+    auto lifetime = [](const std::string &expires_in) {
+        return parse_igdb_token(R"({"access_token":"a","expires_in":)" + expires_in + "}")
+            .expires_in_seconds;
+    };
+    EXPECT_EQ(lifetime("9223372036854775807"), kMaxIgdbTokenSeconds);
+    EXPECT_EQ(lifetime("18446744073709551615"), kMaxIgdbTokenSeconds);
+    EXPECT_EQ(lifetime("-9223372036854775808"), 0);
+    EXPECT_EQ(lifetime("-5"), 0);
+    EXPECT_EQ(lifetime("0"), 0);
+    EXPECT_EQ(lifetime("1.5"), 3600);  // not an integer: the default
+    EXPECT_EQ(lifetime("5184000"), 5184000);
+    EXPECT_EQ(parse_igdb_token(R"({"access_token":"a"})").expires_in_seconds, 3600);
 }
 
 TEST(DeezerAndItunesRequests, EveryFamily) {
@@ -149,11 +194,13 @@ TEST(DeezerAndItunesRequests, EveryFamily) {
 
 TEST(Requests, AcceptJsonOnEveryList) {
     for (const Family &f : families()) {
-        HttpRequest r = build_list_request(parse_key(std::string(f.provider) + ":" + std::string(f.endpoint)),
-                                           settings(), "t", kNow);
+        HttpRequest r =
+            build_list_request(parse_key(std::string(f.provider) + ":" + std::string(f.endpoint)),
+                               settings(), "t", kNow);
         EXPECT_NE(std::find(r.headers.begin(), r.headers.end(),
                             std::pair<std::string, std::string>("Accept", "application/json")),
-                  r.headers.end()) << f.pattern;
+                  r.headers.end())
+            << f.pattern;
     }
 }
 
@@ -171,9 +218,11 @@ TEST(Requests, NormalizerCategoryAndNeverEmpty) {
 }
 
 TEST(Requests, RedactsEveryCredentialInItsPlainAndEncodedForms) {
-    std::string text = "next=https://rawg/api/games?key=rawgkey&page=2 tmdbkey s3cret&x s3cret%26x client";
-    EXPECT_EQ(redact_secrets(text, settings()),
-              "next=https://rawg/api/games?key=REDACTED&page=2 REDACTED REDACTED REDACTED REDACTED");
+    std::string text =
+        "next=https://rawg/api/games?key=rawgkey&page=2 tmdbkey s3cret&x s3cret%26x client";
+    EXPECT_EQ(
+        redact_secrets(text, settings()),
+        "next=https://rawg/api/games?key=REDACTED&page=2 REDACTED REDACTED REDACTED REDACTED");
 }
 
 TEST(UrlEncode, UnreservedKept) {

@@ -15,8 +15,10 @@ using std::chrono::system_clock;
 const system_clock::time_point kRfcDate = system_clock::from_time_t(784111777);
 
 TEST(Retry, StatusesWorthAnotherTry) {
-    for (long status : {408L, 429L, 500L, 502L, 503L, 504L}) EXPECT_TRUE(retryable_status(status)) << status;
-    for (long status : {200L, 301L, 400L, 401L, 403L, 404L, 422L, 501L}) EXPECT_FALSE(retryable_status(status)) << status;
+    for (long status : {408L, 429L, 500L, 502L, 503L, 504L})
+        EXPECT_TRUE(retryable_status(status)) << status;
+    for (long status : {200L, 301L, 400L, 401L, 403L, 404L, 422L, 501L})
+        EXPECT_FALSE(retryable_status(status)) << status;
 }
 
 TEST(Retry, TransientFailuresOnly) {
@@ -48,7 +50,8 @@ TEST(RetryAfter, HttpDatesInAllThreeForms) {
 }
 
 TEST(RetryAfter, PastDatesMeanNow) {
-    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", system_clock::now()), milliseconds(0));
+    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", system_clock::now()),
+              milliseconds(0));
 }
 
 TEST(RetryAfter, MalformedDates) {
@@ -56,6 +59,14 @@ TEST(RetryAfter, MalformedDates) {
     EXPECT_EQ(parse_retry_after("Sun, 32 Nov 1994 08:49:37 GMT", kRfcDate), std::nullopt);
     EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 25:49:37 GMT", kRfcDate), std::nullopt);
     EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 PST", kRfcDate), std::nullopt);
+}
+
+// Found by test/fuzz/fuzz_retry_after: a nine-digit year overflowed the wait in milliseconds.
+TEST(RetryAfter, YearsPastFourDigitsAreMalformed) {
+    EXPECT_EQ(parse_retry_after("Sun, 01 Jan 999999997 00:00:00 GMT", kRfcDate), std::nullopt);
+    EXPECT_EQ(parse_retry_after("Sun Jan  1 00:00:00 10000", kRfcDate), std::nullopt);
+    EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", kRfcDate),
+              milliseconds((253402300799LL - 784111777LL) * 1000));
 }
 
 TEST(RetryDelay, RetryAfterWinsButIsCapped) {

@@ -6,7 +6,8 @@
 namespace tako {
 namespace {
 
-HttpResponse response(long status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+HttpResponse response(long status, std::string body,
+                      std::vector<std::pair<std::string, std::string>> headers = {}) {
     HttpResponse r;
     r.status = status;
     r.body = std::move(body);
@@ -44,26 +45,55 @@ TEST(Verdict, RetryAfterIsRead) {
 }
 
 TEST(Verdict, UpstreamMessageInTheError) {
-    Verdict v = judge("tmdb",
-                      response(401, R"({"status_code":7,"status_message":"Invalid API key: You must be granted a valid key.","success":false})"),
-                      kNow);
+    Verdict v = judge(
+        "tmdb",
+        response(
+            401,
+            R"({"status_code":7,"status_message":"Invalid API key: You must be granted a valid key.","success":false})"),
+        kNow);
     EXPECT_NE(v.error.find("HTTP 401"), std::string::npos);
     EXPECT_NE(v.error.find("Invalid API key"), std::string::npos);
 }
 
 TEST(Verdict, DeezerErrorsWithStatus200) {
-    Verdict v = judge("deezer", response(200, R"({"error":{"type":"DataException","message":"no data","code":800}})"), kNow);
+    Verdict v =
+        judge("deezer",
+              response(200, R"({"error":{"type":"DataException","message":"no data","code":800}})"),
+              kNow);
     EXPECT_EQ(v.outcome, Outcome::UpstreamError);
     EXPECT_FALSE(v.retry);
-    v = judge("deezer", response(200, R"({"error":{"type":"Exception","message":"Quota limit exceeded","code":4}})"), kNow);
+    v = judge(
+        "deezer",
+        response(200,
+                 R"({"error":{"type":"Exception","message":"Quota limit exceeded","code":4}})"),
+        kNow);
     EXPECT_EQ(v.outcome, Outcome::RateLimited);
     EXPECT_TRUE(v.retry);
 }
 
 TEST(Verdict, MalformedBodyNamesItsContentType) {
-    Verdict v = judge("tmdb", response(200, "<html>Service Unavailable</html>", {{"content-type", "text/html"}}), kNow);
+    Verdict v = judge(
+        "tmdb", response(200, "<html>Service Unavailable</html>", {{"content-type", "text/html"}}),
+        kNow);
     EXPECT_EQ(v.outcome, Outcome::InvalidResponse);
     EXPECT_NE(v.error.find("content type text/html"), std::string::npos);
+}
+
+// Found by test/fuzz/fuzz_judge: the Content-Type (and a transfer error quoting the upstream, such
+// as a refused redirect's Location) went into the error text raw: control bytes, NULs and invalid
+// UTF-8 included.
+TEST(Verdict, ResponseTextInTheErrorIsEscaped) {
+    Verdict v = judge(
+        "itunes",
+        response(200, "not json", {{"content-type", std::string("tex\x01\0t\xFF\"/x", 10)}}), kNow);
+    EXPECT_EQ(v.outcome, Outcome::InvalidResponse);
+    EXPECT_NE(v.error.find("content type tex\\x01\\x00t\\xFF\\\"/x)"), std::string::npos)
+        << v.error;
+    HttpResponse r;
+    r.failure = HttpFailure::Protocol;
+    r.error = "redirect refused: http://evil.test/\r\n\xC0\x80";
+    v = judge("tmdb", r, kNow);
+    EXPECT_EQ(v.error, "protocol: redirect refused: http://evil.test/\\x0D\\x0A\\xC0\\x80");
 }
 
 TEST(Verdict, TransferFailures) {

@@ -14,7 +14,9 @@ namespace tako {
 
 namespace {
 
-SystemTime system_now() { return std::chrono::system_clock::now(); }
+SystemTime system_now() {
+    return std::chrono::system_clock::now();
+}
 
 // Gets a Twitch token for IGDB, stores it in the environment, returns it; or the reason it failed.
 struct TokenAttempt {
@@ -23,24 +25,29 @@ struct TokenAttempt {
     std::string error;
 };
 
-TokenAttempt obtain_igdb_token(const UpstreamSettings &settings, Runner &runner, FetchEnvironment &env) {
+TokenAttempt obtain_igdb_token(const UpstreamSettings &settings, Runner &runner,
+                               FetchEnvironment &env) {
     Job job;
     job.provider = "twitch";
     job.request = build_igdb_token_request(settings);
     std::vector<Job *> jobs = {&job};
     runner.run(jobs);
     if (job.verdict.outcome != Outcome::Ok)
-        return {std::nullopt, job.verdict.outcome == Outcome::HttpError ? Outcome::AuthError : job.verdict.outcome,
-                "IGDB token request failed: " + job.verdict.error};
+        return {
+            std::nullopt,
+            job.verdict.outcome == Outcome::HttpError ? Outcome::AuthError : job.verdict.outcome,
+            "IGDB token request failed: " + job.verdict.error};
     try {
         IgdbToken token = parse_igdb_token(job.response.body);
         // Renew a little before Twitch's expiry (a tenth of the lifetime, at most five minutes).
         std::int64_t margin = std::min<std::int64_t>(300, token.expires_in_seconds / 10);
-        env.store_igdb_token(token.access_token,
-                             system_now() + std::chrono::seconds(token.expires_in_seconds - margin));
+        env.store_igdb_token(
+            token.access_token,
+            system_now() + std::chrono::seconds(token.expires_in_seconds - margin));
         return {token.access_token, Outcome::Ok, {}};
     } catch (const Error &e) {
-        return {std::nullopt, Outcome::AuthError, std::string("IGDB token request failed: ") + e.what()};
+        return {std::nullopt, Outcome::AuthError,
+                std::string("IGDB token request failed: ") + e.what()};
     }
 }
 
@@ -69,20 +76,23 @@ void finish(ListResult &result, const ParsedKey &key, Job &job, const UpstreamSe
         return;
     }
     try {
-        result.items = normalize_list(key.provider(), key.endpoint(), job.verdict.body, normalizer_category(key));
+        result.items = normalize_list(key.provider(), key.endpoint(), job.verdict.body,
+                                      normalizer_category(key));
         validate_items(result.items, key.provider());
     } catch (const Error &e) {
         fail(result, Outcome::InvalidResponse, e.what());
         return;
     }
     if (result.items.empty() && never_empty(key))
-        fail(result, Outcome::Empty, "upstream returned an empty list for a list that is never empty");
+        fail(result, Outcome::Empty,
+             "upstream returned an empty list for a list that is never empty");
 }
 
 }  // namespace
 
-std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys, const UpstreamSettings &settings,
-                                    const FetchOptions &options, FetchEnvironment &env) {
+std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
+                                    const UpstreamSettings &settings, const FetchOptions &options,
+                                    FetchEnvironment &env) {
     std::vector<ListResult> results(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) {
         results[i].key = keys[i].key;
@@ -134,7 +144,8 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys, const Up
             continue;
         }
         try {
-            jobs[i].request = build_list_request(keys[i], settings, token.value_or(""), system_now());
+            jobs[i].request =
+                build_list_request(keys[i], settings, token.value_or(""), system_now());
         } catch (const Error &e) {
             fail(results[i], Outcome::NotConfigured, e.what());
             continue;
@@ -156,7 +167,8 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys, const Up
             std::vector<std::pair<int, SystemTime>> before;
             for (Job *job : unauthorized) {
                 before.emplace_back(job->attempts, job->started);
-                job->request = build_list_request(keys[job->index], settings, *renewed.token, system_now());
+                job->request =
+                    build_list_request(keys[job->index], settings, *renewed.token, system_now());
                 job->attempts = 0;
             }
             runner.run(unauthorized);

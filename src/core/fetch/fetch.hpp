@@ -25,12 +25,12 @@ using SystemTime = std::chrono::system_clock::time_point;
 
 enum class Outcome {
     Ok,
-    HttpError,        // 4xx other than 401/403/408/429, too many redirects
-    AuthError,        // 401/403, or the token could not be obtained
-    RateLimited,      // 429, or Deezer's quota error
-    ServerError,      // 5xx
-    NetworkError,     // DNS, refused, reset, incomplete body
-    Timeout,          // connect or total timeout
+    HttpError,     // 4xx other than 401/403/408/429, too many redirects
+    AuthError,     // 401/403, or the token could not be obtained
+    RateLimited,   // 429, or Deezer's quota error
+    ServerError,   // 5xx
+    NetworkError,  // DNS, refused, reset, incomplete body
+    Timeout,       // connect or total timeout
     TlsError,
     TooLarge,         // over max_response_bytes
     InvalidResponse,  // not JSON, not the list shape, items not Format B
@@ -68,8 +68,6 @@ struct Interrupted : std::exception {
     const char *what() const noexcept override { return "interrupted"; }
 };
 
-
-
 const char *to_string(Outcome outcome);
 // SQLSTATE to raise when a caller turns this outcome into an error.
 std::string_view sqlstate_of(Outcome outcome);
@@ -90,12 +88,13 @@ struct ListResult {
 struct FetchOptions {
     HttpOptions http;
     RetryPolicy retry;
-    bool normalize = true;            // false: return the raw body (tako_fetch)
-    bool respect_breaker = false;     // true: skip providers paused by the circuit breaker
-    std::size_t max_per_provider = 8; // transfers of one provider in flight at once
+    bool normalize = true;             // false: return the raw body (tako_fetch)
+    bool respect_breaker = false;      // true: skip providers paused by the circuit breaker
+    std::size_t max_per_provider = 8;  // transfers of one provider in flight at once
 };
 
-std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys, const UpstreamSettings &settings,
-                                    const FetchOptions &options, FetchEnvironment &env);
+std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
+                                    const UpstreamSettings &settings, const FetchOptions &options,
+                                    FetchEnvironment &env);
 
 }  // namespace tako

@@ -6,16 +6,19 @@ namespace tako {
 
 bool provider_failure(Outcome outcome) {
     switch (outcome) {
-    case Outcome::ServerError:
-    case Outcome::RateLimited:
-    case Outcome::NetworkError:
-    case Outcome::Timeout:
-    case Outcome::TlsError: return true;
-    default: return false;
+        case Outcome::ServerError:
+        case Outcome::RateLimited:
+        case Outcome::NetworkError:
+        case Outcome::Timeout:
+        case Outcome::TlsError:
+            return true;
+        default:
+            return false;
     }
 }
 
-bool record_outcome(ProviderHealth &health, Outcome outcome, std::int64_t now_ms, const BreakerPolicy &policy) {
+bool record_outcome(ProviderHealth &health, Outcome outcome, std::int64_t now_ms,
+                    const BreakerPolicy &policy) {
     if (outcome == Outcome::Ok) {
         health.last_success_ms = now_ms;
         health.consecutive_failures = 0;

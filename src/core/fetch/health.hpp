@@ -21,7 +21,7 @@ struct ProviderHealth {
     std::int64_t last_error_ms = 0;
     int consecutive_failures = 0;
     std::int64_t paused_until_ms = 0;
-    std::int64_t requests_day = 0;     // UTC day number of requests_today
+    std::int64_t requests_day = 0;  // UTC day number of requests_today
     std::int64_t requests_today = 0;
 };
 
@@ -30,11 +30,14 @@ bool provider_failure(Outcome outcome);
 
 // Updates `health` with the outcome of one list fetched at `now_ms`; returns true when this
 // outcome opened the breaker.
-bool record_outcome(ProviderHealth &health, Outcome outcome, std::int64_t now_ms, const BreakerPolicy &policy);
+bool record_outcome(ProviderHealth &health, Outcome outcome, std::int64_t now_ms,
+                    const BreakerPolicy &policy);
 
 // Counts one upstream request at `now_ms` (the count restarts every UTC day).
 void count_request(ProviderHealth &health, std::int64_t now_ms);
 
-inline bool paused(const ProviderHealth &health, std::int64_t now_ms) { return health.paused_until_ms > now_ms; }
+inline bool paused(const ProviderHealth &health, std::int64_t now_ms) {
+    return health.paused_until_ms > now_ms;
+}
 
 }  // namespace tako

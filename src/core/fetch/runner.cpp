@@ -47,7 +47,8 @@ void Runner::run(std::vector<Job *> &jobs) {
         for (auto &[provider, queue] : waiting) {
             while (!queue.empty() && in_flight_per_provider[provider] < options_.max_per_provider) {
                 Job *job = queue.front();
-                if (!job->slot) job->slot = env_.reserve_slot(provider, std::max(job->not_before, now));
+                if (!job->slot)
+                    job->slot = env_.reserve_slot(provider, std::max(job->not_before, now));
                 if (*job->slot > now) {
                     wake = std::min(wake, *job->slot);
                     break;
@@ -68,7 +69,8 @@ void Runner::run(std::vector<Job *> &jobs) {
             }
         }
         auto wait = std::chrono::duration_cast<milliseconds>(wake - now);
-        for (HttpEngine::Done &done : engine.poll(std::clamp(wait, milliseconds(0), kPollInterval))) {
+        for (HttpEngine::Done &done :
+             engine.poll(std::clamp(wait, milliseconds(0), kPollInterval))) {
             auto it = in_flight.find(done.id);
             if (it == in_flight.end()) continue;
             Job *job = it->second;
@@ -77,8 +79,8 @@ void Runner::run(std::vector<Job *> &jobs) {
             job->response = std::move(done.response);
             job->verdict = judge(job->provider, job->response, std::chrono::system_clock::now());
             if (job->verdict.retry && job->attempts < options_.retry.max_attempts) {
-                milliseconds delay =
-                    retry_delay(options_.retry, job->attempts + 1, job->verdict.retry_after, random_);
+                milliseconds delay = retry_delay(options_.retry, job->attempts + 1,
+                                                 job->verdict.retry_after, random_);
                 SteadyTime retry_at = std::chrono::steady_clock::now() + delay;
                 if (job->verdict.retry_after) env_.hold_provider(job->provider, retry_at);
                 job->not_before = retry_at;

@@ -35,8 +35,8 @@ struct HttpEngine::Transfer {
     std::size_t max_bytes = 0;
     bool too_large = false;
     const std::vector<std::string> *allowed_hosts = nullptr;
-    bool in_redirect = false;         // the headers being read are those of a 3xx answer
-    std::string refused_redirect;     // the Location that was refused, if any
+    bool in_redirect = false;      // the headers being read are those of a 3xx answer
+    std::string refused_redirect;  // the Location that was refused, if any
     char error_buffer[CURL_ERROR_SIZE] = {0};
 
     static std::size_t on_body(char *data, std::size_t size, std::size_t count, void *self) {
@@ -62,7 +62,8 @@ struct HttpEngine::Transfer {
             if (line.substr(0, 5) == "HTTP/") {
                 t->response.headers.clear();  // a new response (after a redirect or 100-continue)
                 std::size_t space = line.find(' ');
-                t->in_redirect = space != std::string_view::npos && line.substr(space + 1, 1) == "3";
+                t->in_redirect =
+                    space != std::string_view::npos && line.substr(space + 1, 1) == "3";
                 return bytes;
             }
             std::size_t colon = line.find(':');
@@ -71,8 +72,10 @@ struct HttpEngine::Transfer {
             std::transform(name.begin(), name.end(), name.begin(),
                            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
             std::string_view value = line.substr(colon + 1);
-            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-            while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+                value.remove_prefix(1);
+            while (!value.empty() &&
+                   (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
                 value.remove_suffix(1);
             if (t->in_redirect && name == "location" && !t->redirect_allowed(value)) {
                 t->refused_redirect = std::string(value);
@@ -92,14 +95,16 @@ struct HttpEngine::Transfer {
         char *effective = nullptr;
         curl_easy_getinfo(easy.get(), CURLINFO_EFFECTIVE_URL, &effective);
         curl::Url url(curl_url());
-        if (!url || !effective || curl_url_set(url.get(), CURLUPART_URL, effective, 0) != CURLUE_OK) return false;
+        if (!url || !effective || curl_url_set(url.get(), CURLUPART_URL, effective, 0) != CURLUE_OK)
+            return false;
         std::string target(location);
         if (curl_url_set(url.get(), CURLUPART_URL, target.c_str(), 0) != CURLUE_OK) return false;
         char *resolved = nullptr;
         if (curl_url_get(url.get(), CURLUPART_URL, &resolved, 0) != CURLUE_OK) return false;
         curl::String owner(resolved);
         std::string host = host_and_port(resolved);
-        return std::find(allowed_hosts->begin(), allowed_hosts->end(), host) != allowed_hosts->end();
+        return std::find(allowed_hosts->begin(), allowed_hosts->end(), host) !=
+               allowed_hosts->end();
     }
 };
 
@@ -115,35 +120,46 @@ void set(CURL *handle, CURLoption option, T value) {
 
 HttpFailure classify(CURLcode rc, bool too_large, double connect_seconds) {
     switch (rc) {
-    case CURLE_OK: return HttpFailure::None;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return HttpFailure::Dns;
-    case CURLE_COULDNT_CONNECT: return HttpFailure::Connect;
-    case CURLE_OPERATION_TIMEDOUT:
-        return connect_seconds > 0 ? HttpFailure::Timeout : HttpFailure::ConnectTimeout;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS: return HttpFailure::Tls;
-    case CURLE_FILESIZE_EXCEEDED: return HttpFailure::TooLarge;
-    case CURLE_WRITE_ERROR: return too_large ? HttpFailure::TooLarge : HttpFailure::Other;
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM: return HttpFailure::Incomplete;
-    case CURLE_TOO_MANY_REDIRECTS: return HttpFailure::TooManyRedirects;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-    case CURLE_BAD_CONTENT_ENCODING:
-    case CURLE_WEIRD_SERVER_REPLY: return HttpFailure::Protocol;
-    case CURLE_ABORTED_BY_CALLBACK: return HttpFailure::Aborted;
-    default: return HttpFailure::Other;
+        case CURLE_OK:
+            return HttpFailure::None;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return HttpFailure::Dns;
+        case CURLE_COULDNT_CONNECT:
+            return HttpFailure::Connect;
+        case CURLE_OPERATION_TIMEDOUT:
+            return connect_seconds > 0 ? HttpFailure::Timeout : HttpFailure::ConnectTimeout;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+            return HttpFailure::Tls;
+        case CURLE_FILESIZE_EXCEEDED:
+            return HttpFailure::TooLarge;
+        case CURLE_WRITE_ERROR:
+            return too_large ? HttpFailure::TooLarge : HttpFailure::Other;
+        case CURLE_PARTIAL_FILE:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+            return HttpFailure::Incomplete;
+        case CURLE_TOO_MANY_REDIRECTS:
+            return HttpFailure::TooManyRedirects;
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+        case CURLE_BAD_CONTENT_ENCODING:
+        case CURLE_WEIRD_SERVER_REPLY:
+            return HttpFailure::Protocol;
+        case CURLE_ABORTED_BY_CALLBACK:
+            return HttpFailure::Aborted;
+        default:
+            return HttpFailure::Other;
     }
 }
 
@@ -155,10 +171,13 @@ HttpEngine::HttpEngine(HttpOptions options) : options_(std::move(options)) {
     if (!multi_) throw std::bad_alloc();
 }
 
-HttpEngine::~HttpEngine() { abort_all(); }
+HttpEngine::~HttpEngine() {
+    abort_all();
+}
 
 void HttpEngine::abort_all() {
-    for (auto &[id, transfer] : transfers_) curl_multi_remove_handle(multi_.get(), transfer->easy.get());
+    for (auto &[id, transfer] : transfers_)
+        curl_multi_remove_handle(multi_.get(), transfer->easy.get());
     transfers_.clear();
 }
 
@@ -235,10 +254,12 @@ std::vector<HttpEngine::Done> HttpEngine::poll(std::chrono::milliseconds max_wai
         if (t.response.failure != HttpFailure::None) {
             t.response.error = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(rc);
             if (t.response.failure == HttpFailure::TooLarge)
-                t.response.error = "response larger than " + std::to_string(options_.max_bytes) + " bytes";
+                t.response.error =
+                    "response larger than " + std::to_string(options_.max_bytes) + " bytes";
             if (t.response.failure == HttpFailure::RedirectRefused)
-                t.response.error = "redirect to a host that is not a configured provider refused: " +
-                                   t.refused_redirect.substr(0, 200);
+                t.response.error =
+                    "redirect to a host that is not a configured provider refused: " +
+                    t.refused_redirect.substr(0, 200);
         }
         curl_multi_remove_handle(multi_.get(), h);
         done.push_back(Done{it->first, std::move(t.response)});

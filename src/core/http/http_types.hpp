@@ -40,7 +40,7 @@ struct HttpResponse {
     HttpFailure failure = HttpFailure::None;
     std::string error;  // libcurl's explanation when failure != None
     long status = 0;
-    std::string body;   // decoded (gzip undone)
+    std::string body;                                          // decoded (gzip undone)
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
     double seconds = 0;
 

@@ -27,7 +27,8 @@ nlohmann::json normalize_list(std::string_view provider, std::string_view endpoi
 struct UpstreamError {
     enum class Kind { Auth, RateLimited, NotFound, BadRequest, Server, Other };
     Kind kind;
-    std::string message;  // e.g. "TMDB status_code 7: Invalid API key: You must be granted a valid key."
+    std::string
+        message;  // e.g. "TMDB status_code 7: Invalid API key: You must be granted a valid key."
 };
 
 // nullopt when `body` (already parsed) is not an error of `provider`. Checks the body whatever the

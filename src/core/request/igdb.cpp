@@ -2,6 +2,7 @@
 
 #include "core/request/request.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -48,7 +49,8 @@ HttpRequest igdb(const ParsedKey &key, const UpstreamSettings &s, std::string_vi
     HttpRequest r;
     r.method = "POST";
     r.url = s.igdb_base_url + "/games";
-    r.body = std::string("fields ") + kFields + "; where " + where + "; sort " + sort + "; limit 20;";
+    r.body =
+        std::string("fields ") + kFields + "; where " + where + "; sort " + sort + "; limit 20;";
     r.headers = {{"Client-ID", s.igdb_client_id},
                  {"Authorization", "Bearer " + std::string(token)},
                  {"Content-Type", "text/plain"}};
@@ -64,23 +66,36 @@ HttpRequest build_igdb_token_request(const UpstreamSettings &s) {
     r.method = "POST";
     r.url = s.igdb_token_url;
     // In the body, not the query string (contract §6 defect 26): URLs end up in logs.
-    r.body = "client_id=" + url_encode(s.igdb_client_id) + "&client_secret=" +
-             url_encode(s.igdb_client_secret) + "&grant_type=client_credentials";
-    r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+    r.body = "client_id=" + url_encode(s.igdb_client_id) +
+             "&client_secret=" + url_encode(s.igdb_client_secret) +
+             "&grant_type=client_credentials";
+    r.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                 {"Accept", "application/json"}};
     return r;
 }
 
 IgdbToken parse_igdb_token(std::string_view body) {
     nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
     if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("access_token") ||
-        !parsed["access_token"].is_string() || parsed["access_token"].get_ref<const std::string &>().empty())
+        !parsed["access_token"].is_string() ||
+        parsed["access_token"].get_ref<const std::string &>().empty())
         throw Error(sqlstate::kInvalidJson, "unexpected Twitch token response: no access_token");
     IgdbToken token;
     token.access_token = parsed["access_token"].get<std::string>();
-    token.expires_in_seconds =
-        parsed.contains("expires_in") && parsed["expires_in"].is_number_integer()
-            ? parsed["expires_in"].get<std::int64_t>()
-            : 3600;
+    token.expires_in_seconds = 3600;
+    // Clamped (test/fuzz/fuzz_igdb_token checks this; its regression-* input): a huge expires_in,
+    // or a negative one, or one past INT64_MAX (read as int64 it wrapped negative) overflowed the
+    // expiry arithmetic of obtain_igdb_token in fetch.cpp: undefined behaviour, in practice a
+    // token stored as expired long ago or as never expiring.
+    if (parsed.contains("expires_in")) {
+        const nlohmann::json &expires_in = parsed["expires_in"];
+        if (expires_in.is_number_unsigned())
+            token.expires_in_seconds = static_cast<std::int64_t>(
+                std::min<std::uint64_t>(expires_in.get<std::uint64_t>(), kMaxIgdbTokenSeconds));
+        else if (expires_in.is_number_integer())
+            token.expires_in_seconds =
+                std::clamp<std::int64_t>(expires_in.get<std::int64_t>(), 0, kMaxIgdbTokenSeconds);
+    }
     return token;
 }
 

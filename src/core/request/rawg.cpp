@@ -6,11 +6,14 @@ namespace tako::request {
 
 // RAWG /games, 20 per page (contract §2.3): popular = metacritic 70-100 by rating, trending = most
 // added, upcoming = released from today to a year ahead, soonest first.
-HttpRequest rawg(const ParsedKey &key, const UpstreamSettings &s, std::chrono::system_clock::time_point now) {
+HttpRequest rawg(const ParsedKey &key, const UpstreamSettings &s,
+                 std::chrono::system_clock::time_point now) {
     require_setting(s.rawg_api_key, "tako_cache.rawg_api_key");
     const std::string platforms = key.part("platforms");
     std::vector<std::pair<std::string, std::string>> params = {
-        {"key", s.rawg_api_key}, {"page", "1"}, {"page_size", "20"},
+        {"key", s.rawg_api_key},
+        {"page", "1"},
+        {"page_size", "20"},
         {"platforms", platforms == "all" ? "" : platforms}};
     const std::string_view endpoint = key.endpoint();
     if (endpoint == "popular") {

@@ -36,31 +36,41 @@ std::int64_t unix_seconds(std::chrono::system_clock::time_point time) {
 
 void require_setting(const std::string &value, const char *setting) {
     if (value.empty())
-        throw Error(sqlstate::kPrerequisiteState, std::string(setting) + " is not set",
-                    {}, std::string("Set it in postgresql.conf or with ALTER SYSTEM SET ") + setting +
-                            " = '...'; then SELECT pg_reload_conf().");
+        throw Error(sqlstate::kPrerequisiteState, std::string(setting) + " is not set", {},
+                    std::string("Set it in postgresql.conf or with ALTER SYSTEM SET ") + setting +
+                        " = '...'; then SELECT pg_reload_conf().");
 }
 
 }  // namespace request
 
 HttpRequest build_list_request(const ParsedKey &key, const UpstreamSettings &settings,
-                               std::string_view igdb_token, std::chrono::system_clock::time_point now) {
+                               std::string_view igdb_token,
+                               std::chrono::system_clock::time_point now) {
     std::string_view provider = key.provider();
     HttpRequest r;
-    if (provider == "tmdb") r = request::tmdb(key, settings, now);
-    else if (provider == "jikan") r = request::jikan(key, settings);
-    else if (provider == "rawg") r = request::rawg(key, settings, now);
-    else if (provider == "igdb") r = request::igdb(key, settings, igdb_token, now);
-    else if (provider == "deezer") r = request::deezer(key, settings);
-    else if (provider == "itunes") r = request::itunes(key, settings);
-    else throw Error(sqlstate::kInternal, "no request builder for provider " + std::string(provider));
+    if (provider == "tmdb")
+        r = request::tmdb(key, settings, now);
+    else if (provider == "jikan")
+        r = request::jikan(key, settings);
+    else if (provider == "rawg")
+        r = request::rawg(key, settings, now);
+    else if (provider == "igdb")
+        r = request::igdb(key, settings, igdb_token, now);
+    else if (provider == "deezer")
+        r = request::deezer(key, settings);
+    else if (provider == "itunes")
+        r = request::itunes(key, settings);
+    else
+        throw Error(sqlstate::kInternal,
+                    "no request builder for provider " + std::string(provider));
     r.headers.emplace_back("Accept", "application/json");
     return r;
 }
 
 std::string normalizer_category(const ParsedKey &key) {
     std::string_view provider = key.provider();
-    if (provider == "jikan") return key.endpoint() == "top" && key.category() == "manga" ? "manga" : "anime";
+    if (provider == "jikan")
+        return key.endpoint() == "top" && key.category() == "manga" ? "manga" : "anime";
     return key.category();
 }
 

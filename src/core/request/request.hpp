@@ -25,13 +25,18 @@ struct UpstreamSettings {
 // The request for the list of `key`. `igdb_token` is the Twitch access token (IGDB keys only).
 // Throws tako::Error 55000 when a credential the provider needs is not configured.
 HttpRequest build_list_request(const ParsedKey &key, const UpstreamSettings &settings,
-                               std::string_view igdb_token, std::chrono::system_clock::time_point now);
+                               std::string_view igdb_token,
+                               std::chrono::system_clock::time_point now);
 
 // Twitch client-credentials grant for IGDB; the secret goes in the body, never in the URL.
 HttpRequest build_igdb_token_request(const UpstreamSettings &settings);
 
+// The longest token lifetime believed (Twitch's app tokens last about 60 days).
+inline constexpr std::int64_t kMaxIgdbTokenSeconds = 366 * 86400;
+
 struct IgdbToken {
     std::string access_token;
+    // Twitch's expires_in within [0, kMaxIgdbTokenSeconds]; 3600 when it sends none.
     std::int64_t expires_in_seconds = 0;
 };
 // Throws tako::Error 22P02 when the body is not a token response.
@@ -49,9 +54,11 @@ std::string redact_secrets(std::string text, const UpstreamSettings &settings);
 
 namespace request {
 // Per-provider builders (src/core/request/<provider>.cpp), called by build_list_request.
-HttpRequest tmdb(const ParsedKey &key, const UpstreamSettings &s, std::chrono::system_clock::time_point now);
+HttpRequest tmdb(const ParsedKey &key, const UpstreamSettings &s,
+                 std::chrono::system_clock::time_point now);
 HttpRequest jikan(const ParsedKey &key, const UpstreamSettings &s);
-HttpRequest rawg(const ParsedKey &key, const UpstreamSettings &s, std::chrono::system_clock::time_point now);
+HttpRequest rawg(const ParsedKey &key, const UpstreamSettings &s,
+                 std::chrono::system_clock::time_point now);
 HttpRequest igdb(const ParsedKey &key, const UpstreamSettings &s, std::string_view token,
                  std::chrono::system_clock::time_point now);
 HttpRequest deezer(const ParsedKey &key, const UpstreamSettings &s);

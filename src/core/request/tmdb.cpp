@@ -6,7 +6,8 @@ namespace tako::request {
 
 // TMDB lists, one page of 20 (contract §2.1). A v4 read access token (a JWT, "eyJ...") is sent as
 // a Bearer token, a v3 key as the api_key parameter.
-HttpRequest tmdb(const ParsedKey &key, const UpstreamSettings &s, std::chrono::system_clock::time_point now) {
+HttpRequest tmdb(const ParsedKey &key, const UpstreamSettings &s,
+                 std::chrono::system_clock::time_point now) {
     require_setting(s.tmdb_api_key, "tako_cache.tmdb_api_key");
     const std::string category = key.category();  // movie | tv
     const std::string_view endpoint = key.endpoint();
