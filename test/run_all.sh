@@ -35,7 +35,9 @@ for suite in "${SUITES[@]}"; do
         record_tally "$suite" 0 1
         continue
     fi
+    suite_started=$(date +%s)
     timeout --kill-after=30 "$SUITE_TIMEOUT" bash "test/suites/$suite.sh"
+    echo "[$suite] $(($(date +%s) - suite_started)) s"
     [ -f "$TAKO_RESULTS/$suite.tally" ] || record_tally "$suite" 0 1
 done
 

@@ -6,9 +6,13 @@ cd "$TAKO_ROOT"
 
 suite=unit
 build=build/unit
+cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAKO_SANITIZE=OFF)
 if [ "${TAKO_SANITIZE:-0}" = 1 ]; then
     suite=unit-asan
     build=build/unit-asan
+    # -O0 with line tables only: the sanitizers check the same, and the build takes a third of the
+    # time of -O2 -g (80 s against 290 s from scratch on 2 cores), which keeps make test short.
+    cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DTAKO_SANITIZE=ON)
     # Every error is fatal, and LeakSanitizer runs at each test process's exit (ASan's default on
     # Linux, made explicit): a leak fails the test that leaked. abort_on_error=0 keeps the exit code
     # non-zero without a core dump.
@@ -16,8 +20,7 @@ if [ "${TAKO_SANITIZE:-0}" = 1 ]; then
     export LSAN_OPTIONS="report_objects=1${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 fi
-if ! { cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-           -DTAKO_SANITIZE="$([ "$suite" = unit-asan ] && echo ON || echo OFF)" >/dev/null &&
+if ! { cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null &&
        cmake --build "$build" -j2 >"$build.log" 2>&1; }; then
     cat "$build.log" 2>/dev/null | tail -40
     echo "[$suite] build failed"
