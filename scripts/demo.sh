@@ -15,9 +15,12 @@ source test/lib/cluster.sh
 source test/lib/upstream.sh
 
 # The cluster lives in .demo/ unless the server's user cannot reach the repository (a checkout
-# under /root, run as root): then in /tmp, with .demo pointing at it.
+# under /root, run as root): then in /tmp, with .demo pointing at it. TAKO_DEMO_DIR puts it
+# elsewhere (test/suites/demo.sh runs the demo there, beside a demo of your own).
 demo_dir() {
-    if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    if [ -n "${TAKO_DEMO_DIR:-}" ]; then
+        echo "$TAKO_DEMO_DIR"
+    elif [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
         echo "$ROOT/.demo"
     else
         echo "/tmp/tako_cache-demo-$(echo "$ROOT" | md5sum | cut -c1-8)"
@@ -42,8 +45,8 @@ PG_BINDIR=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
 echo "Building and installing tako_cache..."
 build_and_install
 
-if [ "$DIR" != "$ROOT/.demo" ]; then
-    mkdir -p "$DIR"
+mkdir -p "$DIR"
+if [ "$DIR" != "$ROOT/.demo" ] && [ -z "${TAKO_DEMO_DIR:-}" ]; then
     ln -sfn "$DIR" "$ROOT/.demo"
 fi
 export PGHOST=$DIR PGUSER=postgres PGDATABASE=postgres
@@ -105,9 +108,9 @@ SELECT DISTINCT ON (provider) provider, cache_key, total_results AS items,
   FROM discovery_cache ORDER BY provider, cache_key;
 \echo '-- a hit: tako_get_cached(key)'
 SELECT item->>'id' AS id, item->>'title' AS title, item->>'year' AS year
-  FROM jsonb_array_elements(tako_get_cached('tmdb:trending:movie:week')) AS item LIMIT 5;
+  FROM json_array_elements(tako_get_cached('tmdb:trending:movie:week')) AS item LIMIT 5;
 \timing on
-SELECT jsonb_array_length(tako_get_cached('tmdb:trending:movie:week')) AS items_in_hit;
+SELECT json_array_length(tako_get_cached('tmdb:trending:movie:week')) AS items_in_hit;
 \timing off
 \echo '-- stats: tako_cache_stats()'
 SELECT jsonb_pretty(tako_cache_stats()->'global');
