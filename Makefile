@@ -72,7 +72,7 @@ unit:
 
 # The libFuzzer targets of test/fuzz, 600 s each (make test runs them 15 s each): see test/fuzz/README.md.
 fuzz:
-	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash test/suites/fuzz.sh
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} FUZZ_SEED=$${FUZZ_SEED:-0} bash test/suites/fuzz.sh
 
 bench:
 	bash bench/run.sh

@@ -6,6 +6,7 @@
 #
 #   FUZZ_SECONDS=600 bash test/suites/fuzz.sh        the long run (`make fuzz`)
 #   FUZZ_TARGETS="key quote" bash test/suites/fuzz.sh  only these targets
+#   FUZZ_SEED=0 ...                                   a random seed (default 1: reproducible)
 #   FUZZ_MERGE=1 ...                                  afterwards, merge the inputs that found new
 #                                                     coverage into test/fuzz/corpus (commit them
 #                                                     only if the corpus stays small)
@@ -18,6 +19,9 @@ cd "$TAKO_ROOT"
 suite=fuzz
 build=build/fuzz
 seconds=${FUZZ_SECONDS:-15}
+# A fixed seed by default, so the short run of make test explores the same inputs on every machine
+# and a failure there replays; `make fuzz` passes 0 (libFuzzer picks a random seed each run).
+fuzz_seed=${FUZZ_SEED:-1}
 jobs=${FUZZ_JOBS:-2}
 started=$(date +%s)
 
@@ -67,7 +71,8 @@ run_target() {
     for seed in "$target" ${EXTRA_SEEDS[$target]:-}; do
         [ -d "test/fuzz/corpus/$seed" ] && cp test/fuzz/corpus/"$seed"/* "$run/corpus/" 2>/dev/null
     done
-    local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+    local args=(-max_total_time="$seconds" -seed="$fuzz_seed" -timeout=10 -rss_limit_mb=2048
+                -print_final_stats=1
                 -artifact_prefix="$run/artifacts/")
     [ -n "${DICT[$target]:-}" ] && args+=(-dict="test/fuzz/${DICT[$target]}.dict")
     timeout --kill-after=10 $((seconds + 120)) "$build/fuzz_$target" "${args[@]}" "$run/corpus" \
