@@ -4,14 +4,7 @@
 # 57014, leaves the data as it was, and the session goes on. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-ctl=test/upstream/ctl
-n=0
-check() {  # check CONDITION DESCRIPTION
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-ms() { date +%s%3N; }
-q() { psql -X -q -At "$@"; }
+source test/lib/tap.sh
 
 key=deezer:charts:artists
 check '[ "$(q -c "SELECT tako_refresh('"'$key'"')->>'"'status'"'")" = ok ]' "baseline: $key refreshed"

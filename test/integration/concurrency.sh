@@ -4,13 +4,7 @@
 # error, no lost or duplicated row, no deadlock. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-ctl=test/upstream/ctl
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-q() { psql -X -q -At "$@"; }
+source test/lib/tap.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log_lines_before=$(wc -l <"$CLUSTER_LOG")

@@ -5,14 +5,8 @@
 # refresh log tells what happened, and the next run recovers by itself. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
+source test/lib/tap.sh
 source test/lib/cluster.sh
-ctl=test/upstream/ctl
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-q() { psql -X -q -At "$@"; }
 key=deezer:charts:artists
 wait_ready() {
     for _ in $(seq 1 120); do

@@ -4,12 +4,7 @@
 # database other than cron.database_name, scheduling says how to do it from there. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-q() { psql -X -q -At "$@"; }
+source test/lib/tap.sh
 
 q -c "CREATE EXTENSION IF NOT EXISTS pg_cron" 2>/dev/null
 test/upstream/ctl reset

@@ -4,14 +4,7 @@
 # served stale at once; 20 sessions asking for a failing key still make one request. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-ctl=test/upstream/ctl
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-ms() { date +%s%3N; }
-count_requests() { $ctl requests "$1" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+source test/lib/tap.sh
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 

@@ -4,12 +4,7 @@
 # rows without an error. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-q() { psql -X -q -At "$@"; }
+source test/lib/tap.sh
 dump=$(mktemp)
 trap 'rm -f "$dump"; q -d postgres -c "DROP DATABASE IF EXISTS tako_dump_src" -c "DROP DATABASE IF EXISTS tako_dump_dst" >/dev/null 2>&1' EXIT
 

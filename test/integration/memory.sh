@@ -7,14 +7,9 @@
 # Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-ctl=test/upstream/ctl
+source test/lib/tap.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
 $ctl reset
 $ctl fault '{"match": "/deezer/chart/0/albums", "fault": {"status": 503}}'
 $ctl fault '{"match": "/deezer/chart/0/tracks", "fault": {"malformed": true}}'

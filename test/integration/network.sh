@@ -5,14 +5,7 @@
 # cache keeps its data and the refresh log names the cause. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-ctl=test/upstream/ctl
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-q() { psql -X -q -At "$@"; }
-count_requests() { $ctl requests "$1" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+source test/lib/tap.sh
 work=$(mktemp -d)
 tls_pid=""
 trap '[ -n "$tls_pid" ] && kill $tls_pid 2>/dev/null; rm -rf "$work"' EXIT

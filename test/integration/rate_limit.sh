@@ -4,12 +4,7 @@
 # a 429 with Retry-After from one session holds the provider back for the other. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-ctl=test/upstream/ctl
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+source test/lib/tap.sh
 
 # Start times of the upstream's requests matching $1, in seconds, sorted.
 starts() {

@@ -4,13 +4,8 @@
 # tako_discover serves from it as db_only. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
+source test/lib/tap.sh
 source test/lib/cluster.sh
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-q() { psql -X -q -At "$@"; }
 primary_port=$PGPORT
 standby_dir=$(mktemp -d /tmp/tako_cache.standby.XXXXXX)
 chmod 755 "$standby_dir"

@@ -3,12 +3,7 @@
 # updated extension is the same, object for object, as a fresh 1.1 install. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
-n=0
-check() {
-    n=$((n + 1))
-    if eval "$1"; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-q() { psql -X -q -At "$@"; }
+source test/lib/tap.sh
 cleanup() { q -d postgres -c "DROP DATABASE IF EXISTS tako_up_old" -c "DROP DATABASE IF EXISTS tako_up_new" >/dev/null 2>&1; }
 trap cleanup EXIT
 cleanup
