@@ -3,6 +3,9 @@
 extern "C" {
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -51,12 +54,23 @@ CacheTable cache_table_of(Oid fn_oid) {
                  errmsg("discovery_cache or its cache_key index is missing from schema \"%s\"",
                         get_namespace_name(schema))));
     Relation rel = table_open(t.table, AccessShareLock);
+    t.cache_key = attribute(rel, "cache_key");
     t.data = attribute(rel, "data");
+    t.upstream = attribute(rel, "upstream");
+    t.updated_at = attribute(rel, "updated_at");
     t.expires_at = attribute(rel, "expires_at");
+    t.data_version = attribute(rel, "data_version");
     table_close(rel, AccessShareLock);
     cached = t;
     cached_fn = fn_oid;
     return t;
+}
+
+Oid sibling_function(Oid fn_oid, const char *name) {
+    Oid schema = get_func_namespace(fn_oid);
+    Oid argtypes[1] = {TEXTOID};
+    return LookupFuncName(list_make2(makeString(get_namespace_name(schema)), makeString(pstrdup(name))),
+                          1, argtypes, false);
 }
 
 }  // namespace tako::pg

@@ -14,11 +14,18 @@ namespace tako::pg {
 struct CacheTable {
     Oid table = InvalidOid;
     Oid key_index = InvalidOid;
+    AttrNumber cache_key = InvalidAttrNumber;
     AttrNumber data = InvalidAttrNumber;
+    AttrNumber upstream = InvalidAttrNumber;
+    AttrNumber updated_at = InvalidAttrNumber;
     AttrNumber expires_at = InvalidAttrNumber;
+    AttrNumber data_version = InvalidAttrNumber;
 };
 
 // The table of the extension that owns function `fn_oid`. May ereport: call through pg_call().
 CacheTable cache_table_of(Oid fn_oid);
+
+// The function `name`(text) in the schema of function `fn_oid`. May ereport: call through pg_call().
+Oid sibling_function(Oid fn_oid, const char *name);
 
 }  // namespace tako::pg

@@ -51,12 +51,19 @@ std::optional<std::vector<std::optional<std::string>>> text_array_arg(FunctionCa
     return out;
 }
 
+namespace {
+constexpr std::int64_t kPostgresEpochOffsetUs =
+    static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+}
+
 Datum timestamptz_datum(std::chrono::system_clock::time_point time) {
     std::int64_t unix_us =
         std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
-    constexpr std::int64_t kPostgresEpochOffsetUs =
-        static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
     return TimestampTzGetDatum(unix_us - kPostgresEpochOffsetUs);
+}
+
+std::int64_t unix_us_of(TimestampTz time) {
+    return static_cast<std::int64_t>(time) + kPostgresEpochOffsetUs;
 }
 
 Datum text_result(std::string_view value) {

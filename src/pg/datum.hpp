@@ -9,6 +9,10 @@
 
 #include "pg/error_boundary.hpp"
 
+extern "C" {
+#include "datatype/timestamp.h"
+}
+
 namespace tako::pg {
 
 // The text argument `n`, or nullopt when it is NULL.
@@ -25,5 +29,7 @@ Datum text_result(std::string_view value);
 Datum jsonb_result(const std::string &json_text);
 // A timestamptz value (pure arithmetic: no PostgreSQL call).
 Datum timestamptz_datum(std::chrono::system_clock::time_point time);
+// Microseconds since the Unix epoch of a timestamptz (pure arithmetic).
+std::int64_t unix_us_of(TimestampTz time);
 
 }  // namespace tako::pg

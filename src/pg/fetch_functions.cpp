@@ -74,8 +74,8 @@ Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
     for (const ListResult &r : results) {
         const bool ok = r.outcome == Outcome::Ok;
-        Datum values[11];
-        bool nulls[11] = {false};
+        Datum values[12];
+        bool nulls[12] = {false};
         values[0] = text_result(r.key);
         values[1] = text_result(r.provider);
         values[2] = text_result(to_string(r.outcome));
@@ -91,6 +91,8 @@ Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
         values[9] = timestamptz_datum(r.finished);
         nulls[10] = ok;
         values[10] = ok ? 0 : text_result(sqlstate_of(r.outcome));
+        nulls[11] = !ok;
+        values[11] = ok ? jsonb_result(r.upstream.dump()) : 0;
         pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
     }
     return 0;

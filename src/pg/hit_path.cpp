@@ -1,21 +1,27 @@
-// The hit path: tako_get_cached(key) → json, tako_count_hit(key), tako_pending_hits(take).
+// The hit path: tako_get_cached(key) → json, tako_discover(key) → json, tako_count_hit(key),
+// tako_pending_hits(take).
 //
 // A hit is one probe of discovery_cache's cache_key index under the active snapshot (so it is
 // transactional, and works on a hot standby), no row written (the hit is counted in shared
-// memory), and no per-hit rendering: each backend keeps the JSON text of the row versions it has
-// served, keyed by (ctid, xmin), so jsonb output, detoasting and decompression happen once per
-// version and backend. The result is json (the same text): jsonb output alone would cost ~4x the
-// rest of a hit (BENCHMARKS.md).
+// memory), and no per-hit rendering: each backend keeps, per key, the JSON text it rendered from
+// one row version (the items for tako_get_cached, the whole envelope for tako_discover), keyed by
+// the row's data_version. That number comes from a sequence and changes with every write of what
+// a hit serves, so no other row version can carry it: not after VACUUM FULL or CLUSTER moved rows
+// around, not after a restore, not for two lists saved by one transaction. jsonb output,
+// detoasting and decompression happen once per version and backend. The results are json (the
+// same text): jsonb output alone would cost ~4x the rest of a hit (BENCHMARKS.md).
 #include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/envelope/envelope.hpp"
 #include "core/key.hpp"
 #include "pg/shared_state.hpp"
 
 #include "pg/cache_table.hpp"
 #include "pg/datum.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -27,6 +33,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/fmgroids.h"
@@ -40,64 +47,78 @@ namespace tako::pg {
 
 namespace {
 
-// The JSON text of one row version, as this backend last rendered it.
+// What this backend rendered from one row version of a key.
 struct Rendered {
     Oid table = InvalidOid;
-    ItemPointerData tid{};
-    TransactionId xmin = InvalidTransactionId;
-    std::string json;
+    ItemPointerData tid{};  // where that version was last seen: tried before the index
+    std::int64_t version = 0;
+    bool fresh = false;      // not expired when last read
+    std::string items;       // the data, as JSON text (tako_get_cached)
+    std::string upstream;    // discovery_cache.upstream, as JSON text
+    std::int64_t saved_us = 0, expires_us = 0;
+    std::size_t count = 0;   // items in data
+    std::string envelope;    // the fresh-hit envelope (tako_discover), "" until first needed
 };
 std::unordered_map<std::string, Rendered> rendered;
 std::size_t rendered_bytes = 0;
 constexpr std::size_t kMaxRenderedBytes = 64u << 20;  // per backend; beyond it start afresh
 
+std::size_t size_of(const Rendered &r) {
+    return r.items.size() + r.upstream.size() + r.envelope.size();
+}
+
+// A row version as read by probe(); the palloc'd texts only when it is not the known version.
 struct Lookup {
     bool found = false;
     bool expired = false;
     ItemPointerData tid{};
-    TransactionId xmin = InvalidTransactionId;
-    char *json = nullptr;  // palloc'd rendering, only when the version is not `known`
+    std::int64_t version = 0;
+    char *items = nullptr;
+    char *upstream = nullptr;
+    std::size_t count = 0;
+    TimestampTz saved = 0, expires = 0;
 };
 
-// PostgreSQL only (run under pg_call). Reads expiry, ctid and xmin of the row in `slot`, and
-// renders `data` unless the version is `known`.
+// PostgreSQL only (run under pg_call). Reads the row in `slot`; renders data and upstream unless
+// its version is `known`'s.
 void read_row(const CacheTable &t, TupleTableSlot *slot, const Rendered *known, Lookup &out) {
     bool isnull = false;
     out.found = true;
-    Datum expires = slot_getattr(slot, t.expires_at, &isnull);
-    out.expired = isnull || DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp();
     out.tid = slot->tts_tid;
-    out.xmin =
-        DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
-    bool same = known && ItemPointerEquals(const_cast<ItemPointer>(&known->tid), &out.tid) &&
-                known->xmin == out.xmin;
-    if (!out.expired && !same) {
-        Jsonb *data = DatumGetJsonbP(slot_getattr(slot, t.data, &isnull));
-        out.json = JsonbToCString(nullptr, &data->root, VARSIZE(data));
-    }
+    out.version = DatumGetInt64(slot_getattr(slot, t.data_version, &isnull));
+    out.expires = DatumGetTimestampTz(slot_getattr(slot, t.expires_at, &isnull));
+    out.expired = out.expires <= GetCurrentTransactionStartTimestamp();
+    if (known && known->version == out.version) return;
+    Jsonb *data = DatumGetJsonbP(slot_getattr(slot, t.data, &isnull));
+    out.items = JsonbToCString(nullptr, &data->root, VARSIZE(data));
+    out.count = JB_ROOT_IS_ARRAY(data) ? JB_ROOT_COUNT(data) : 0;
+    Jsonb *upstream = DatumGetJsonbP(slot_getattr(slot, t.upstream, &isnull));
+    out.upstream = JsonbToCString(nullptr, &upstream->root, VARSIZE(upstream));
+    out.saved = DatumGetTimestampTz(slot_getattr(slot, t.updated_at, &isnull));
 }
 
 // PostgreSQL only (run under pg_call). The row of `key` under the active snapshot: first the
-// version this backend rendered last, fetched by its ctid (if that tuple is still visible with
-// the same xmin it is the current version: a key has one row, and a ctid is reused only after its
-// old version is dead); otherwise one probe of the cache_key index.
+// tuple where this backend last saw the key's row, if that tuple is visible, is the key's and has
+// the known version (a key has one row); otherwise one probe of the cache_key index.
 void probe(const CacheTable &t, const char *key, const Rendered *known, Lookup &out) {
     Relation heap = table_open(t.table, AccessShareLock);
+    TupleTableSlot *slot = table_slot_create(heap, nullptr);
     if (known) {
-        TupleTableSlot *slot = table_slot_create(heap, nullptr);
         ItemPointerData tid = known->tid;
         if (table_tuple_fetch_row_version(heap, &tid, GetActiveSnapshot(), slot)) {
             bool isnull = false;
-            TransactionId xmin = DatumGetTransactionId(
-                slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull));
-            if (xmin == known->xmin) {
+            Datum version = slot_getattr(slot, t.data_version, &isnull);
+            text *row_key = DatumGetTextPP(slot_getattr(slot, t.cache_key, &isnull));
+            if (DatumGetInt64(version) == known->version &&
+                VARSIZE_ANY_EXHDR(row_key) == strlen(key) &&
+                memcmp(VARDATA_ANY(row_key), key, strlen(key)) == 0) {
                 read_row(t, slot, known, out);
                 ExecDropSingleTupleTableSlot(slot);
                 table_close(heap, AccessShareLock);
                 return;
             }
         }
-        ExecDropSingleTupleTableSlot(slot);
+        ExecClearTuple(slot);
     }
     Relation index = index_open(t.key_index, AccessShareLock);
     ScanKeyData skey;
@@ -106,7 +127,6 @@ void probe(const CacheTable &t, const char *key, const Rendered *known, Lookup &
                            index->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(key));
     IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
     index_rescan(scan, &skey, 1, nullptr, 0);
-    TupleTableSlot *slot = table_slot_create(heap, nullptr);
     if (index_getnext_slot(scan, ForwardScanDirection, slot)) read_row(t, slot, known, out);
     ExecDropSingleTupleTableSlot(slot);
     index_endscan(scan);
@@ -161,44 +181,104 @@ CacheTable table_for(FunctionCallInfo fcinfo) {
     return t;
 }
 
-std::string required_key(FunctionCallInfo fcinfo) {
+ParsedKey required_key(FunctionCallInfo fcinfo) {
     std::optional<std::string> key = text_arg(fcinfo, 0);
     if (!key) throw Error(sqlstate::kNullValue, "cache key must not be null");
-    return parse_key(*key).key;
+    return parse_key(*key);
+}
+
+// The rendering of `key`'s current row version under the caller's snapshot, read (and rendered)
+// when this backend has not seen that version yet; nullptr when the key has no row.
+Rendered *current_row(const CacheTable &t, const std::string &key) {
+    auto known = rendered.find(key);
+    Rendered *cached =
+        known != rendered.end() && known->second.table == t.table ? &known->second : nullptr;
+    Lookup found;
+    pg_call([&] { probe(t, key.c_str(), cached, found); });
+    if (!found.found) return nullptr;
+    if (cached && cached->version == found.version) {
+        cached->tid = found.tid;
+        cached->fresh = !found.expired;
+        return cached;
+    }
+    Rendered fresh;
+    fresh.table = t.table;
+    fresh.tid = found.tid;
+    fresh.version = found.version;
+    fresh.fresh = !found.expired;
+    fresh.items = found.items;
+    fresh.upstream = found.upstream;
+    fresh.count = found.count;
+    fresh.saved_us = unix_us_of(found.saved);
+    fresh.expires_us = unix_us_of(found.expires);
+    pg_call([&] {
+        pfree(found.items);
+        pfree(found.upstream);
+    });
+    if (rendered_bytes + size_of(fresh) > kMaxRenderedBytes) {
+        rendered.clear();
+        rendered_bytes = 0;
+    }
+    Rendered &slot = rendered[key];
+    rendered_bytes -= std::min(rendered_bytes, size_of(slot));
+    rendered_bytes += size_of(fresh);
+    slot = std::move(fresh);
+    return &slot;
 }
 
 // tako_get_cached(key text) → json: the items of a fresh entry; NULL on a miss or an expired one.
 Datum get_cached(FunctionCallInfo fcinfo) {
-    const std::string key = required_key(fcinfo);
+    const std::string key = required_key(fcinfo).key;
     const CacheTable t = table_for(fcinfo);
-    auto known = rendered.find(key);
-    const Rendered *current =
-        known != rendered.end() && known->second.table == t.table ? &known->second : nullptr;
-    Lookup found;
-    pg_call([&] { probe(t, key.c_str(), current, found); });
-    if (!found.found || found.expired) {
+    const Rendered *row = current_row(t, key);
+    if (!row || !row->fresh) {
         fcinfo->isnull = true;
         return 0;
     }
-    if (found.json) {  // a version this backend has not rendered yet
-        Rendered fresh{t.table, found.tid, found.xmin, std::string(found.json)};
-        pg_call([&] { pfree(found.json); });
-        if (rendered_bytes + fresh.json.size() > kMaxRenderedBytes) {
-            rendered.clear();
-            rendered_bytes = 0;
-        }
-        auto &slot = rendered[key];
-        rendered_bytes += fresh.json.size() - std::min(rendered_bytes, slot.json.size());
-        slot = std::move(fresh);
-        current = &slot;
-    }
     count(t.table, key);
-    return text_result(current->json);
+    return text_result(row->items);
 }
 
-// tako_count_hit(key text): one hit of `key` (tako_discover's hits).
+// What tako_discover_fill does: everything but a fresh hit, as the extension's owner.
+Datum discover_fill(FunctionCallInfo fcinfo, const std::string &key) {
+    return pg_call([&] {
+        Oid fill = sibling_function(fcinfo->flinfo->fn_oid, "tako_discover_fill");
+        return OidFunctionCall1Coll(fill, InvalidOid, CStringGetTextDatum(key.c_str()));
+    });
+}
+
+// tako_discover(key text) → json: Tako's envelope. A fresh hit (hybrid or db_only mode, cache
+// enabled) is served from this backend's rendering of the row version; anything else is
+// tako_discover_fill's (it runs as the extension's owner: the function manager applies its
+// SECURITY DEFINER and SET clause).
+Datum discover(FunctionCallInfo fcinfo) {
+    const ParsedKey key = required_key(fcinfo);
+    if (!settings::enabled() || settings::mode() == settings::Mode::ApiOnly)
+        return discover_fill(fcinfo, key.key);
+    const CacheTable t = table_for(fcinfo);
+    Rendered *row = current_row(t, key.key);
+    if (!row || !row->fresh) return discover_fill(fcinfo, key.key);
+    if (row->envelope.empty()) {
+        const nlohmann::json upstream = nlohmann::json::parse(row->upstream);
+        const std::string items = compact_json(row->items);
+        EnvelopeInput in;
+        in.key = &key;
+        in.items = items;
+        in.count = row->count;
+        in.upstream = &upstream;
+        in.saved_unix_us = row->saved_us;
+        in.expires_unix_us = row->expires_us;
+        in.cached = true;
+        row->envelope = render_envelope(in);
+        rendered_bytes += row->envelope.size();
+    }
+    count(t.table, key.key);
+    return text_result(row->envelope);
+}
+
+// tako_count_hit(key text): one hit of `key` (tako_discover_fill's hits).
 Datum count_hit_fn(FunctionCallInfo fcinfo) {
-    const std::string key = required_key(fcinfo);
+    const std::string key = required_key(fcinfo).key;
     count(table_for(fcinfo).table, key);
     return 0;
 }
@@ -254,5 +334,6 @@ Datum pending_hits_fn(FunctionCallInfo fcinfo) {
 }  // namespace tako::pg
 
 TAKO_FUNCTION(tako_get_cached, tako::pg::get_cached)
+TAKO_FUNCTION(tako_discover, tako::pg::discover)
 TAKO_FUNCTION(tako_count_hit, tako::pg::count_hit_fn)
 TAKO_FUNCTION(tako_pending_hits, tako::pg::pending_hits_fn)

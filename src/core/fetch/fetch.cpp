@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "core/envelope/upstream_meta.hpp"
 #include "core/error.hpp"
 #include "core/fetch/runner.hpp"
 #include "core/format_b.hpp"
@@ -79,6 +80,10 @@ void finish(ListResult &result, const ParsedKey &key, Job &job, const UpstreamSe
         result.items = normalize_list(key.provider(), key.endpoint(), job.verdict.body,
                                       normalizer_category(key));
         validate_items(result.items, key.provider());
+        result.upstream = upstream_meta(
+            key, job.verdict.body, settings.tmdb_language,
+            std::chrono::duration_cast<std::chrono::microseconds>(job.finished.time_since_epoch())
+                .count());
     } catch (const Error &e) {
         fail(result, Outcome::InvalidResponse, e.what());
         return;

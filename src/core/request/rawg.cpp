@@ -13,7 +13,7 @@ HttpRequest rawg(const ParsedKey &key, const UpstreamSettings &s,
     std::vector<std::pair<std::string, std::string>> params = {
         {"key", s.rawg_api_key},
         {"page", "1"},
-        {"page_size", "20"},
+        {"page_size", std::to_string(list_page_size(key))},
         {"platforms", platforms == "all" ? "" : platforms}};
     const std::string_view endpoint = key.endpoint();
     if (endpoint == "popular") {

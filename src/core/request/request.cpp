@@ -74,6 +74,12 @@ std::string normalizer_category(const ParsedKey &key) {
     return key.category();
 }
 
+int list_page_size(const ParsedKey &key) {
+    std::string_view provider = key.provider();
+    if (provider == "jikan" || provider == "deezer" || provider == "itunes") return 25;
+    return 20;  // tmdb (its fixed page), rawg, igdb
+}
+
 bool never_empty(const ParsedKey &key) {
     std::string_view provider = key.provider();
     if (provider == "tmdb" || provider == "deezer" || provider == "itunes") return true;

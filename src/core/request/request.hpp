@@ -45,6 +45,10 @@ IgdbToken parse_igdb_token(std::string_view body);
 // The `category` argument of normalize_list for this key (tmdb movie|tv, jikan anime|manga...).
 std::string normalizer_category(const ParsedKey &key);
 
+// How many items one list request asks for (the one page tako_cache fetches): TMDB's fixed 20,
+// Jikan 25, RAWG 20, IGDB 20, Deezer 25, iTunes 25. The response envelope reports it as meta.limit.
+int list_page_size(const ParsedKey &key);
+
 // Whether an empty list from upstream can only be a failure for this key (TMDB lists, charts,
 // unfiltered lists...), rather than a legitimately empty filter.
 bool never_empty(const ParsedKey &key);
