@@ -384,3 +384,6 @@ LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'tako_discover';
 COMMENT ON FUNCTION @extschema@.tako_discover(text) IS
     'tako_cache: the read-through a Tako route calls; returns the route''s JSON envelope (fresh hits served from a per-backend rendering)';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_fetch_lists(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_next_data_version() FROM PUBLIC;

@@ -1,6 +1,6 @@
 -- The SQL API of SPEC §4: signatures, return types, volatility, security, pinned search_path.
 BEGIN;
-SELECT plan(29);
+SELECT plan(31);
 
 SELECT has_function('public', 'tako_cache_key',
                     ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text']);
@@ -17,11 +17,11 @@ SELECT isnt_definer('public', 'tako_get_cached', ARRAY['text'],
                     'tako_get_cached counts hits in shared memory: it needs no owner rights');
 
 SELECT has_function('public', 'tako_save_cached',
-                    ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval']);
+                    ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval', 'jsonb']);
 SELECT function_returns('public', 'tako_save_cached',
-                        ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval'], 'boolean');
+                        ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval', 'jsonb'], 'boolean');
 SELECT isnt_definer('public', 'tako_save_cached',
-                    ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval']);
+                    ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval', 'jsonb']);
 
 SELECT has_function('public', 'tako_get_expired_entries', ARRAY['integer']);
 SELECT function_returns('public', 'tako_get_expired_entries', ARRAY['integer'], 'setof record');
@@ -40,9 +40,9 @@ SELECT is(
        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)),
-    ARRAY['tako_get_cached(text)', 'tako_refresh_job(text[],text)', 'tako_run_hourly_job()',
-          'tako_run_slot_job(text,text)'],
-    'every function of the extension pins search_path = pg_catalog, pg_temp, except the C hit path '
+    ARRAY['tako_discover(text)', 'tako_get_cached(text)', 'tako_refresh_job(text[],text)',
+          'tako_run_hourly_job()', 'tako_run_slot_job(text,text)'],
+    'every function of the extension pins search_path = pg_catalog, pg_temp, except the C hit paths '
     '(it resolves no name; hitpath.sql shows a planted search_path changes nothing) and the procedures '
     'that COMMIT (PostgreSQL forbids a SET clause there: their body pins it, security.sql checks)');
 
@@ -52,8 +52,10 @@ SELECT is(
        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE p.prosecdef),
-    ARRAY['tako_cache_stats', 'tako_discover'],
-    'only the read functions open to everyone that write (stats flush hits, discover fills misses) run as the owner');
+    ARRAY['tako_cache_stats', 'tako_discover_fill', 'tako_next_data_version'],
+    'only what must write for everyone runs as the owner: stats flush hits, tako_discover''s fill of '
+    'a miss (not PUBLIC''s to call: tako_discover calls it), the data_version trigger (writers need '
+    'no grant on its sequence)');
 
 SELECT is(
     (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text)
@@ -62,15 +64,21 @@ SELECT is(
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')),
     ARRAY['tako_cache_key(text,text,text,text,text,text,text,text)', 'tako_canonical_key(text)',
-          'tako_count_hit(text)', 'tako_families()', 'tako_fetch(text)', 'tako_fetch_lists(text[],text)',
+          'tako_count_hit(text)', 'tako_discover(text)',
+          'tako_envelope(text,jsonb,jsonb,timestamp with time zone,timestamp with time zone,boolean,boolean,text)',
+          'tako_families()', 'tako_fetch(text)', 'tako_fetch_lists(text[],text)',
           'tako_get_cached(text)', 'tako_key_info(text)', 'tako_normalize(text,text,jsonb,text)',
           'tako_pending_hits(boolean)', 'tako_pending_hits(boolean,text[])', 'tako_provider_health()',
           'tako_recent_failure(text,integer)', 'tako_validate_items(jsonb,text)'],
-    'keys, items, fetching and normalizing are C++');
+    'keys, items, fetching, normalizing, envelopes and the hit paths are C++');
 
 SELECT is(tako_get_cached('tmdb:trending:movie:week')::text, NULL, 'a miss is NULL');
 SELECT has_function('public', 'tako_discover', ARRAY['text']);
-SELECT function_returns('public', 'tako_discover', ARRAY['text'], 'jsonb');
+SELECT function_returns('public', 'tako_discover', ARRAY['text'], 'json');
+SELECT isnt_definer('public', 'tako_discover', ARRAY['text'],
+                    'tako_discover runs as its caller: a fresh hit needs no owner rights');
+SELECT is_definer('public', 'tako_discover_fill', ARRAY['text'],
+                  'what tako_discover does beyond a fresh hit runs as the owner');
 SELECT has_function('public', 'tako_schedule_refreshes', ARRAY['timestamp with time zone']);
 SELECT function_returns('public', 'tako_unschedule_refreshes', ARRAY[]::text[], 'integer');
 SELECT is(tako_cache_stats() ? 'byProvider' AND tako_cache_stats() ? 'global', true,

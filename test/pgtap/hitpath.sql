@@ -85,6 +85,10 @@ SELECT is((pg_temp.usage($$SELECT tako_get_cached('deezer:charts:albums') FROM g
           0, '1000 hits: no dirtied page');
 SELECT ok((pg_temp.usage($$SELECT tako_get_cached('deezer:charts:albums') FROM generate_series(1, 1000)$$)->>'Shared Hit Blocks')::int >= 1000,
           '... though they did read the table (the counters see the hit path)');
+SELECT is((pg_temp.usage($$SELECT tako_discover('deezer:charts:albums') FROM generate_series(1, 1000)$$)->>'WAL Records')::int,
+          0, '1000 hits of tako_discover: no WAL record');
+SELECT is((pg_temp.usage($$SELECT tako_discover('deezer:charts:albums') FROM generate_series(1, 1000)$$)->>'Shared Dirtied Blocks')::int,
+          0, '1000 hits of tako_discover: no dirtied page');
 SELECT ok((pg_temp.usage($$UPDATE discovery_cache SET fetch_count = fetch_count + 1, last_accessed = now()
                            WHERE cache_key = 'deezer:charts:albums'$$)->>'WAL Records')::int > 0,
           'the seed''s per-hit UPDATE writes WAL');

@@ -1,6 +1,6 @@
 -- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(36);
+SELECT plan(37);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_flush_hits();
@@ -65,8 +65,10 @@ SELECT is((SELECT fetch_count FROM discovery_cache WHERE cache_key = 'deezer:cha
           'the PUBLIC-only role''s hit was counted exactly once');
 SELECT is(current_setting('tako_cache.tmdb_api_key'), 'tap-secret', 'a superuser reads the key');
 SELECT function_privs_are('public', 'tako_save_cached',
-                          ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval'],
+                          ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval', 'jsonb'],
                           'public', ARRAY[]::text[], 'PUBLIC has no EXECUTE on tako_save_cached');
+SELECT function_privs_are('public', 'tako_discover_fill', ARRAY['text'], 'public', ARRAY[]::text[],
+                          'PUBLIC has no EXECUTE on tako_discover_fill (tako_discover calls it)');
 SELECT table_privs_are('public', 'discovery_cache', 'public', ARRAY['SELECT'],
                        'PUBLIC may only SELECT discovery_cache');
 

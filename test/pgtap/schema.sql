@@ -6,7 +6,8 @@ SELECT has_table('public', 'discovery_cache', 'discovery_cache exists in the ext
 SELECT columns_are('public', 'discovery_cache', ARRAY[
     'id', 'cache_key', 'provider', 'endpoint', 'category', 'period', 'params', 'data',
     'total_results', 'created_at', 'updated_at', 'expires_at', 'last_accessed', 'fetch_count',
-    'refresh_count', 'last_refresh_at', 'last_refresh_status', 'last_error', 'consecutive_failures']);
+    'refresh_count', 'last_refresh_at', 'last_refresh_status', 'last_error', 'consecutive_failures',
+    'upstream', 'data_version']);
 SELECT col_is_pk('public', 'discovery_cache', 'id', 'id is the primary key');
 SELECT col_type_is('public', 'discovery_cache', 'cache_key', 'character varying(255)', 'discovery_cache.cache_key is character varying(255)');
 SELECT col_not_null('public', 'discovery_cache', 'cache_key', 'cache_key is NOT NULL');
@@ -54,7 +55,8 @@ SELECT is_indexed('public', 'discovery_cache', ARRAY['expires_at'], 'expires_at 
 SELECT is_indexed('public', 'discovery_cache', ARRAY['last_accessed'], 'last_accessed is indexed');
 
 SELECT triggers_are('public', 'discovery_cache',
-                    ARRAY['discovery_cache_check_row', 'discovery_cache_count_refresh']);
+                    ARRAY['discovery_cache_check_row', 'discovery_cache_count_refresh',
+                          'discovery_cache_data_version']);
 SELECT trigger_is('public', 'discovery_cache', 'discovery_cache_count_refresh',
                   'public', 'tako_count_refresh');
 SELECT is(
