@@ -24,12 +24,18 @@ void forget(Datum, Oid relid) {
         cached_fn = InvalidOid;
 }
 
-AttrNumber attribute(Relation rel, const char *name) {
+// The column's number, or InvalidAttrNumber when the table has none of that name.
+AttrNumber optional_attribute(Relation rel, const char *name) {
     AttrNumber attnum = InvalidAttrNumber;
     for (int i = 0; i < RelationGetNumberOfAttributes(rel); ++i) {
         Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), i);
         if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0) attnum = att->attnum;
     }
+    return attnum;
+}
+
+AttrNumber attribute(Relation rel, const char *name) {
+    AttrNumber attnum = optional_attribute(rel, name);
     if (attnum == InvalidAttrNumber)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
                         errmsg("discovery_cache has no column \"%s\"", name)));
@@ -56,10 +62,11 @@ CacheTable cache_table_of(Oid fn_oid) {
     Relation rel = table_open(t.table, AccessShareLock);
     t.cache_key = attribute(rel, "cache_key");
     t.data = attribute(rel, "data");
-    t.upstream = attribute(rel, "upstream");
     t.updated_at = attribute(rel, "updated_at");
     t.expires_at = attribute(rel, "expires_at");
-    t.data_version = attribute(rel, "data_version");
+    // Added by 1.2: a 1.0 or 1.1 schema served by this library until ALTER EXTENSION ... UPDATE.
+    t.upstream = optional_attribute(rel, "upstream");
+    t.data_version = optional_attribute(rel, "data_version");
     table_close(rel, AccessShareLock);
     cached = t;
     cached_fn = fn_oid;

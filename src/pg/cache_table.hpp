@@ -19,7 +19,7 @@ struct CacheTable {
     AttrNumber upstream = InvalidAttrNumber;
     AttrNumber updated_at = InvalidAttrNumber;
     AttrNumber expires_at = InvalidAttrNumber;
-    AttrNumber data_version = InvalidAttrNumber;
+    AttrNumber data_version = InvalidAttrNumber;  // upstream, data_version: absent before 1.2
 };
 
 // The table of the extension that owns function `fn_oid`. May ereport: call through pg_call().

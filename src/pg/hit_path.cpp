@@ -67,6 +67,8 @@ std::size_t size_of(const Rendered &r) {
     return r.items.size() + r.upstream.size() + r.envelope.size();
 }
 
+constexpr std::int64_t kUnversioned = -1;
+
 // A row version as read by probe(); the palloc'd texts only when it is not the known version.
 struct Lookup {
     bool found = false;
@@ -85,15 +87,22 @@ void read_row(const CacheTable &t, TupleTableSlot *slot, const Rendered *known, 
     bool isnull = false;
     out.found = true;
     out.tid = slot->tts_tid;
-    out.version = DatumGetInt64(slot_getattr(slot, t.data_version, &isnull));
+    // Before 1.2 (no data_version) every read renders afresh: no version to key a rendering by.
+    out.version = t.data_version != InvalidAttrNumber
+                      ? DatumGetInt64(slot_getattr(slot, t.data_version, &isnull))
+                      : kUnversioned;
     out.expires = DatumGetTimestampTz(slot_getattr(slot, t.expires_at, &isnull));
     out.expired = out.expires <= GetCurrentTransactionStartTimestamp();
-    if (known && known->version == out.version) return;
+    if (known && known->version == out.version && out.version != kUnversioned) return;
     Jsonb *data = DatumGetJsonbP(slot_getattr(slot, t.data, &isnull));
     out.items = JsonbToCString(nullptr, &data->root, VARSIZE(data));
     out.count = JB_ROOT_IS_ARRAY(data) ? JB_ROOT_COUNT(data) : 0;
-    Jsonb *upstream = DatumGetJsonbP(slot_getattr(slot, t.upstream, &isnull));
-    out.upstream = JsonbToCString(nullptr, &upstream->root, VARSIZE(upstream));
+    if (t.upstream != InvalidAttrNumber) {
+        Jsonb *upstream = DatumGetJsonbP(slot_getattr(slot, t.upstream, &isnull));
+        out.upstream = JsonbToCString(nullptr, &upstream->root, VARSIZE(upstream));
+    } else {
+        out.upstream = pstrdup("{}");
+    }
     out.saved = DatumGetTimestampTz(slot_getattr(slot, t.updated_at, &isnull));
 }
 
@@ -103,7 +112,7 @@ void read_row(const CacheTable &t, TupleTableSlot *slot, const Rendered *known, 
 void probe(const CacheTable &t, const char *key, const Rendered *known, Lookup &out) {
     Relation heap = table_open(t.table, AccessShareLock);
     TupleTableSlot *slot = table_slot_create(heap, nullptr);
-    if (known) {
+    if (known && known->version != kUnversioned) {
         ItemPointerData tid = known->tid;
         if (table_tuple_fetch_row_version(heap, &tid, GetActiveSnapshot(), slot)) {
             bool isnull = false;
@@ -196,7 +205,7 @@ Rendered *current_row(const CacheTable &t, const std::string &key) {
     Lookup found;
     pg_call([&] { probe(t, key.c_str(), cached, found); });
     if (!found.found) return nullptr;
-    if (cached && cached->version == found.version) {
+    if (cached && cached->version == found.version && found.version != kUnversioned) {
         cached->tid = found.tid;
         cached->fresh = !found.expired;
         return cached;

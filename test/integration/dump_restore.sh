@@ -6,7 +6,8 @@ set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
 dump=$(mktemp)
-trap 'rm -f "$dump"; q -d postgres -c "DROP DATABASE IF EXISTS tako_dump_src" -c "DROP DATABASE IF EXISTS tako_dump_dst" >/dev/null 2>&1' EXIT
+clean_dump=$(mktemp)
+trap 'rm -f "$dump" "$clean_dump"; q -d postgres -c "DROP DATABASE IF EXISTS tako_dump_src" -c "DROP DATABASE IF EXISTS tako_dump_dst" >/dev/null 2>&1' EXIT
 
 q -d postgres -c "DROP DATABASE IF EXISTS tako_dump_src" -c "DROP DATABASE IF EXISTS tako_dump_dst" >/dev/null 2>&1
 q -d postgres -c "CREATE DATABASE tako_dump_src" -c "CREATE DATABASE tako_dump_dst" >/dev/null
@@ -39,4 +40,20 @@ check '[ "$(q -d tako_dump_dst -c "SELECT count(*) FROM tako_refresh_slots")" = 
 check '[ "$(q -d tako_dump_dst -c "SELECT count(*) FROM tako_warm_keys")" = 43 ]' "... 41 standard warm keys and the two added"
 check '[ "$(q -d tako_dump_dst -c "SELECT json_array_length(tako_get_cached('"'deezer:charts:albums'"'))")" = 10 ]' \
     "the restored cache serves its lists"
+
+# A session that keeps its renderings across a restore over its own database serves the restored
+# lists, through both hit paths (issue 9): one psql session reads, another writes, then the
+# --clean dump of the source is restored under it.
+pg_dump --clean --if-exists -d tako_dump_src -f "$clean_dump" 2>/dev/null
+both="SELECT json_array_length(tako_get_cached('deezer:charts:albums')) || '/' || json_array_length(tako_discover('deezer:charts:albums')->'data');"
+served=$(psql -X -q -At -d tako_dump_dst 2>&1 <<SQL
+$both
+\\! psql -X -q -d tako_dump_dst -c "UPDATE discovery_cache SET data = jsonb_path_query_array(data, '\\\$[0 to 1]') WHERE cache_key = 'deezer:charts:albums'" >/dev/null
+$both
+\\! psql -X -q -d tako_dump_dst -f "$clean_dump" >/dev/null 2>&1
+$both
+SQL
+)
+check '[ "$(echo $served)" = "10/10 2/2 10/10" ]' \
+    "a session's renderings follow a change and a restore over its database (served: $(echo $served))"
 echo "1..$n"

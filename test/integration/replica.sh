@@ -55,6 +55,8 @@ check '[ "$items" = 2 ] && [ "$now_first" != "$first" ]' \
 # tako_discover on a standby: db_only (never fetches, never writes).
 served=$(s -c "SELECT concat_ws('/', d->>'success', d->'meta'->>'cached', d->>'count') FROM tako_discover('$key') AS d")
 check '[ "$served" = "true/true/2" ]' "tako_discover serves from the standby ($served)"
+check '[ "$(s -c "SELECT tako_discover('"'$key'"')::text = tako_envelope(cache_key, data, upstream, updated_at, expires_at, true, false)::text FROM discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
+    "... the envelope of the replicated row, byte for byte"
 miss=$(s -c "SELECT d->>'success' FROM tako_discover('itunes:charts:zw-song') AS d")
 check '[ "$miss" = false ]' "... and a miss is success:false, without fetching or writing"
 check '[ "$(s -c "SELECT tako_flush_hits()")" = 0 ]' "flushing hits on a standby is a no-op"

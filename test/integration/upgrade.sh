@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Upgrades (issue 6): install 1.0, fill the cache, update to 1.1 and find everything intact; the
-# updated extension is the same, object for object, as a fresh 1.1 install. Prints TAP.
+# Upgrades (issues 6, 9): install 1.0, fill the cache, update to 1.1, then to 1.2, and find
+# everything intact at each step; the updated extension is the same, object for object, as a fresh
+# install, and so is 1.0 updated straight to 1.2. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
-cleanup() { q -d postgres -c "DROP DATABASE IF EXISTS tako_up_old" -c "DROP DATABASE IF EXISTS tako_up_new" >/dev/null 2>&1; }
+cleanup() { q -d postgres -c "DROP DATABASE IF EXISTS tako_up_old" -c "DROP DATABASE IF EXISTS tako_up_new" \
+               -c "DROP DATABASE IF EXISTS tako_up_direct" >/dev/null 2>&1; }
 trap cleanup EXIT
 cleanup
-q -d postgres -c "CREATE DATABASE tako_up_old" -c "CREATE DATABASE tako_up_new" >/dev/null
+q -d postgres -c "CREATE DATABASE tako_up_old" -c "CREATE DATABASE tako_up_new" -c "CREATE DATABASE tako_up_direct" >/dev/null
 
 q -d tako_up_old -c "CREATE EXTENSION tako_cache VERSION '1.0'"
 check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.0 ]' "installed version 1.0"
@@ -44,7 +46,34 @@ check '[ "$(q -d tako_up_old -c "SELECT outcome || '"'/'"' || (pid IS NOT NULL) 
 check '[ "$(q -d tako_up_old -c "SELECT count(*) FROM tako_schedule_plan() WHERE command LIKE '"'CALL %'"'")" = 29 ]' \
     "the planned jobs now call the procedures (28 slots and the hourly job)"
 
-# The updated extension is the fresh 1.1 install, object for object.
+# 1.1 → 1.2: every list and its bookkeeping kept; lists saved before 1.2 have no upstream
+# metadata ({}) and each row its own data_version; tako_discover (now C, json) serves them.
+q -d tako_up_old -c "SELECT count(tako_get_cached('deezer:charts:albums')) FROM generate_series(1, 2)" >/dev/null
+before=$(state tako_up_old)
+pending_before=$(q -d tako_up_old -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = 'deezer:charts:albums'")
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.2'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.2 ]' "updated to 1.2"
+check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
+check '[ "$(q -d tako_up_old -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = '"'deezer:charts:albums'"'")" = "$pending_before" ]' \
+    "... and the hits not yet flushed ($pending_before)"
+check '[ "$(q -d tako_up_old -c "SELECT count(*) FILTER (WHERE upstream = '"'{}'"') || '"'/'"' || count(DISTINCT data_version) || '"'/'"' || count(*) FROM discovery_cache")" = "6/6/6" ]' \
+    "the lists saved before 1.2 have no upstream metadata and each its own data_version"
+check '[ "$(q -d tako_up_old -c "SELECT (tako_discover('"'deezer:charts:albums'"')::jsonb - '"'meta'"') = (tako_envelope(cache_key, data, upstream, updated_at, expires_at, true, false)::jsonb - '"'meta'"') FROM discovery_cache WHERE cache_key = '"'deezer:charts:albums'"'")" = t ]' \
+    "tako_discover serves an old list in the 1.2 envelope"
+check '[ "$(q -d tako_up_old -c "SELECT tako_discover('"'deezer:charts:albums'"')->>'"'total'"'")" = 10 ]' \
+    "... with the stored count as total (no upstream total was kept before 1.2)"
+check '[ "$(q -d tako_up_old -c "SELECT tako_refresh('"'deezer:charts:albums'"')->>'"'status'"'")" = ok ] &&
+       [ "$(q -d tako_up_old -c "SELECT upstream->>'"'total'"' FROM discovery_cache WHERE cache_key = '"'deezer:charts:albums'"'")" = 10 ]' \
+    "a refresh after the update stores the upstream metadata"
+
+# 1.0 straight to 1.2.
+q -d tako_up_direct -c "CREATE EXTENSION tako_cache VERSION '1.0'" -c "SELECT tako_refresh('deezer:charts:tracks')" >/dev/null
+q -d tako_up_direct -c "ALTER EXTENSION tako_cache UPDATE" >/dev/null
+check '[ "$(q -d tako_up_direct -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.2 ] &&
+       [ "$(q -d tako_up_direct -c "SELECT json_array_length(tako_discover('"'deezer:charts:tracks'"')->'"'data'"')")" = 10 ]' \
+    "1.0 updated straight to 1.2 serves its list through tako_discover"
+
+# The updated extensions are the fresh install, object for object.
 q -d tako_up_new -c "CREATE EXTENSION tako_cache" >/dev/null
 catalog() {
     q -d "$1" <<'SQL'
@@ -74,9 +103,11 @@ SELECT 'config ' || array_to_string(extconfig::regclass[], ',') FROM pg_extensio
 ORDER BY 1;
 SQL
 }
-old_catalog=$(catalog tako_up_old)
 new_catalog=$(catalog tako_up_new)
-check '[ -n "$new_catalog" ] && [ "$old_catalog" = "$new_catalog" ]' \
-    "1.0 updated to 1.1 has exactly the objects of a fresh 1.1 install ($(echo "$new_catalog" | wc -l) compared)"
-if [ "$old_catalog" != "$new_catalog" ]; then diff <(echo "$old_catalog") <(echo "$new_catalog") | head -20 | sed 's/^/# /'; fi
+for db in tako_up_old tako_up_direct; do
+    old_catalog=$(catalog $db)
+    check '[ -n "$new_catalog" ] && [ "$old_catalog" = "$new_catalog" ]' \
+        "$db has exactly the objects of a fresh 1.2 install ($(echo "$new_catalog" | wc -l) compared)"
+    if [ "$old_catalog" != "$new_catalog" ]; then diff <(echo "$old_catalog") <(echo "$new_catalog") | head -20 | sed 's/^/# /'; fi
+done
 echo "1..$n"

@@ -2,6 +2,7 @@
 # Integration tests against the test upstream (test/upstream): a fresh cluster whose provider base
 # URLs and keys point at it. pgTAP files (test/integration/*.sql, run by pg_prove; each assertion
 # counts) and shell tests (test/integration/*.sh, TAP output; each "ok" counts).
+# IT_ONLY="discover.sql upgrade.sh" runs only those files (while iterating).
 set -u
 source "$(dirname "$0")/../lib/suite.sh"
 source "$TAKO_ROOT/test/lib/cluster.sh"
@@ -32,7 +33,9 @@ count() {  # TAP text on stdin → adds to passed/failed, prints failures
     failed=$((failed + $(echo "$out" | grep -cE '^not ok [0-9]')))
 }
 
+only() { [ -z "${IT_ONLY:-}" ] || [[ " $IT_ONLY " == *" $(basename "$1") "* ]]; }
 for file in test/integration/*.sql; do
+    only "$file" || continue
     echo "-- $file"
     out=$(upstream_reset >/dev/null; pg_prove -v "$file" 2>&1)
     count "$out"
@@ -43,6 +46,7 @@ for file in test/integration/*.sql; do
 done
 for file in test/integration/*.sh; do
     [ -e "$file" ] || continue
+    only "$file" || continue
     echo "-- $file"
     upstream_reset >/dev/null
     out=$(bash "$file" 2>&1)
