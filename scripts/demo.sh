@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: installs what is missing, builds and installs tako_cache, starts a local cluster in
-# .demo/ (its own port and socket), creates the extension, fills the cache with tako_refresh_all()
-# and shows a few items, a hit and the stats.
+# .demo/ (its own port and socket), creates the extension, fills the cache with tako_refresh_all(),
+# schedules the refreshes with pg_cron and shows a few items, what a Tako route gets from
+# tako_discover (a hit, a miss that fills), the pg_cron jobs and the stats.
 #
 # Upstream: the bundled offline test upstream (test/upstream, serving recorded responses), unless
 # API keys are in the environment (TMDB_API_KEY, RAWG_API_KEY, IGDB_CLIENT_ID and
@@ -28,15 +29,24 @@ demo_dir() {
 }
 
 DIR=$(demo_dir)
+# The offline upstream runs in a session of its own (setsid): stop that whole process group, and
+# wait until it is gone.
 stop_upstream() {
     if [ -f "$DIR/upstream.pid" ]; then
-        kill "$(cat "$DIR/upstream.pid")" 2>/dev/null || true
+        local pid
+        pid=$(cat "$DIR/upstream.pid")
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- "-$pid" 2>/dev/null || true
         rm -f "$DIR/upstream.pid"
     fi
 }
 if [ "${1:-}" = --stop ]; then
-    [ -d "$DIR/data" ] && as_server_user /usr/lib/postgresql/15/bin/pg_ctl -D "$DIR/data" -m fast stop || true
+    if [ -f "$DIR/data/postmaster.pid" ]; then
+        as_server_user /usr/lib/postgresql/15/bin/pg_ctl -D "$DIR/data" -m fast -w stop >/dev/null || true
+    fi
     stop_upstream
+    echo "Stopped the demo's server and upstream ($DIR)."
     exit 0
 fi
 
@@ -80,10 +90,11 @@ else
     if ! { [ -f "$DIR/upstream.pid" ] && kill -0 "$(cat "$DIR/upstream.pid")" 2>/dev/null; }; then
         mkdir -p "$DIR/upstream"
         rm -f "$DIR/upstream/port"
-        setsid nohup python3 test/upstream/server.py --port 0 --port-file "$DIR/upstream/port" \
+        setsid --fork nohup python3 test/upstream/server.py --port 0 --port-file "$DIR/upstream/port" \
             --log "$DIR/upstream/upstream.log" >/dev/null 2>&1 &
-        echo $! >"$DIR/upstream.pid"
         for _ in $(seq 1 100); do [ -s "$DIR/upstream/port" ] && break; sleep 0.1; done
+        # setsid --fork: the server leads its own session, whatever this script's process group.
+        pgrep -f -n -- "--port-file $DIR/upstream/port" >"$DIR/upstream.pid"
     fi
     TAKO_UPSTREAM=http://127.0.0.1:$(cat "$DIR/upstream/port")
     echo "Upstream: the offline test upstream at $TAKO_UPSTREAM (recorded responses of test/fixtures)"
@@ -95,6 +106,7 @@ psql -X -q -c "SELECT pg_reload_conf()" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS tako_cache CASCADE;
+DROP EXTENSION IF EXISTS pg_cron;
 CREATE EXTENSION tako_cache CASCADE;
 \echo
 \echo '-- fill: tako_refresh_all() (every warm key, fetched concurrently under the rate limits)'
@@ -106,12 +118,26 @@ SELECT cache_key, outcome, error FROM tako_refresh_log WHERE outcome <> 'ok' ORD
 SELECT DISTINCT ON (provider) provider, cache_key, total_results AS items,
        data->0->>'title' AS first_title, data->0->>'type' AS type
   FROM discovery_cache ORDER BY provider, cache_key;
-\echo '-- a hit: tako_get_cached(key)'
+\echo '-- what a Tako route gets: tako_discover(key), a hit'
+SELECT d->>'provider' AS provider, d->>'endpoint' AS endpoint, d->>'query' AS query, d->>'total' AS total,
+       d->>'count' AS count, d->'pagination' AS pagination, d->'meta'->>'cached' AS cached,
+       d->'meta'->>'fetchedAt' AS fetched_at
+  FROM tako_discover('tmdb:trending:movie:week') AS d;
+\echo '-- a miss that fills (a chart nobody asked for yet), then the same key again'
+SELECT d->>'cacheKey' AS key, d->>'cached' AS cached FROM (
+    SELECT tako_discover('itunes:charts:de-song')->'meta' AS d) AS first;
+SELECT d->>'cacheKey' AS key, d->>'cached' AS cached FROM (
+    SELECT tako_discover('itunes:charts:de-song')->'meta' AS d) AS again;
+\echo '-- a hit: tako_get_cached(key), the items alone'
 SELECT item->>'id' AS id, item->>'title' AS title, item->>'year' AS year
   FROM json_array_elements(tako_get_cached('tmdb:trending:movie:week')) AS item LIMIT 5;
 \timing on
 SELECT json_array_length(tako_get_cached('tmdb:trending:movie:week')) AS items_in_hit;
 \timing off
+\echo '-- the refresh schedule: tako_schedule_refreshes() installs these pg_cron jobs (cron.job)'
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+SELECT count(*) AS tako_cache_jobs FROM tako_schedule_refreshes();
+SELECT jobid, jobname, schedule, command FROM cron.job WHERE jobname LIKE 'tako_cache:%' ORDER BY jobname;
 \echo '-- stats: tako_cache_stats()'
 SELECT jsonb_pretty(tako_cache_stats()->'global');
 SQL
