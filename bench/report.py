@@ -43,7 +43,7 @@ def main(path):
 
     w("## Hit path\n")
     w(f"pgbench `-M prepared`, keys bound as parameters, a {values.get('payload_bytes', '?')}-byte Format B list per key")
-    w("(16 TMDB items) in every table; 8 clients use `-j 2`. Each figure is the median of the interleaved")
+    w("(20 TMDB items) in every table; 8 clients use `-j 2`. Each figure is the median of the interleaved")
     w("repetitions, in transactions per second. *Seed getCached* is the seed's SELECT then its UPDATE of")
     w("fetch_count (with its trigger); *seed SELECT* the SELECT alone; *wire limit* a `SELECT` of a")
     w("constant of the same size (what the connection can carry).\n")
@@ -58,6 +58,18 @@ def main(path):
             tako = med(f"tako-{keys}", clients)
             w(f"| {clients} | {wire:,.0f} | {get:,.0f} | {sel:,.0f} | {tako:,.0f} | {ratio(tako, get)} | {ratio(tako, sel)} | {ratio(tako, wire)} |")
         w("")
+    w("### tako_discover: the Tako route's call\n")
+    w(f"The same lists through `tako_discover(key)`, which returns the whole envelope Tako's route sends")
+    w(f"({values.get('envelope_bytes', '?')} bytes here); *envelope wire limit* is a `SELECT` of a constant of that size.\n")
+    w("| keys | clients | tako_discover | vs tako_get_cached | vs envelope wire limit | vs seed SELECT | vs seed getCached |")
+    w("|---|---|---|---|---|---|---|")
+    for keys in ("hot", "uniform"):
+        for clients in (1, 8):
+            disc = med(f"discover-{keys}", clients)
+            w(f"| {keys} | {clients} | {disc:,.0f} | {ratio(disc, med(f'tako-{keys}', clients))} | "
+              f"{ratio(disc, med('wire-envelope', clients))} | {ratio(disc, med(f'seed-select-{keys}', clients))} | "
+              f"{ratio(disc, med(f'seed-getcached-{keys}', clients))} |")
+    w("")
     wire8, sel8 = med("wire", 8), med("seed-select-hot", 8)
     w("### What a hit costs by stored form (8 clients, hot key)\n")
     w("Measured before choosing how tako_cache serves a hit: the same list as jsonb (what the seed's")

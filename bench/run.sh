@@ -2,8 +2,11 @@
 # `make bench`: every benchmark of tako_cache, each beside its baseline in the same run, and
 # BENCHMARKS.md written from the results (ratios, with the machine described).
 #   - hit path: pgbench (prepared statements) of the seed's getCached (SELECT then UPDATE), the
-#     seed's plain SELECT, tako_get_cached, and the wire limit (a SELECT of a constant of the
-#     same size); hot key and uniform keys; 1 and 8 clients; plus the stored forms compared;
+#     seed's plain SELECT, tako_get_cached, tako_discover, and the wire limits (a SELECT of a
+#     constant of the list's size, and of the envelope's); hot key and uniform keys; 1 and 8
+#     clients; plus the stored forms compared;
+#   - end to end over HTTP (bench/http/run.sh): an Express app on node-postgres under wrk, serving
+#     the same list through the seed's Node code, the README route and a Redis-backed route;
 #   - full refresh of the warm set against a 200 ms upstream: concurrent vs one key at a time;
 #   - normalizer throughput on the fixtures vs parsing alone.
 # BENCH_SECONDS (per pgbench run, default 8) and BENCH_REPS (interleaved repetitions, default 3).
@@ -36,14 +39,18 @@ cluster_start bench --conf "cron.database_name = 'postgres'" --conf "shared_buff
 export PGDATABASE=postgres
 cluster_psql -c "CREATE EXTENSION tako_cache" -f bench/seed_schema.sql >/dev/null
 
-# The same 16 kB Format B list (16 TMDB items) in every form and for every key.
+# The same ~20 kB Format B list (the 20 TMDB items of a trending page, with what TMDB said of the
+# page) in every form and for every key.
 KEYS=(tmdb:trending:movie:week tmdb:trending:movie:day tmdb:trending:tv:week tmdb:trending:tv:day
       tmdb:popular:movie tmdb:popular:tv tmdb:top-rated:movie tmdb:top-rated:tv tmdb:upcoming:movie
       tmdb:upcoming:tv tmdb:upcoming:tv:on-the-air tmdb:upcoming:tv:airing-today)
 cluster_psql -v raw="$(cat test/fixtures/tmdb/trending-movie-week__themoviedbapi-java.json)" <<'SQL' >/dev/null
 CREATE TEMP TABLE payload AS
-SELECT jsonb_path_query_array(tako_normalize('tmdb', 'trending', :'raw'::jsonb, 'movie'), '$[0 to 15]') AS items;
-SELECT tako_save_cached(k, NULL, NULL, p.items) FROM payload AS p, tako_warm_keys w, LATERAL (SELECT w.cache_key AS k) x
+SELECT tako_normalize('tmdb', 'trending', :'raw'::jsonb, 'movie') AS items;
+SELECT tako_save_cached(w.cache_key, NULL, NULL, p.items, upstream => jsonb_build_object(
+           'total', 20000, 'page', 1, 'totalPages', 1000, 'lang', 'fr-FR',
+           'fetchedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+  FROM payload AS p, tako_warm_keys AS w
  WHERE w.cache_key LIKE 'tmdb:%';
 INSERT INTO seed.discovery_cache (cache_key, provider, endpoint, category, period, data, total_results, expires_at)
 SELECT c.cache_key, c.provider, c.endpoint, c.category, c.period, c.data, c.total_results, now() + interval '1 day'
@@ -54,6 +61,8 @@ VACUUM ANALYZE;
 SQL
 payload_bytes=$(cluster_psql -At -c "SELECT length(data::text) FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
 echo "payload_bytes $payload_bytes" >>"$results"
+envelope_bytes=$(cluster_psql -At -c "SELECT octet_length(tako_discover('tmdb:trending:movie:week')::text)")
+echo "envelope_bytes $envelope_bytes" >>"$results"
 
 # pgbench scripts. Keys travel as bound parameters (-D), as the Tako API sends them.
 scripts=$work/scripts
@@ -62,6 +71,8 @@ defines=(-D "key=${KEYS[0]}")
 for i in "${!KEYS[@]}"; do defines+=(-D "k$i=${KEYS[$i]}"); done
 cluster_psql -At -c "SELECT 'SELECT ' || quote_literal(data::text) || '::text;' FROM discovery_cache WHERE cache_key = '${KEYS[0]}'" \
     >"$scripts/wire.sql"
+cluster_psql -At -c "SELECT 'SELECT ' || quote_literal(tako_discover('${KEYS[0]}')::text) || '::text;'" \
+    >"$scripts/wire-envelope.sql"
 write_variant() {  # name template(with @K@ for the key variable)
     local name=$1 template=$2
     echo "${template//@K@/:key}" >"$scripts/$name-hot.sql"
@@ -71,6 +82,7 @@ write_variant seed-getcached "SELECT data, total_results, updated_at FROM seed.d
 UPDATE seed.discovery_cache SET fetch_count = fetch_count + 1, last_accessed = NOW() WHERE cache_key = @K@;"
 write_variant seed-select "SELECT data, total_results, updated_at FROM seed.discovery_cache WHERE cache_key = @K@ AND expires_at > NOW() LIMIT 1;"
 write_variant tako "SELECT tako_get_cached(@K@);"
+write_variant discover "SELECT tako_discover(@K@);"
 write_variant form-text "SELECT data FROM seed.form_text WHERE cache_key = @K@;"
 write_variant form-external "SELECT data FROM seed.form_text_external WHERE cache_key = @K@;"
 
@@ -90,7 +102,8 @@ echo "== hit path (pgbench, ${SECONDS_PER_RUN} s per run, ${REPS} interleaved re
 for rep in $(seq 1 "$REPS"); do
     for clients in 8 1; do
         run_pgbench wire "$clients" -f "$scripts/wire.sql"
-        for variant in seed-getcached seed-select tako; do
+        run_pgbench wire-envelope "$clients" -f "$scripts/wire-envelope.sql"
+        for variant in seed-getcached seed-select tako discover; do
             run_pgbench "$variant-hot" "$clients" -f "$scripts/$variant-hot.sql"
             # shellcheck disable=SC2046
             run_pgbench "$variant-uniform" "$clients" $(uniform_files "$variant")
@@ -101,6 +114,9 @@ for rep in $(seq 1 "$REPS"); do
 done
 hits=$(cluster_psql -At -c "SELECT sum(fetch_count) FROM discovery_cache")
 echo "flushed_hits_before_stats $hits" >>"$results"
+
+echo "== end to end over HTTP (Express on node-postgres, wrk)"
+bash bench/http/run.sh "$results" || echo "http failed" >>"$results"
 
 echo "== full refresh of the warm set, upstream latency 200 ms"
 upstream_config '{"latency_ms": 200}' >/dev/null
