@@ -1,14 +1,19 @@
 // normalize_list on the input (JSON text) for every provider/endpoint/category combination of the
 // families table (and the NULL category, and one unknown category), each result passed through
-// validate_items; also validate_items on the input itself.
+// validate_items; also validate_items on the input itself; and, for each list it normalizes, the
+// upstream metadata read from the same input and the response envelope rendered around the items.
 //
 // Invariants (normalize.hpp): normalize_list either throws tako::Error or returns an array of
-// Format B items of its provider, which validate_items accepts and which dumps as valid JSON.
+// Format B items of its provider, which validate_items accepts and which dumps as valid JSON;
+// upstream_meta never throws and gives an object; the envelope is valid JSON whose count and data
+// are the items'.
 #include <algorithm>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "core/envelope/envelope.hpp"
+#include "core/envelope/upstream_meta.hpp"
 #include "core/error.hpp"
 #include "core/families.hpp"
 #include "core/format_b.hpp"
@@ -89,7 +94,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                                c.category + ") returned items validate_items rejects: " + e.what())
                                   .c_str());
         }
-        fuzz_check(valid_utf8(items.dump()), "items dump as valid JSON");
+        const std::string text = items.dump();
+        fuzz_check(valid_utf8(text), "items dump as valid JSON");
+
+        const ParsedKey key = parse_key(c.provider + ":" + c.endpoint);
+        const nlohmann::json upstream = upstream_meta(key, raw, "fr-FR", 0);
+        fuzz_check(upstream.is_object(), "upstream_meta gives an object");
+        EnvelopeInput in;
+        in.key = &key;
+        in.items = text;
+        in.count = items.size();
+        in.upstream = &upstream;
+        const std::string envelope = render_envelope(in);
+        nlohmann::json parsed = nlohmann::json::parse(envelope, nullptr, false);
+        fuzz_check(!parsed.is_discarded() && parsed["count"] == items.size() &&
+                       parsed["data"] == items,
+                   "the envelope is JSON around the items");
     }
     return 0;
 }
