@@ -76,8 +76,9 @@ CacheTable cache_table_of(Oid fn_oid) {
 Oid sibling_function(Oid fn_oid, const char *name) {
     Oid schema = get_func_namespace(fn_oid);
     Oid argtypes[1] = {TEXTOID};
-    return LookupFuncName(list_make2(makeString(get_namespace_name(schema)), makeString(pstrdup(name))),
-                          1, argtypes, false);
+    return LookupFuncName(
+        list_make2(makeString(get_namespace_name(schema)), makeString(pstrdup(name))), 1, argtypes,
+        false);
 }
 
 }  // namespace tako::pg

@@ -25,7 +25,8 @@ struct CacheTable {
 // The table of the extension that owns function `fn_oid`. May ereport: call through pg_call().
 CacheTable cache_table_of(Oid fn_oid);
 
-// The function `name`(text) in the schema of function `fn_oid`. May ereport: call through pg_call().
+// The function `name`(text) in the schema of function `fn_oid`. May ereport: call through
+// pg_call().
 Oid sibling_function(Oid fn_oid, const char *name);
 
 }  // namespace tako::pg

@@ -52,12 +52,12 @@ struct Rendered {
     Oid table = InvalidOid;
     ItemPointerData tid{};  // where that version was last seen: tried before the index
     std::int64_t version = 0;
-    bool fresh = false;      // not expired when last read
-    std::string items;       // the data, as JSON text (tako_get_cached)
-    std::string upstream;    // discovery_cache.upstream, as JSON text
+    bool fresh = false;    // not expired when last read
+    std::string items;     // the data, as JSON text (tako_get_cached)
+    std::string upstream;  // discovery_cache.upstream, as JSON text
     std::int64_t saved_us = 0, expires_us = 0;
-    std::size_t count = 0;   // items in data
-    std::string envelope;    // the fresh-hit envelope (tako_discover), "" until first needed
+    std::size_t count = 0;  // items in data
+    std::string envelope;   // the fresh-hit envelope (tako_discover), "" until first needed
 };
 std::unordered_map<std::string, Rendered> rendered;
 std::size_t rendered_bytes = 0;

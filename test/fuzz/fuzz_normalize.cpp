@@ -107,9 +107,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         in.upstream = &upstream;
         const std::string envelope = render_envelope(in);
         nlohmann::json parsed = nlohmann::json::parse(envelope, nullptr, false);
-        fuzz_check(!parsed.is_discarded() && parsed["count"] == items.size() &&
-                       parsed["data"] == items,
-                   "the envelope is JSON around the items");
+        fuzz_check(
+            !parsed.is_discarded() && parsed["count"] == items.size() && parsed["data"] == items,
+            "the envelope is JSON around the items");
     }
     return 0;
 }

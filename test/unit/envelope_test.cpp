@@ -21,7 +21,7 @@ constexpr std::int64_t kFetchedUs = 1767323045678000;  // 2026-01-02T03:04:05.67
 constexpr std::int64_t kExpiresUs = 1767409445678000;  // a day later
 
 struct Rendered {
-    ordered body;        // parsed in the order it was written
+    ordered body;  // parsed in the order it was written
     std::string text;
 };
 
@@ -29,7 +29,8 @@ struct Rendered {
 Rendered hit(const std::string &key_text, const std::string &fixture_path, bool cached = true) {
     const ParsedKey key = parse_key(key_text);
     const json raw = fixture::load(fixture_path);
-    const json items = fixture::normalized(key.provider(), raw, normalizer_category(key), key.endpoint());
+    const json items =
+        fixture::normalized(key.provider(), raw, normalizer_category(key), key.endpoint());
     const json upstream = upstream_meta(key, raw, "fr-FR", kFetchedUs);
     const std::string items_text = items.dump();
     EnvelopeInput in;
@@ -63,7 +64,8 @@ void expect_tail(const ordered &meta, const std::string &key, bool cached = true
 }
 
 TEST(Envelope, TmdbTrendingFieldByField) {
-    Rendered r = hit("tmdb:trending:movie:week", "tmdb/trending-movie-week__themoviedbapi-java.json");
+    Rendered r =
+        hit("tmdb:trending:movie:week", "tmdb/trending-movie-week__themoviedbapi-java.json");
     const ordered &b = r.body;
     EXPECT_EQ(keys_of(b), (Keys{"success", "provider", "domain", "endpoint", "query", "searchType",
                                 "total", "count", "data", "pagination", "meta"}));
@@ -96,8 +98,9 @@ TEST(Envelope, TmdbListsNameTheirRoute) {
     EXPECT_EQ(popular.body["query"], "popular-tv");
     EXPECT_EQ(popular.body["searchType"], "tv");
     EXPECT_EQ(popular.body["total"], 161947);
-    EXPECT_EQ(keys_of(popular.body["meta"]), (Keys{"fetchedAt", "category", "limit", "page", "lang",
-                                                   "autoTrad", "cached", "cacheKey", "stale", "expiresAt"}));
+    EXPECT_EQ(keys_of(popular.body["meta"]),
+              (Keys{"fetchedAt", "category", "limit", "page", "lang", "autoTrad", "cached",
+                    "cacheKey", "stale", "expiresAt"}));
     Rendered top = hit("tmdb:top-rated:movie", "tmdb/movie-top-rated__tmdb-api-rs.json");
     EXPECT_EQ(top.body["endpoint"], "top-rated");
     EXPECT_EQ(top.body["query"], "top-rated-movie");
@@ -107,7 +110,8 @@ TEST(Envelope, TmdbListsNameTheirRoute) {
     EXPECT_EQ(upcoming.body["query"], "upcoming-movie");
     EXPECT_EQ(upcoming.body["total"], 737);
     // On the air / airing today: the route's name, searchType tv, no category in meta.
-    Rendered air = hit("tmdb:upcoming:tv:on-the-air", "tmdb/tv-on-the-air__themoviedbapi-java.json");
+    Rendered air =
+        hit("tmdb:upcoming:tv:on-the-air", "tmdb/tv-on-the-air__themoviedbapi-java.json");
     EXPECT_EQ(air.body["endpoint"], "on-the-air");
     EXPECT_EQ(air.body["query"], "on-the-air");
     EXPECT_EQ(air.body["searchType"], "tv");
@@ -115,7 +119,8 @@ TEST(Envelope, TmdbListsNameTheirRoute) {
     EXPECT_EQ(air.body["pagination"].dump(), R"({"page":1,"limit":20,"hasMore":true})");
     EXPECT_EQ(keys_of(air.body["meta"]), (Keys{"fetchedAt", "limit", "page", "lang", "autoTrad",
                                                "cached", "cacheKey", "stale", "expiresAt"}));
-    Rendered today = hit("tmdb:upcoming:tv:airing-today", "tmdb/tv-airing-today__themoviedbapi-java.json");
+    Rendered today =
+        hit("tmdb:upcoming:tv:airing-today", "tmdb/tv-airing-today__themoviedbapi-java.json");
     EXPECT_EQ(today.body["endpoint"], "airing-today");
     EXPECT_EQ(today.body["meta"]["cacheKey"], "tmdb:upcoming:tv:airing-today");
 }
@@ -133,8 +138,8 @@ TEST(Envelope, JikanTopAnimeAndMangaFieldByField) {
     EXPECT_EQ(b["total"], 7231);  // pagination.items.total
     EXPECT_EQ(b["count"], 25);
     EXPECT_EQ(b["pagination"].dump(), R"({"page":1,"limit":25,"hasMore":true})");
-    EXPECT_EQ(keys_of(b["meta"]), (Keys{"fetchedAt", "autoTrad", "note", "cached", "cacheKey",
-                                        "stale", "expiresAt"}));
+    EXPECT_EQ(keys_of(b["meta"]),
+              (Keys{"fetchedAt", "autoTrad", "note", "cached", "cacheKey", "stale", "expiresAt"}));
     EXPECT_EQ(b["meta"]["note"], "Contenu adulte NON filtré");
     expect_tail(b["meta"], "jikan:top:anime");
 
@@ -214,13 +219,16 @@ TEST(Envelope, RawgAndIgdb) {
     EXPECT_EQ(b["meta"]["platforms"], "4,187");
     EXPECT_EQ(b["meta"]["genres"], "all");
     EXPECT_EQ(b["meta"]["ordering"], "recently_added");
-    EXPECT_FALSE(hit("rawg:popular:all", "rawg/games__rawgclient-cs.json").body["meta"].contains("ordering"));
+    EXPECT_FALSE(hit("rawg:popular:all", "rawg/games__rawgclient-cs.json")
+                     .body["meta"]
+                     .contains("ordering"));
 
     Rendered igdb = hit("igdb:popular:all", "igdb/games-list__henry-sarabia-igdb.json");
     EXPECT_EQ(igdb.body["endpoint"], "popular");
     EXPECT_EQ(igdb.body["pagination"], nullptr);
-    EXPECT_EQ(keys_of(igdb.body["meta"]), (Keys{"fetchedAt", "limit", "offset", "platforms", "genres",
-                                                "ordering", "cached", "cacheKey", "stale", "expiresAt"}));
+    EXPECT_EQ(keys_of(igdb.body["meta"]),
+              (Keys{"fetchedAt", "limit", "offset", "platforms", "genres", "ordering", "cached",
+                    "cacheKey", "stale", "expiresAt"}));
     EXPECT_EQ(igdb.body["meta"]["limit"], 20);
     EXPECT_EQ(igdb.body["meta"]["offset"], 0);
     EXPECT_EQ(igdb.body["meta"]["ordering"], "popularity");
@@ -233,14 +241,15 @@ TEST(Envelope, DeezerReportsDeezersTotal) {
     EXPECT_EQ(b["endpoint"], "charts");
     EXPECT_EQ(b["total"], 10);
     EXPECT_EQ(b["pagination"], nullptr);
-    EXPECT_EQ(keys_of(b["meta"]), (Keys{"fetchedAt", "category", "limit", "cached", "cacheKey",
-                                        "stale", "expiresAt"}));
+    EXPECT_EQ(keys_of(b["meta"]),
+              (Keys{"fetchedAt", "category", "limit", "cached", "cacheKey", "stale", "expiresAt"}));
     EXPECT_EQ(b["meta"]["category"], "tracks");
     EXPECT_EQ(b["meta"]["limit"], 25);
 }
 
 TEST(Envelope, ItunesCountryAndFeedDate) {
-    Rendered r = hit("itunes:charts:us-album", "itunes/legacy-rss-topalbums-limit2__front-end-challenge.json");
+    Rendered r = hit("itunes:charts:us-album",
+                     "itunes/legacy-rss-topalbums-limit2__front-end-challenge.json");
     const ordered &b = r.body;
     EXPECT_EQ(b["endpoint"], "charts");
     EXPECT_EQ(b["total"], 2);
@@ -251,7 +260,8 @@ TEST(Envelope, ItunesCountryAndFeedDate) {
     EXPECT_EQ(b["meta"]["category"], "album");
     EXPECT_EQ(b["meta"]["updated"], "2018-09-08T08:27:00-07:00");
     // The v2 feeds send the date as a plain string.
-    Rendered v2 = hit("itunes:charts:fr-album", "itunes/rss-v2-most-played-10-albums__unittestingdemo-swift.json");
+    Rendered v2 = hit("itunes:charts:fr-album",
+                      "itunes/rss-v2-most-played-10-albums__unittestingdemo-swift.json");
     EXPECT_EQ(v2.body["meta"]["updated"], "Thu, 14 Apr 2022 06:27:50 +0000");
 }
 
@@ -313,12 +323,14 @@ TEST(UpstreamMeta, ReadsOnlyWhatUpstreamSent) {
     const ParsedKey tmdb = parse_key("tmdb:popular:movie");
     json meta = upstream_meta(tmdb, json{{"results", json::array()}}, "en-US", 0);
     EXPECT_EQ(meta, (json{{"fetchedAt", "1970-01-01T00:00:00.000Z"}, {"lang", "en-US"}}));
-    meta = upstream_meta(tmdb, json{{"total_results", -5}, {"page", "1"}, {"total_pages", 3}}, "", 0);
+    meta =
+        upstream_meta(tmdb, json{{"total_results", -5}, {"page", "1"}, {"total_pages", 3}}, "", 0);
     EXPECT_FALSE(meta.contains("total"));
     EXPECT_FALSE(meta.contains("page"));
     EXPECT_EQ(meta["totalPages"], 3);
     const ParsedKey jikan = parse_key("jikan:trending:all");
-    meta = upstream_meta(jikan, json{{"pagination", "broken"}, {"data", json::array({json{{"season", 3}}})}}, "", 0);
+    meta = upstream_meta(
+        jikan, json{{"pagination", "broken"}, {"data", json::array({json{{"season", 3}}})}}, "", 0);
     EXPECT_EQ(meta, (json{{"fetchedAt", "1970-01-01T00:00:00.000Z"}}));
     EXPECT_EQ(upstream_meta(parse_key("itunes:charts:fr-song"), json::array(), "", 0).size(), 1u);
 }

@@ -70,8 +70,7 @@ std::string tmdb_pagination(const json &up, std::size_t count) {
 
 std::string jikan_pagination(const json &up, const ParsedKey &key) {
     const json &more = get(up, "hasMore");
-    return pagination_text(number_or(up, "page", 1),
-                           number_or(up, "perPage", list_page_size(key)),
+    return pagination_text(number_or(up, "page", 1), number_or(up, "perPage", list_page_size(key)),
                            more.is_boolean() && more.get<bool>());
 }
 

@@ -2,11 +2,11 @@
 // defects of §6), rendered as JSON text around the list's items.
 //
 // One layout per family, in the order Tako's route writes its fields when it builds the envelope
-// (a miss), so the text is stable: {success, provider, domain, endpoint | type, query, [searchType |
-// contentType], total, count, data, pagination, meta}. `meta` carries the key's parts and what Tako
-// adds (TMDB lang/limit/page, Jikan season/year, iTunes country/updated...), then tako_cache's own
-// cached, cacheKey, stale, expiresAt and error. meta.fetchedAt is always when the list was fetched
-// upstream (Tako mixes that with "now").
+// (a miss), so the text is stable: {success, provider, domain, endpoint | type, query, [searchType
+// | contentType], total, count, data, pagination, meta}. `meta` carries the key's parts and what
+// Tako adds (TMDB lang/limit/page, Jikan season/year, iTunes country/updated...), then tako_cache's
+// own cached, cacheKey, stale, expiresAt and error. meta.fetchedAt is always when the list was
+// fetched upstream (Tako mixes that with "now").
 #pragma once
 
 #include <cstdint>

@@ -12,8 +12,8 @@ namespace tako {
 
 namespace {
 
-using normalize::get;
 using nlohmann::json;
+using normalize::get;
 
 // A non-negative integer as upstream sent it, else null (upstream JSON is never trusted).
 json count(const json &value) {
@@ -83,7 +83,8 @@ json upstream_meta(const ParsedKey &key, const json &raw, const std::string &tmd
     } else if (provider == "itunes") {
         const json &updated = get(get(raw, "feed"), "updated");
         // RSS v1 wraps it ({"label": ...}); the v2 feeds send the string itself.
-        put(meta, "updated", normalize::text(updated.is_object() ? get(updated, "label") : updated));
+        put(meta, "updated",
+            normalize::text(updated.is_object() ? get(updated, "label") : updated));
     }
     return meta;
 }

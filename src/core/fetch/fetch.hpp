@@ -77,10 +77,10 @@ struct ListResult {
     std::string provider;
     Outcome outcome = Outcome::Ok;
     long http_status = 0;
-    std::string error;     // "" when ok; never holds a credential
+    std::string error;        // "" when ok; never holds a credential
     nlohmann::json items;     // Format B array (normalizing fetches, when ok)
     nlohmann::json upstream;  // what upstream said of the list (core/envelope/upstream_meta.hpp)
-    std::string raw;       // the response body, credentials redacted (raw fetches, when ok)
+    std::string raw;          // the response body, credentials redacted (raw fetches, when ok)
     std::size_t bytes = 0;
     int attempts = 0;
     SystemTime started{}, finished{};

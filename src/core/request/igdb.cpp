@@ -49,8 +49,8 @@ HttpRequest igdb(const ParsedKey &key, const UpstreamSettings &s, std::string_vi
     HttpRequest r;
     r.method = "POST";
     r.url = s.igdb_base_url + "/games";
-    r.body =
-        std::string("fields ") + kFields + "; where " + where + "; sort " + sort + "; limit " + std::to_string(list_page_size(key)) + ";";
+    r.body = std::string("fields ") + kFields + "; where " + where + "; sort " + sort + "; limit " +
+             std::to_string(list_page_size(key)) + ";";
     r.headers = {{"Client-ID", s.igdb_client_id},
                  {"Authorization", "Bearer " + std::string(token)},
                  {"Content-Type", "text/plain"}};

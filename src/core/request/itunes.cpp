@@ -9,7 +9,8 @@ namespace tako::request {
 HttpRequest itunes(const ParsedKey &key, const UpstreamSettings &s) {
     const std::string feed = key.part("category") == "song" ? "topsongs" : "topalbums";
     HttpRequest r;
-    r.url = s.itunes_base_url + "/" + key.part("country") + "/rss/" + feed + "/limit=" + std::to_string(list_page_size(key)) + "/json";
+    r.url = s.itunes_base_url + "/" + key.part("country") + "/rss/" + feed +
+            "/limit=" + std::to_string(list_page_size(key)) + "/json";
     return r;
 }
 

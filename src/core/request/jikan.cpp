@@ -12,7 +12,8 @@ namespace tako::request {
 HttpRequest jikan(const ParsedKey &key, const UpstreamSettings &s) {
     const std::string_view endpoint = key.endpoint();
     const std::string sfw = key.part("sfw");
-    std::vector<std::pair<std::string, std::string>> params = {{"page", "1"}, {"limit", std::to_string(list_page_size(key))}};
+    std::vector<std::pair<std::string, std::string>> params = {
+        {"page", "1"}, {"limit", std::to_string(list_page_size(key))}};
     std::string path;
     if (endpoint == "top") {
         const std::string category = key.category();
