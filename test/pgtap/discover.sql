@@ -7,13 +7,7 @@
 SET client_min_messages = warning;
 SELECT * FROM no_plan();
 
-CREATE FUNCTION pg_temp.item(id text, title text) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT jsonb_build_object('id', 'deezer:' || id, 'type', 'music_album', 'source', 'deezer',
-        'sourceId', id, 'title', title, 'titleOriginal', NULL, 'description', NULL, 'year', NULL,
-        'images', jsonb_build_object('primary', NULL, 'thumbnail', NULL, 'gallery', '[]'::jsonb),
-        'urls', jsonb_build_object('source', NULL, 'detail', '/api/music/deezer/albums/' || id),
-        'details', jsonb_build_object('position', 1))
-$$;
+\ir lib/item.sql
 CREATE FUNCTION pg_temp.save(key text, title text) RETURNS void LANGUAGE sql AS $$
     SELECT tako_save_cached(key, NULL, NULL, jsonb_build_array(pg_temp.item('1', title)),
                             upstream => '{"total": 100, "fetchedAt": "2026-01-02T03:04:05.678Z"}')

@@ -5,13 +5,7 @@
 SET client_min_messages = warning;
 SELECT * FROM no_plan();
 
-CREATE FUNCTION pg_temp.item(id text, title text) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT jsonb_build_object('id', 'deezer:' || id, 'type', 'music_album', 'source', 'deezer',
-        'sourceId', id, 'title', title, 'titleOriginal', NULL, 'description', NULL, 'year', NULL,
-        'images', jsonb_build_object('primary', NULL, 'thumbnail', NULL, 'gallery', '[]'::jsonb),
-        'urls', jsonb_build_object('source', NULL, 'detail', '/api/music/deezer/albums/' || id),
-        'details', jsonb_build_object('position', 1))
-$$;
+\ir lib/item.sql
 -- Counters of EXPLAIN (ANALYZE, BUFFERS, WAL) for a statement.
 CREATE FUNCTION pg_temp.usage(statement text) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
