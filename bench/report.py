@@ -7,7 +7,7 @@ from collections import defaultdict
 
 def main(path):
     tps = defaultdict(list)
-    normalize, refresh, machine, values = [], {}, {}, {}
+    normalize, refresh, machine, values, http = [], {}, {}, {}, {}
     for line in open(path):
         parts = line.split()
         if not parts:
@@ -18,6 +18,8 @@ def main(path):
             normalize.append(parts[1:])
         elif parts[0] == "refresh":
             refresh[parts[1]] = (float(parts[2]), float(parts[3]))
+        elif parts[0] == "http":
+            http[(parts[1], parts[2])] = float(parts[3])
         elif parts[0] == "machine":
             machine[parts[1]] = " ".join(parts[2:])
         else:
@@ -84,6 +86,32 @@ def main(path):
     w("")
     w(f"All runs of each configuration (tps): " + "; ".join(
         f"{label} ×{clients}: " + ", ".join(f"{v:,.0f}" for v in runs) for (label, clients), runs in sorted(tps.items())) + "\n")
+
+    if http:
+        def h(route, name):
+            return http.get((route, name), 0.0)
+        w("## End to end over HTTP\n")
+        w(f"The Tako API's Express app (test/route/app.js: node-postgres, {h('run', 'workers'):.0f} workers under Node's cluster")
+        w(f"module; Node {machine.get('node', '?')}) serving one hot key, `tmdb:trending:movie:week` ({h('run', 'payload_bytes'):,.0f} bytes of")
+        w(f"items), three ways, each under wrk {machine.get('wrk', '?')} ({h('run', 'connections'):.0f} connections, {h('run', 'threads'):.0f} threads,")
+        w(f"{h('run', 'seconds'):.0f} s after a 2 s warm-up). wrk, Node, PostgreSQL and Redis {machine.get('redis', '?')} share the")
+        w(f"{h('run', 'cores'):.0f} cores: the figures compare the routes, not what a dedicated server would do.")
+        w("*Seed* is the seed's getCached from Node (its SELECT, then its UPDATE of fetch_count, not awaited) and")
+        w("its envelope built in JS; *tako_discover* is the README's route, the server's JSON text sent as it is;")
+        w("*Redis* is a GET, JSON.parse and the same JS envelope. CPU per request: user + system time over the run")
+        w("(Node: the primary and its workers; PostgreSQL: the postmaster and all its children), divided by the")
+        w("requests served.\n")
+        w("| route | req/s | p50 | p99 | Node CPU/req | PostgreSQL CPU/req | Redis CPU/req | req/s vs seed | req/s vs Redis |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for route, name in (("seed", "seed getCached"), ("tako", "tako_discover"), ("redis", "Redis")):
+            rps = h(route, "rps")
+            w(f"| {name} | {rps:,.0f} | {h(route, 'p50_ms'):.1f} ms | {h(route, 'p99_ms'):.1f} ms "
+              f"| {h(route, 'node_cpu_us'):,.0f} µs | {h(route, 'postgres_cpu_us'):,.0f} µs | {h(route, 'redis_cpu_us'):,.0f} µs "
+              f"| {ratio(rps, h('seed', 'rps'))} | {ratio(rps, h('redis', 'rps'))} |")
+        errors = {route: h(route, "errors") for route in ("seed", "tako", "redis") if h(route, "errors")}
+        if errors:
+            w("\n**Errors** (non-2xx answers or socket errors): " + ", ".join(f"{r} {n:,.0f}" for r, n in errors.items()))
+        w("")
 
     w("## Full refresh of the warm set\n")
     w(f"The {values.get('warm_keys', '?')} warm keys against the test upstream answering after 200 ms, every list")

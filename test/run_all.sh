@@ -7,8 +7,8 @@ source test/lib/deps.sh
 source test/lib/suite.sh
 
 # Suites in order; each is test/suites/<name>.sh and records its own tally.
-SUITES=(unit unit-asan fuzz upstream regress pgtap demo integration)
-NEEDS_EXTENSION=(regress pgtap demo integration)
+SUITES=(unit unit-asan fuzz upstream regress pgtap demo integration route)
+NEEDS_EXTENSION=(regress pgtap demo integration route)
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
 
 rm -rf "$TAKO_RESULTS"
