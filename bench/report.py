@@ -108,6 +108,22 @@ def main(path):
             w(f"| {name} | {rps:,.0f} | {h(route, 'p50_ms'):.1f} ms | {h(route, 'p99_ms'):.1f} ms "
               f"| {h(route, 'node_cpu_us'):,.0f} µs | {h(route, 'postgres_cpu_us'):,.0f} µs | {h(route, 'redis_cpu_us'):,.0f} µs "
               f"| {ratio(rps, h('seed', 'rps'))} | {ratio(rps, h('redis', 'rps'))} |")
+        single = {route: http.get((f"single-{route}", "rps"), 0.0) for route in ("seed", "tako", "redis")}
+        if all(single.values()):
+            w("")
+            w("**Where the time goes, and what was tried.** With the 2 workers, wrk, Node, PostgreSQL and Redis")
+            w("compete for the 2 cores, so the route that costs the machine least per request wins: Node spends")
+            w("about the same on the README route as on the Redis route (the README route sends the server's")
+            w("text untouched, the Redis route parses and serializes it), and the difference is the database's")
+            w("share: a PostgreSQL round trip (protocol, executor, the index probe) against a Redis GET. The README")
+            w("route already does what node-postgres allows to cut that: one named prepared statement, no parse,")
+            w("no stringify, the key built by `tako_cache_key` in the same statement, and the envelope rendered")
+            w("once per row version in the server. Where Node alone is the bottleneck (one Node process, same")
+            w("wrk load), the README route is the fastest of the three:\n")
+            w("| one Node process | req/s | vs seed | vs Redis |")
+            w("|---|---|---|---|")
+            for route, name in (("seed", "seed getCached"), ("tako", "tako_discover"), ("redis", "Redis")):
+                w(f"| {name} | {single[route]:,.0f} | {ratio(single[route], single['seed'])} | {ratio(single[route], single['redis'])} |")
         errors = {route: h(route, "errors") for route in ("seed", "tako", "redis") if h(route, "errors")}
         if errors:
             w("\n**Errors** (non-2xx answers or socket errors): " + ", ".join(f"{r} {n:,.0f}" for r, n in errors.items()))

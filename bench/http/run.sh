@@ -162,3 +162,26 @@ for route in "${ORDER[@]}"; do
     printf '  %-6s %9s %8s %8s %12s %12s %12s\n' "$route" "$rps" "$p50" "$p99" "$node_us" "$pg_us" "$redis_us"
     [ "$(value errors)" = 0 ] || echo "  $route: $(value errors) errors (see the results file)" >&2
 done
+
+# The same routes from one Node process (WORKERS=0): where Node alone is the bottleneck, what each
+# route costs Node decides (the README route passes the text through; the others parse and
+# serialize). Requests per second only.
+kill "$app_pid" && wait "$app_pid" 2>/dev/null
+BENCH_ROUTES=1 PORT=0 REDIS_URL="redis://127.0.0.1:$redis_port" node test/route/app.js >"$work/app1.log" 2>&1 &
+app_pid=$!
+port=""
+for _ in $(seq 1 100); do
+    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$work/app1.log")
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { cat "$work/app1.log" >&2; exit 1; }
+echo "  one Node process:"
+for route in "${ORDER[@]}"; do
+    url="http://127.0.0.1:$port${ROUTES[$route]}"
+    wrk -t2 -c32 -d2s "$url" >/dev/null
+    wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s bench/http/summary.lua "$url" >"$work/$route.wrk1"
+    rps=$(awk '$1 == "requests" { n = $2 } $1 == "seconds" { s = $2 } END { printf "%.0f", n / s }' "$work/$route.wrk1")
+    echo "http single-$route rps $rps" >>"$results"
+    printf '  %-6s %9s\n' "$route" "$rps"
+done
