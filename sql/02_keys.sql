@@ -24,13 +24,14 @@ SELECT * FROM tako_parse_key('tmdb:upcoming:tv:on-the-air');
 SELECT * FROM tako_parse_key('jikan:schedule:monday');
 SELECT * FROM tako_parse_key('itunes:charts:gb-song');
 SELECT tako_key_info('rawg:upcoming:4,187');
+SELECT tako_canonical_key('rawg:upcoming:187,4,4') AS one_form;
 
 -- Every rejection names the bad part, with SQLSTATE 22023.
 SELECT regress.err(format('SELECT tako_canonical_key(%L)', key)) AS result
   FROM unnest(ARRAY['netflix:trending', 'tmdb', 'tmdb:charts', 'tmdb:trending:film',
                     'tmdb:trending:movie:month', 'tmdb:trending:movie:week:extra',
                     'tmdb:upcoming:movie:on-the-air', 'jikan:top:tv:maybe',
-                    'jikan:schedule:Monday', 'rawg:popular:4,4', 'rawg:popular:04',
+                    'jikan:schedule:Monday', 'rawg:popular:1,2,3,4,5,6,7,8,9', 'rawg:popular:04',
                     'igdb:popular:6);fields *', 'itunes:charts:zz-album',
                     'itunes:charts:FR-album', 'tmdb::trending', 'tmdb:trending:',
                     '', 'TMDB:trending']) AS key;

@@ -21,6 +21,9 @@ inline constexpr std::string_view kPrerequisiteState = "55000";  // object_not_i
 inline constexpr std::string_view kInsufficientPrivilege = "42501";
 inline constexpr std::string_view kOutOfMemory = "53200";
 inline constexpr std::string_view kInternal = "XX000";
+// tako_cache's own: a request budget is spent (a provider's daily requests, or the new keys
+// read-through may fetch this hour). The Tako route answers HTTP 429.
+inline constexpr std::string_view kBudgetSpent = "TK429";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

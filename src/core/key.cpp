@@ -20,23 +20,40 @@ std::string join(const std::vector<std::string_view> &items, std::string_view se
     return out;
 }
 
-bool is_platform_list(std::string_view value) {
-    if (value == "all") return true;
-    std::vector<std::string_view> seen;
+// The ids of a platform list ("187,4,4" → 4, 187: numeric order, each once), or nullopt when it is
+// not a list of at most kMaxPlatformIds distinct ids of up to nine digits without leading zeros.
+std::optional<std::vector<long>> platform_ids(std::string_view value) {
+    std::vector<long> ids;
     std::size_t start = 0;
     while (true) {
         std::size_t comma = value.find(',', start);
         std::string_view id =
             value.substr(start, comma == std::string_view::npos ? comma : comma - start);
-        if (id.empty() || id.size() > 9 || id[0] == '0') return false;
+        if (id.empty() || id.size() > 9 || id[0] == '0') return std::nullopt;
         if (!std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            return false;
-        if (std::find(seen.begin(), seen.end(), id) != seen.end()) return false;
-        seen.push_back(id);
-        if (seen.size() > kMaxPlatformIds) return false;
-        if (comma == std::string_view::npos) return true;
+            return std::nullopt;
+        ids.push_back(std::stol(std::string(id)));
+        if (ids.size() > 4 * kMaxPlatformIds) return std::nullopt;  // before dedup: bounded work
+        if (comma == std::string_view::npos) break;
         start = comma + 1;
     }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    if (ids.size() > kMaxPlatformIds) return std::nullopt;
+    return ids;
+}
+
+bool is_platform_list(std::string_view value) {
+    return value == "all" || platform_ids(value).has_value();
+}
+
+// The one form of a platform list: "all", or its ids in numeric order, each once.
+std::string canonical_platforms(std::string_view value) {
+    if (value == "all") return "all";
+    const std::optional<std::vector<long>> ids = platform_ids(value);
+    std::string out;
+    for (long id : *ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+    return out;
 }
 
 bool is_itunes_chart(std::string_view value) {
@@ -67,7 +84,8 @@ std::string describe(const Slot &slot) {
             break;
         }
         case SlotKind::Platforms:
-            what = "all, or up to 20 distinct comma-separated numeric platform ids such as 4,187";
+            what = "all, or up to " + std::to_string(kMaxPlatformIds) +
+                   " comma-separated numeric platform ids such as 4,187";
             break;
         case SlotKind::ItunesChart:
             what =
@@ -181,6 +199,7 @@ ParsedKey parse_key(std::string_view key) {
     for (std::size_t k = 0; k < slots.size(); ++k) {
         std::string value = values[k] ? *values[k] : std::string(slots[k].default_value);
         if (value.empty() || value == slots[k].omitted_value) continue;
+        if (slots[k].kind == SlotKind::Platforms) value = canonical_platforms(value);
         if (!slots[k].requires_category.empty() &&
             parsed.part("category") != slots[k].requires_category)
             bad_key(key,

@@ -18,7 +18,10 @@
 namespace tako {
 
 inline constexpr std::size_t kMaxKeyLength = 255;
-inline constexpr std::size_t kMaxPlatformIds = 20;
+// Platform ids a RAWG or IGDB key may carry (Tako's users filter by a handful of platforms; each
+// list is one more key to fetch and store). A list has one canonical form: numeric order, each id
+// once ("187,4,4" is "4,187").
+inline constexpr std::size_t kMaxPlatformIds = 8;
 
 struct ParsedKey {
     std::string key;  // canonical form

@@ -73,12 +73,12 @@ CacheTable cache_table_of(Oid fn_oid) {
     return t;
 }
 
-Oid sibling_function(Oid fn_oid, const char *name) {
+Oid sibling_function(Oid fn_oid, const char *name, int nargs, bool missing_ok) {
     Oid schema = get_func_namespace(fn_oid);
     Oid argtypes[1] = {TEXTOID};
     return LookupFuncName(
-        list_make2(makeString(get_namespace_name(schema)), makeString(pstrdup(name))), 1, argtypes,
-        false);
+        list_make2(makeString(get_namespace_name(schema)), makeString(pstrdup(name))), nargs,
+        argtypes, missing_ok);
 }
 
 }  // namespace tako::pg

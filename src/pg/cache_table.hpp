@@ -25,8 +25,8 @@ struct CacheTable {
 // The table of the extension that owns function `fn_oid`. May ereport: call through pg_call().
 CacheTable cache_table_of(Oid fn_oid);
 
-// The function `name`(text) in the schema of function `fn_oid`. May ereport: call through
-// pg_call().
-Oid sibling_function(Oid fn_oid, const char *name);
+// The function `name` taking `nargs` text arguments (0 or 1) in the schema of function `fn_oid`;
+// InvalidOid when there is none and `missing_ok`. May ereport: call through pg_call().
+Oid sibling_function(Oid fn_oid, const char *name, int nargs = 1, bool missing_ok = false);
 
 }  // namespace tako::pg

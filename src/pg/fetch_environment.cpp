@@ -69,9 +69,11 @@ void PgFetchEnvironment::forget_igdb_token(const std::string &token) {
     shared::forget_igdb_token(token);
 }
 
-void PgFetchEnvironment::count_request(std::string_view provider) {
+bool PgFetchEnvironment::take_request(std::string_view provider, bool read_through) {
     int index = shared::provider_index(provider);
-    if (index >= 0) shared::count_request(index, unix_ms(std::chrono::system_clock::now()));
+    if (index < 0) return true;  // the Twitch token endpoint is not one of the budgets
+    return shared::take_request(index, settings::daily_budget(provider), read_through,
+                                unix_ms(std::chrono::system_clock::now()));
 }
 
 void PgFetchEnvironment::report_outcome(std::string_view provider, std::string_view key,
@@ -79,7 +81,7 @@ void PgFetchEnvironment::report_outcome(std::string_view provider, std::string_v
     const std::int64_t now = unix_ms(std::chrono::system_clock::now());
     if (outcome == Outcome::Ok)
         shared::forget_failure(std::string(key));
-    else if (outcome != Outcome::CircuitOpen)
+    else if (outcome != Outcome::CircuitOpen && outcome != Outcome::QuotaExhausted)
         shared::remember_failure(std::string(key), outcome, error, now);
     int index = shared::provider_index(provider);
     if (index < 0) return;

@@ -15,7 +15,7 @@ public:
     std::optional<std::string> igdb_token(SystemTime now) override;
     void store_igdb_token(const std::string &token, SystemTime expires) override;
     void forget_igdb_token(const std::string &token) override;
-    void count_request(std::string_view provider) override;
+    bool take_request(std::string_view provider, bool read_through) override;
     void report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
                         const std::string &error) override;
     SystemTime paused_until(std::string_view provider) override;

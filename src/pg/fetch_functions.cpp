@@ -6,6 +6,7 @@
 #include "core/fetch/fetch.hpp"
 #include "core/format_b.hpp"
 #include "core/normalize/normalize.hpp"
+#include "pg/cache_table.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
 #include "pg/settings.hpp"
@@ -30,6 +31,15 @@ std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const Fetc
     }
     if (interrupted) raise_interrupt();
     return results;
+}
+
+// tako_sync_request_usage() of the calling function's schema (absent before 1.3: a schema not yet
+// updated keeps its counts in shared memory only).
+void sync_request_usage(FunctionCallInfo fcinfo) {
+    pg_call([&] {
+        Oid sync = sibling_function(fcinfo->flinfo->fn_oid, "tako_sync_request_usage", 0, true);
+        if (OidIsValid(sync)) OidFunctionCall0Coll(sync, InvalidOid);
+    });
 }
 
 std::string required_text(FunctionCallInfo fcinfo, int n, const char *name) {
@@ -68,7 +78,12 @@ Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
     std::optional<std::string> origin = PG_NARGS() > 1 ? text_arg(fcinfo, 1) : std::nullopt;
     FetchOptions options = fetch_options();
     options.respect_breaker = origin.value_or("manual") != "manual";
+    options.read_through = origin.value_or("manual") == "discover";
+    // The requests counted today survive a restart through tako_request_usage: loaded into shared
+    // memory by the first fetch of the server's life, and written back after every fetch.
+    sync_request_usage(fcinfo);
     std::vector<ListResult> results = run_fetch(keys, options);
+    sync_request_usage(fcinfo);
 
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });

@@ -36,6 +36,12 @@ int breaker_pause_ms_ = 300000;
 
 // Requests per second per provider (SPEC §6 defaults), in the order of kBaseUrls.
 double per_second_[6] = {40, 3, 5, 4, 10, 5};
+// Requests per UTC day per provider (0: unlimited), in the order of kBaseUrls: the providers'
+// published quotas where they have one. RAWG's free plan allows 20,000 requests a month (660 a
+// day); TMDB, Jikan, IGDB, Deezer and iTunes publish rate limits only (the *_requests_per_second).
+int daily_requests_[6] = {0, 0, 660, 0, 0, 0};
+int scheduled_reserve_percent_ = 25;
+int new_keys_per_hour_ = 20;
 
 const struct config_enum_entry kModes[] = {{"hybrid", static_cast<int>(Mode::Hybrid), false},
                                            {"api_only", static_cast<int>(Mode::ApiOnly), false},
@@ -142,6 +148,25 @@ void define() {
             names[i], "Requests per second allowed to the provider, across all sessions.", nullptr,
             &per_second_[i], per_second_[i], 0.01, 10000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     }
+    for (int i = 0; i < 6; ++i) {
+        static char names[6][64];
+        snprintf(names[i], sizeof names[i], "tako_cache.%s_daily_requests", kBaseUrls[i].provider);
+        DefineCustomIntVariable(names[i],
+                                "Requests per UTC day allowed to the provider, across all sessions "
+                                "and restarts (0: unlimited).",
+                                nullptr, &daily_requests_[i], daily_requests_[i], 0, INT_MAX,
+                                PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    }
+    DefineCustomIntVariable("tako_cache.scheduled_reserve_percent",
+                            "Share of each daily request budget that read-through may not use: "
+                            "kept for the scheduled refreshes.",
+                            nullptr, &scheduled_reserve_percent_, 25, 0, 90, PGC_SUSET, 0, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("tako_cache.new_keys_per_hour",
+                            "Keys neither cached nor warm that read-through may fetch per hour and "
+                            "provider, across all sessions (0: none).",
+                            nullptr, &new_keys_per_hour_, 20, 0, 1000000, PGC_SUSET, 0, nullptr,
+                            nullptr, nullptr);
     DefineCustomIntVariable(
         "tako_cache.jikan_requests_per_minute",
         "Requests per minute allowed to Jikan, across all sessions (0: no limit).", nullptr,
@@ -233,6 +258,18 @@ RateLimit rate_limit(std::string_view provider) {
         if (provider == kBaseUrls[i].provider) limit.per_second = per_second_[i];
     if (provider == "jikan") limit.per_minute = jikan_per_minute_;
     return limit;
+}
+
+DailyBudget daily_budget(std::string_view provider) {
+    DailyBudget budget;
+    for (int i = 0; i < 6; ++i)
+        if (provider == kBaseUrls[i].provider) budget.limit = daily_requests_[i];
+    budget.reserved_percent = scheduled_reserve_percent_;
+    return budget;
+}
+
+int new_keys_per_hour() {
+    return new_keys_per_hour_;
 }
 
 UpstreamSettings upstream() {

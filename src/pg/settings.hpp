@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/fetch/budget.hpp"
 #include "core/rate_limit.hpp"
 #include "core/request/request.hpp"
 
@@ -33,6 +34,10 @@ int retry_attempts();
 int retry_after_max_ms();
 int breaker_failures();
 int breaker_pause_ms();
+// A provider's daily request budget and the share kept for the schedule (SPEC §8).
+DailyBudget daily_budget(std::string_view provider);
+// New keys read-through may fetch per hour and provider.
+int new_keys_per_hour();
 // Everything the request builders need, read from the settings above.
 UpstreamSettings upstream();
 

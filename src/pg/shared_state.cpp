@@ -49,6 +49,8 @@ struct State {
     ProviderHealth health[kProviders];
     char last_error[kProviders][256]{};
     FailureSlot failures[kFailureSlots]{};
+    HourlyCount new_keys[kProviders];
+    bool usage_loaded = false;
     HitSlot hit_slots[kHitSlots];
 };
 
@@ -151,8 +153,37 @@ const char *provider_name(int provider) {
     return kProviderNames[provider];
 }
 
-void count_request(int provider, std::int64_t now_ms) {
-    locked([&](State &s) { tako::count_request(s.health[provider], now_ms); });
+bool take_request(int provider, const DailyBudget &budget, bool read_through, std::int64_t now_ms) {
+    bool taken = false;
+    locked([&](State &s) {
+        taken = tako::take_request(s.health[provider], budget, read_through, now_ms);
+    });
+    return taken;
+}
+
+void restore_requests(int provider, std::int64_t requests, std::int64_t now_ms) {
+    locked([&](State &s) { tako::restore_requests(s.health[provider], requests, now_ms); });
+}
+
+bool first_usage_load() {
+    bool first = false;
+    locked([&](State &s) {
+        first = !s.usage_loaded;
+        s.usage_loaded = true;
+    });
+    return first;
+}
+
+bool take_new_key(int provider, std::int64_t limit, std::int64_t now_ms) {
+    bool taken = false;
+    locked([&](State &s) { taken = take_one(s.new_keys[provider], limit, now_ms); });
+    return taken;
+}
+
+std::int64_t new_keys_this_hour(int provider, std::int64_t now_ms) {
+    std::int64_t n = 0;
+    locked([&](State &s) { n = taken_this_hour(s.new_keys[provider], now_ms); });
+    return n;
 }
 
 bool record_outcome(int provider, Outcome outcome, const std::string &error, std::int64_t now_ms,
@@ -167,7 +198,7 @@ bool record_outcome(int provider, Outcome outcome, const std::string &error, std
     locked([&](State &s) {
         opened = tako::record_outcome(s.health[provider], outcome, now_ms, policy);
         if (outcome != Outcome::Ok && outcome != Outcome::CircuitOpen &&
-            outcome != Outcome::NotConfigured)
+            outcome != Outcome::NotConfigured && outcome != Outcome::QuotaExhausted)
             std::memcpy(s.last_error[provider], text, sizeof text);
     });
     return opened;

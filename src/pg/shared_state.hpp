@@ -39,7 +39,17 @@ struct HealthSnapshot {
     ProviderHealth health;
     std::string last_error;
 };
-void count_request(int provider, std::int64_t now_ms);
+// Takes one request from the provider's daily budget (see core/fetch/health.hpp): false when it is
+// spent for this request.
+bool take_request(int provider, const DailyBudget &budget, bool read_through, std::int64_t now_ms);
+// Raises today's count to `requests` (what the table kept before a restart).
+void restore_requests(int provider, std::int64_t requests, std::int64_t now_ms);
+// True the first time it is called in this server's life (or this session's, when not preloaded):
+// that caller loads the counts kept in the table.
+bool first_usage_load();
+// Takes one of the new keys read-through may fetch this hour; false when they are all taken.
+bool take_new_key(int provider, std::int64_t limit, std::int64_t now_ms);
+std::int64_t new_keys_this_hour(int provider, std::int64_t now_ms);
 // Returns true when this outcome opened the breaker.
 bool record_outcome(int provider, Outcome outcome, const std::string &error, std::int64_t now_ms,
                     const BreakerPolicy &policy);

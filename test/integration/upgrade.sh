@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Upgrades (issues 6, 9): install 1.0, fill the cache, update to 1.1, then to 1.2, and find
+# Upgrades (issues 6, 9, 10): install 1.0, fill the cache, update to 1.1, 1.2 and 1.3, and find
 # everything intact at each step; the updated extension is the same, object for object, as a fresh
-# install, and so is 1.0 updated straight to 1.2. Prints TAP.
+# install, and so is 1.0 updated straight to the newest version. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
@@ -66,12 +66,38 @@ check '[ "$(q -d tako_up_old -c "SELECT tako_refresh('"'deezer:charts:albums'"')
        [ "$(q -d tako_up_old -c "SELECT upstream->>'"'total'"' FROM discovery_cache WHERE cache_key = '"'deezer:charts:albums'"'")" = 10 ]' \
     "a refresh after the update stores the upstream metadata"
 
-# 1.0 straight to 1.2.
+# 1.2 → 1.3: lists saved by 1.2 under a platform list in another order are carried to the one
+# form, or merged into the row already there (newer data, every hit of both).
+q -d tako_up_old <<'SQL' >/dev/null
+SELECT tako_refresh_keys(ARRAY['rawg:popular:4,187', 'igdb:popular:6,48']);
+ALTER TABLE discovery_cache DISABLE TRIGGER discovery_cache_check_row;  -- 1.2 took keys as they came
+INSERT INTO discovery_cache (cache_key, data, expires_at, fetch_count)
+SELECT 'rawg:popular:187,4', data, expires_at, 5 FROM discovery_cache WHERE cache_key = 'rawg:popular:4,187';
+INSERT INTO discovery_cache (cache_key, data, expires_at, fetch_count)
+SELECT 'igdb:trending:48,6', data, expires_at, 7 FROM discovery_cache WHERE cache_key = 'igdb:popular:6,48';
+ALTER TABLE discovery_cache ENABLE TRIGGER discovery_cache_check_row;
+UPDATE discovery_cache SET fetch_count = 2 WHERE cache_key = 'rawg:popular:4,187';
+SQL
+rows_before=$(q -d tako_up_old -c "SELECT count(*) FROM discovery_cache")
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.3'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.3 ]' "updated to 1.3"
+check '[ "$(q -d tako_up_old -c "SELECT fetch_count FROM discovery_cache WHERE cache_key = '"'rawg:popular:4,187'"'")" = 7 ] &&
+       [ "$(q -d tako_up_old -c "SELECT count(*) FROM discovery_cache WHERE cache_key LIKE '"'rawg:popular:%4%'"'")" = 1 ]' \
+    "an unsorted list whose sorted key exists is merged into it (one row, the hits of both)"
+check '[ "$(q -d tako_up_old -c "SELECT fetch_count FROM discovery_cache WHERE cache_key = '"'igdb:trending:6,48'"'")" = 7 ]' \
+    "an unsorted list alone is carried to its sorted key"
+check '[ "$(q -d tako_up_old -c "SELECT count(*) FROM discovery_cache")" = $((rows_before - 1)) ] &&
+       [ "$(q -d tako_up_old -c "SELECT count(*) FROM discovery_cache WHERE cache_key <> tako_canonical_key(cache_key)")" = 0 ]' \
+    "every other list is kept, and every key is in its one form"
+check '[ "$(q -d tako_up_old -c "SELECT json_array_length(tako_discover('"'igdb:trending:48,6'"')->'"'data'"')")" -gt 0 ]' \
+    "the carried list is served, by either order"
+
+# 1.0 straight to 1.3.
 q -d tako_up_direct -c "CREATE EXTENSION tako_cache VERSION '1.0'" -c "SELECT tako_refresh('deezer:charts:tracks')" >/dev/null
 q -d tako_up_direct -c "ALTER EXTENSION tako_cache UPDATE" >/dev/null
-check '[ "$(q -d tako_up_direct -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.2 ] &&
+check '[ "$(q -d tako_up_direct -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.3 ] &&
        [ "$(q -d tako_up_direct -c "SELECT json_array_length(tako_discover('"'deezer:charts:tracks'"')->'"'data'"')")" = 10 ]' \
-    "1.0 updated straight to 1.2 serves its list through tako_discover"
+    "1.0 updated straight to the newest version serves its list through tako_discover"
 
 # The updated extensions are the fresh install, object for object.
 q -d tako_up_new -c "CREATE EXTENSION tako_cache" >/dev/null
@@ -107,7 +133,7 @@ new_catalog=$(catalog tako_up_new)
 for db in tako_up_old tako_up_direct; do
     old_catalog=$(catalog $db)
     check '[ -n "$new_catalog" ] && [ "$old_catalog" = "$new_catalog" ]' \
-        "$db has exactly the objects of a fresh 1.2 install ($(echo "$new_catalog" | wc -l) compared)"
+        "$db has exactly the objects of a fresh 1.3 install ($(echo "$new_catalog" | wc -l) compared)"
     if [ "$old_catalog" != "$new_catalog" ]; then diff <(echo "$old_catalog") <(echo "$new_catalog") | head -20 | sed 's/^/# /'; fi
 done
 echo "1..$n"

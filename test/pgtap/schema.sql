@@ -1,6 +1,6 @@
 -- Schema of SPEC §2: tables, column types, constraints, indexes, triggers, pg_dump membership.
 BEGIN;
-SELECT plan(36);
+SELECT plan(38);
 
 SELECT has_table('public', 'discovery_cache', 'discovery_cache exists in the extension schema');
 SELECT columns_are('public', 'discovery_cache', ARRAY[
@@ -78,6 +78,12 @@ SELECT ok(
 SELECT ok(
     NOT (SELECT 'tako_refresh_log'::regclass = ANY (extconfig) FROM pg_extension WHERE extname = 'tako_cache'),
     'the refresh log is operational history, not dumped');
+SELECT ok(
+    (SELECT 'tako_platforms'::regclass = ANY (extconfig) FROM pg_extension WHERE extname = 'tako_cache'),
+    'pg_dump keeps the platform ids (editable config)');
+SELECT ok(
+    NOT (SELECT 'tako_request_usage'::regclass = ANY (extconfig) FROM pg_extension WHERE extname = 'tako_cache'),
+    'the request counts are operational, not dumped');
 SELECT is(
     (SELECT extrelocatable FROM pg_extension WHERE extname = 'tako_cache'), false,
     'the extension is not relocatable after install');

@@ -52,6 +52,8 @@ public:
     // What happened.
     std::atomic<int> interrupt_checks{0};
     std::map<std::string, int> requests_counted;
+    std::map<std::string, int> budget;  // requests a provider may still take (absent: unlimited)
+    std::vector<bool> read_through_flags;
     std::vector<std::pair<std::string, SteadyTime>> holds;
     std::vector<std::string> stored_tokens, forgotten_tokens;
     std::vector<std::tuple<std::string, std::string, Outcome>> outcomes;
@@ -88,8 +90,12 @@ public:
         forgotten_tokens.push_back(value);
         if (token == value) token.reset();
     }
-    void count_request(std::string_view provider) override {
+    bool take_request(std::string_view provider, bool read_through) override {
+        read_through_flags.push_back(read_through);
+        auto left = budget.find(std::string(provider));
+        if (left != budget.end() && left->second-- <= 0) return false;
         ++requests_counted[std::string(provider)];
+        return true;
     }
     void report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
                         const std::string &) override {
@@ -178,6 +184,36 @@ TEST_F(FetchLists, RetriesAfterA503ThenSucceeds) {
     EXPECT_EQ(r.items.size(), 10u);
     EXPECT_EQ(server.count("/deezer/chart/0/albums"), 2u);
     EXPECT_EQ(env.requests_counted["deezer"], 2);
+}
+
+TEST_F(FetchLists, ASpentBudgetSendsNothing) {
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    env.budget["deezer"] = 0;
+    ListResult r = fetch_one("deezer:charts:albums");
+    EXPECT_EQ(r.outcome, Outcome::QuotaExhausted);
+    EXPECT_EQ(r.attempts, 0);
+    EXPECT_NE(r.error.find("deezer's daily request budget is spent"), std::string::npos) << r.error;
+    EXPECT_EQ(server.count("/deezer/chart/0/albums"), 0u);
+    EXPECT_EQ(sqlstate_of(r.outcome), "TK429");
+    EXPECT_STREQ(to_string(r.outcome), "quota_exhausted");
+}
+
+TEST_F(FetchLists, ABudgetSpentOnTheWayStopsTheRetries) {
+    server.on("/deezer/chart/0/albums", Reply::json(503, "{}"));
+    env.budget["deezer"] = 2;
+    ListResult r = fetch_one("deezer:charts:albums");
+    EXPECT_EQ(r.outcome, Outcome::QuotaExhausted);
+    EXPECT_EQ(r.attempts, 2);
+    EXPECT_NE(r.error.find("(after 2 attempts)"), std::string::npos) << r.error;
+    EXPECT_EQ(server.count("/deezer/chart/0/albums"), 2u);
+}
+
+TEST_F(FetchLists, TheBudgetIsAskedForWhatTheFetchIs) {
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    fetch_one("deezer:charts:albums");
+    options.read_through = true;
+    fetch_one("deezer:charts:albums");
+    EXPECT_EQ(env.read_through_flags, (std::vector<bool>{false, true}));
 }
 
 TEST_F(FetchLists, RetriesAfterAResetConnection) {

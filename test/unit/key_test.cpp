@@ -166,12 +166,34 @@ TEST(KeyParse, PlatformListsAreStrict) {
     EXPECT_EQ(rejection("rawg:popular:4,187").first, "none");
     for (const char *bad :
          {"rawg:popular:4,", "rawg:popular:,4", "rawg:popular:4 ,5", "rawg:popular:04",
-          "rawg:popular:4,4", "rawg:popular:-1", "rawg:popular:1234567890",
-          "igdb:popular:6);fields *", "igdb:popular:6 | 7", "rawg:popular:ALL"})
+          "rawg:popular:-1", "rawg:popular:1234567890", "igdb:popular:6);fields *",
+          "igdb:popular:6 | 7", "rawg:popular:ALL", "rawg:popular:4,all"})
         EXPECT_EQ(rejection(bad).first, "22023") << bad;
-    std::string many = "rawg:popular:1";
-    for (int i = 2; i <= 21; ++i) many += "," + std::to_string(i);
-    EXPECT_EQ(rejection(many).first, "22023");
+    std::string eight = "rawg:popular:1", nine;
+    for (int i = 2; i <= 8; ++i) eight += "," + std::to_string(i);
+    nine = eight + ",9";
+    EXPECT_EQ(rejection(eight).first, "none") << "at most 8 ids";
+    EXPECT_EQ(rejection(nine).first, "22023");
+    try {
+        parse_key(nine);
+    } catch (const Error &e) {
+        EXPECT_NE(std::string(e.detail()).find("up to 8"), std::string::npos) << e.detail();
+    }
+    // Repeating ids is not a way past the limit, nor a way to make parsing work hard.
+    std::string repeated = "rawg:popular:4";
+    for (int i = 0; i < 40; ++i) repeated += ",4";
+    EXPECT_EQ(rejection(repeated).first, "22023");
+}
+
+TEST(KeyParse, PlatformListsHaveOneForm) {
+    EXPECT_EQ(canonical("rawg:popular:187,4"), "rawg:popular:4,187");
+    EXPECT_EQ(canonical("rawg:popular:4,187"), "rawg:popular:4,187");
+    EXPECT_EQ(canonical("rawg:popular:4,4"), "rawg:popular:4");
+    EXPECT_EQ(canonical("igdb:upcoming:49,6,48,6"), "igdb:upcoming:6,48,49");
+    EXPECT_EQ(canonical("igdb:upcoming:100,20,3"), "igdb:upcoming:3,20,100") << "numeric order";
+    EXPECT_EQ(parse_key("rawg:trending:187,4").part("platforms"), "4,187");
+    EXPECT_EQ(build_key("rawg", "popular", KeyArguments{"187,4", {}, {}, {}, {}, {}}),
+              "rawg:popular:4,187");
 }
 
 TEST(KeyParse, ItunesCountriesAreIso3166) {

@@ -38,6 +38,7 @@ enum class Outcome {
     Empty,            // empty list where the family is never empty
     NotConfigured,    // a needed API key is not set: nothing was sent
     CircuitOpen,      // the provider is paused after repeated failures: nothing was sent
+    QuotaExhausted,   // the provider's daily request budget is spent: nothing (more) was sent
 };
 
 class FetchEnvironment {
@@ -54,10 +55,12 @@ public:
     virtual void store_igdb_token(const std::string &token, SystemTime expires) = 0;
     // Forgets `token` if it is still the current one (IGDB answered 401 with it).
     virtual void forget_igdb_token(const std::string &token) = 0;
-    // Provider health (src/core/fetch/health.hpp): one more upstream request; the outcome of one
+    // Provider health (src/core/fetch/health.hpp): takes one upstream request from the provider's
+    // daily budget and counts it, or returns false when the budget (what is left of it for this
+    // fetch: read-through leaves the schedule its reserved share) is spent; the outcome of one
     // list (which also remembers, or forgets, the key's latest failure); until when the provider
     // is paused (a time in the past: it is not).
-    virtual void count_request(std::string_view provider) = 0;
+    virtual bool take_request(std::string_view provider, bool read_through) = 0;
     virtual void report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
                                 const std::string &error) = 0;
     virtual SystemTime paused_until(std::string_view provider) = 0;
@@ -91,6 +94,7 @@ struct FetchOptions {
     RetryPolicy retry;
     bool normalize = true;             // false: return the raw body (tako_fetch)
     bool respect_breaker = false;      // true: skip providers paused by the circuit breaker
+    bool read_through = false;         // true: tako_discover's fetch (leaves the schedule's share)
     std::size_t max_per_provider = 8;  // transfers of one provider in flight at once
 };
 

@@ -2,6 +2,8 @@
 
 #include "core/fetch/health.hpp"
 
+#include <algorithm>
+
 namespace tako {
 
 bool provider_failure(Outcome outcome) {
@@ -25,7 +27,9 @@ bool record_outcome(ProviderHealth &health, Outcome outcome, std::int64_t now_ms
         health.paused_until_ms = 0;
         return false;
     }
-    if (outcome == Outcome::NotConfigured || outcome == Outcome::CircuitOpen) return false;
+    if (outcome == Outcome::NotConfigured || outcome == Outcome::CircuitOpen ||
+        outcome == Outcome::QuotaExhausted)
+        return false;
     health.last_error_ms = now_ms;
     if (!provider_failure(outcome)) return false;
     ++health.consecutive_failures;
@@ -37,13 +41,56 @@ bool record_outcome(ProviderHealth &health, Outcome outcome, std::int64_t now_ms
     return false;
 }
 
-void count_request(ProviderHealth &health, std::int64_t now_ms) {
-    std::int64_t day = now_ms / 86'400'000;
+namespace {
+constexpr std::int64_t kDayMs = 86'400'000;
+constexpr std::int64_t kHourMs = 3'600'000;
+}  // namespace
+
+std::int64_t read_through_limit(const DailyBudget &budget) {
+    if (budget.limit <= 0) return 0;
+    // At least one request, however small the budget: a budget of 1 is not "nothing".
+    return std::max<std::int64_t>(1, budget.limit * (100 - budget.reserved_percent) / 100);
+}
+
+std::int64_t requests_today(const ProviderHealth &health, std::int64_t now_ms) {
+    return health.requests_day == now_ms / kDayMs ? health.requests_today : 0;
+}
+
+bool take_request(ProviderHealth &health, const DailyBudget &budget, bool read_through,
+                  std::int64_t now_ms) {
+    const std::int64_t day = now_ms / kDayMs;
     if (day != health.requests_day) {
         health.requests_day = day;
         health.requests_today = 0;
     }
+    const std::int64_t limit = read_through ? read_through_limit(budget) : budget.limit;
+    if (limit > 0 && health.requests_today >= limit) return false;
     ++health.requests_today;
+    return true;
+}
+
+void restore_requests(ProviderHealth &health, std::int64_t requests, std::int64_t now_ms) {
+    const std::int64_t day = now_ms / kDayMs;
+    if (day != health.requests_day) {
+        health.requests_day = day;
+        health.requests_today = 0;
+    }
+    health.requests_today = std::max(health.requests_today, requests);
+}
+
+bool take_one(HourlyCount &counter, std::int64_t limit, std::int64_t now_ms) {
+    const std::int64_t hour = now_ms / kHourMs;
+    if (hour != counter.hour) {
+        counter.hour = hour;
+        counter.count = 0;
+    }
+    if (counter.count >= limit) return false;
+    ++counter.count;
+    return true;
+}
+
+std::int64_t taken_this_hour(const HourlyCount &counter, std::int64_t now_ms) {
+    return counter.hour == now_ms / kHourMs ? counter.count : 0;
 }
 
 }  // namespace tako

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "core/fetch/budget.hpp"
 #include "core/fetch/fetch.hpp"
 
 namespace tako {
@@ -33,8 +34,24 @@ bool provider_failure(Outcome outcome);
 bool record_outcome(ProviderHealth &health, Outcome outcome, std::int64_t now_ms,
                     const BreakerPolicy &policy);
 
-// Counts one upstream request at `now_ms` (the count restarts every UTC day).
-void count_request(ProviderHealth &health, std::int64_t now_ms);
+// What read-through may use of a budget (0: unlimited).
+std::int64_t read_through_limit(const DailyBudget &budget);
+
+// Requests counted today at `now_ms` (0 once the UTC day has changed).
+std::int64_t requests_today(const ProviderHealth &health, std::int64_t now_ms);
+
+// Counts one upstream request at `now_ms` (the count restarts every UTC day) and returns true,
+// or returns false and counts nothing when `budget` is spent for this request: the whole budget for
+// scheduled and manual refreshes, read_through_limit() for read-through.
+bool take_request(ProviderHealth &health, const DailyBudget &budget, bool read_through,
+                  std::int64_t now_ms);
+
+// Raises today's count to `requests` (restoring what was counted before a restart).
+void restore_requests(ProviderHealth &health, std::int64_t requests, std::int64_t now_ms);
+
+// Takes one of `limit` for the hour of `now_ms`; false when they are all taken this hour.
+bool take_one(HourlyCount &counter, std::int64_t limit, std::int64_t now_ms);
+std::int64_t taken_this_hour(const HourlyCount &counter, std::int64_t now_ms);
 
 inline bool paused(const ProviderHealth &health, std::int64_t now_ms) {
     return health.paused_until_ms > now_ms;

@@ -54,8 +54,16 @@ void Runner::run(std::vector<Job *> &jobs) {
                     break;
                 }
                 queue.pop_front();
-                if (job->attempts++ == 0) job->started = std::chrono::system_clock::now();
-                env_.count_request(provider);
+                if (job->attempts == 0) job->started = std::chrono::system_clock::now();
+                if (!env_.take_request(provider, options_.read_through)) {
+                    job->verdict = Verdict{};
+                    job->verdict.outcome = Outcome::QuotaExhausted;
+                    job->verdict.error = provider + "'s daily request budget is spent";
+                    job->finished = std::chrono::system_clock::now();
+                    --remaining;
+                    continue;
+                }
+                ++job->attempts;
                 try {
                     in_flight[engine.start(job->request)] = job;
                     ++in_flight_per_provider[provider];

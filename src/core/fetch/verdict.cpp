@@ -125,6 +125,8 @@ const char *to_string(Outcome outcome) {
             return "not_configured";
         case Outcome::CircuitOpen:
             return "circuit_open";
+        case Outcome::QuotaExhausted:
+            return "quota_exhausted";
     }
     return "unknown";
 }
@@ -148,6 +150,8 @@ std::string_view sqlstate_of(Outcome outcome) {
             return "28000";  // invalid_authorization_specification
         case Outcome::NotConfigured:
             return sqlstate::kPrerequisiteState;  // 55000
+        case Outcome::QuotaExhausted:
+            return sqlstate::kBudgetSpent;  // TK429
         case Outcome::HttpError:
         case Outcome::RateLimited:
         case Outcome::ServerError:
