@@ -208,6 +208,13 @@ get "/api/music/deezer/charts?category=artists"
 check "the upstream timing out, nothing cached: 504, code 57014" answered 504 '.success == false and .code == "57014"'
 set_conf tako_cache.http_timeout_ms
 
+set_conf tako_cache.new_keys_per_hour 0
+upstream_reset >/dev/null
+get "/api/videogames/igdb/popular?platforms=6,48"
+check "the new-key budget spent: 429, code TK429" answered 429 '.success == false and .code == "TK429"'
+check "... nothing was sent upstream" test "$(requests /igdb/)" = 0
+set_conf tako_cache.new_keys_per_hour
+
 set_conf tako_cache.mode db_only
 upstream_reset >/dev/null
 get "/api/anime-manga/jikan/schedule?day=sunday"
@@ -217,7 +224,7 @@ check "... nothing was sent upstream" test "$(requests /jikan/)" = 0
 set_conf tako_cache.mode
 set_conf tako_cache.retry_attempts
 
-# SQLSTATEs the extension does not raise yet (TK429) or that need a broken upstream of each kind.
+# SQLSTATEs that need a broken upstream of each kind.
 check "SQLSTATE → HTTP status for every mapped code" node --input-type=module -e "
     import { statusOf } from './test/route/errors.js';
     const want = { '22023': 400, '22004': 400, '55000': 503, '57014': 504, TK429: 429, '08000': 502,
