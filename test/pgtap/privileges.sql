@@ -1,6 +1,6 @@
 -- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(37);
+SELECT plan(38);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_flush_hits();
@@ -69,6 +69,23 @@ SELECT function_privs_are('public', 'tako_save_cached',
                           'public', ARRAY[]::text[], 'PUBLIC has no EXECUTE on tako_save_cached');
 SELECT function_privs_are('public', 'tako_discover_fill', ARRAY['text'], 'public', ARRAY[]::text[],
                           'PUBLIC has no EXECUTE on tako_discover_fill (tako_discover calls it)');
+SELECT is(
+    (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text)
+       FROM pg_proc p
+       JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+       JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
+      WHERE has_function_privilege('public', p.oid, 'EXECUTE')),
+    ARRAY['tako_cache_key(text,text,text,text,text,text,text,text)', 'tako_cache_stats()',
+          'tako_canonical_key(text)', 'tako_cron_time(time without time zone,text,text,timestamp with time zone)',
+          'tako_discover(text)',
+          'tako_envelope(text,jsonb,jsonb,timestamp with time zone,timestamp with time zone,boolean,boolean,text)',
+          'tako_families()', 'tako_get_cached(text)', 'tako_key_info(text)',
+          'tako_next_run(text,timestamp with time zone)', 'tako_normalize(text,text,jsonb,text)',
+          'tako_parse_key(text)', 'tako_require_canonical_key(text)', 'tako_require_pg_cron()',
+          'tako_require_platforms(text)', 'tako_schedule_commands()',
+          'tako_schedule_plan(timestamp with time zone)', 'tako_validate_items(jsonb,text)'],
+    'PUBLIC may execute only the functions that read, build keys, render or validate: no fetch, '
+    'budget, save or refresh');
 SELECT table_privs_are('public', 'discovery_cache', 'public', ARRAY['SELECT'],
                        'PUBLIC may only SELECT discovery_cache');
 
