@@ -4,6 +4,7 @@
 --   their ids must be the provider's real platforms (tako_platforms, editable).
 -- * Read-through fetches at most tako_cache.new_keys_per_hour keys per hour and provider that are
 --   neither cached nor warm (shared memory); past it, SQLSTATE TK429.
+-- * Every save of a list sends NOTIFY tako_cache, '<key>'.
 -- * Each provider has a daily request budget (tako_cache.<provider>_daily_requests) shared by every
 --   session and kept across restarts (tako_request_usage); read-through leaves the schedule its
 --   share (tako_cache.scheduled_reserve_percent). A spent budget is outcome quota_exhausted.
@@ -431,6 +432,31 @@ BEGIN
     END LOOP;
 END
 $$;
+
+------------------------------------------------------------------------------------------------
+-- Saves are announced: NOTIFY tako_cache, '<key>' (delivered at commit, as NOTIFY is)
+------------------------------------------------------------------------------------------------
+
+-- An application that keeps its own copies of lists can LISTEN tako_cache and drop the key it is
+-- told about: every write of a list's items (a save, a refresh, an administrator's UPDATE, a
+-- restore) and every deletion sends its key, once per key and transaction.
+CREATE FUNCTION @extschema@.tako_notify_save()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_notify('tako_cache', CASE WHEN TG_OP = 'DELETE' THEN OLD.cache_key ELSE NEW.cache_key END);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_notify_save() IS
+    'tako_cache trigger: NOTIFY tako_cache with the key of every list written or deleted';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_notify_save() FROM PUBLIC;
+
+CREATE TRIGGER discovery_cache_notify
+    AFTER INSERT OR DELETE OR UPDATE OF cache_key, data, upstream ON @extschema@.discovery_cache
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tako_notify_save();
 
 ------------------------------------------------------------------------------------------------
 -- Budgets

@@ -196,6 +196,15 @@ ParsedKey required_key(FunctionCallInfo fcinfo) {
     return parse_key(*key);
 }
 
+// The canonical form of the key argument. A key this backend has rendered a row of is canonical
+// already (its rendering is stored under parse_key's form): a hit skips parsing it again.
+std::string hit_key(FunctionCallInfo fcinfo) {
+    std::optional<std::string> key = text_arg(fcinfo, 0);
+    if (!key) throw Error(sqlstate::kNullValue, "cache key must not be null");
+    if (rendered.count(*key)) return std::move(*key);
+    return parse_key(*key).key;
+}
+
 // The rendering of `key`'s current row version under the caller's snapshot, read (and rendered)
 // when this backend has not seen that version yet; nullptr when the key has no row.
 Rendered *current_row(const CacheTable &t, const std::string &key) {
@@ -237,7 +246,7 @@ Rendered *current_row(const CacheTable &t, const std::string &key) {
 
 // tako_get_cached(key text) → json: the items of a fresh entry; NULL on a miss or an expired one.
 Datum get_cached(FunctionCallInfo fcinfo) {
-    const std::string key = required_key(fcinfo).key;
+    const std::string key = hit_key(fcinfo);
     const CacheTable t = table_for(fcinfo);
     const Rendered *row = current_row(t, key);
     if (!row || !row->fresh) {
@@ -261,17 +270,18 @@ Datum discover_fill(FunctionCallInfo fcinfo, const std::string &key) {
 // tako_discover_fill's (it runs as the extension's owner: the function manager applies its
 // SECURITY DEFINER and SET clause).
 Datum discover(FunctionCallInfo fcinfo) {
-    const ParsedKey key = required_key(fcinfo);
+    const std::string key = hit_key(fcinfo);
     if (!settings::enabled() || settings::mode() == settings::Mode::ApiOnly)
-        return discover_fill(fcinfo, key.key);
+        return discover_fill(fcinfo, key);
     const CacheTable t = table_for(fcinfo);
-    Rendered *row = current_row(t, key.key);
-    if (!row || !row->fresh) return discover_fill(fcinfo, key.key);
+    Rendered *row = current_row(t, key);
+    if (!row || !row->fresh) return discover_fill(fcinfo, key);
     if (row->envelope.empty()) {
+        const ParsedKey parsed = parse_key(key);
         const nlohmann::json upstream = nlohmann::json::parse(row->upstream);
         const std::string items = compact_json(row->items);
         EnvelopeInput in;
-        in.key = &key;
+        in.key = &parsed;
         in.items = items;
         in.count = row->count;
         in.upstream = &upstream;
@@ -281,7 +291,7 @@ Datum discover(FunctionCallInfo fcinfo) {
         row->envelope = render_envelope(in);
         rendered_bytes += row->envelope.size();
     }
-    count(t.table, key.key);
+    count(t.table, key);
     return text_result(row->envelope);
 }
 

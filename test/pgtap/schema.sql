@@ -56,7 +56,7 @@ SELECT is_indexed('public', 'discovery_cache', ARRAY['last_accessed'], 'last_acc
 
 SELECT triggers_are('public', 'discovery_cache',
                     ARRAY['discovery_cache_check_row', 'discovery_cache_count_refresh',
-                          'discovery_cache_data_version']);
+                          'discovery_cache_data_version', 'discovery_cache_notify']);
 SELECT trigger_is('public', 'discovery_cache', 'discovery_cache_count_refresh',
                   'public', 'tako_count_refresh');
 SELECT is(
