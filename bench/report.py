@@ -118,8 +118,10 @@ def main(path):
             w("share: a PostgreSQL round trip (protocol, executor, the index probe) against a Redis GET. The README")
             w("route already does what node-postgres allows to cut that: one named prepared statement, no parse,")
             w("no stringify, the key built by `tako_cache_key` in the same statement, and the envelope rendered")
-            w("once per row version in the server. Where Node alone is the bottleneck (one Node process, same")
-            w("wrk load), the README route is the fastest of the three:\n")
+            best = max(single, key=single.get)
+            names = {"seed": "the seed's route", "tako": "the README route", "redis": "the Redis route"}
+            w("once per row version in the server. With one Node process (same wrk load), where Node's own cost")
+            w(f"weighs most, {names[best]} was the fastest in this run:\n")
             w("| one Node process | req/s | vs seed | vs Redis |")
             w("|---|---|---|---|")
             for route, name in (("seed", "seed getCached"), ("tako", "tako_discover"), ("redis", "Redis")):

@@ -87,15 +87,19 @@ for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q P
 sql "SELECT data::text FROM discovery_cache WHERE cache_key = '$KEY'" | head -c -1 |
     redis-cli -p "$redis_port" -x SET "$KEY" | grep -qx OK || { cat "$work/redis.log" >&2; exit 1; }
 
-WORKERS=2 BENCH_ROUTES=1 PORT=0 REDIS_URL="redis://127.0.0.1:$redis_port" node test/route/app.js >"$work/app.log" 2>&1 &
-app_pid=$!
-port=""
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$work/app.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/app.log" >&2; exit 1; }
+# start_app WORKERS LOG: the app with the bench routes; sets app_pid and port (exits on failure).
+start_app() {
+    WORKERS=$1 BENCH_ROUTES=1 PORT=0 REDIS_URL="redis://127.0.0.1:$redis_port" node test/route/app.js >"$2" 2>&1 &
+    app_pid=$!
+    port=""
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$2")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { cat "$2" >&2; exit 1; }
+}
+start_app 2 "$work/app.log"
 
 # Every route must serve the same list before any is timed.
 for route in "${ORDER[@]}"; do
@@ -167,15 +171,7 @@ done
 # route costs Node decides (the README route passes the text through; the others parse and
 # serialize). Requests per second only.
 kill "$app_pid" && wait "$app_pid" 2>/dev/null
-BENCH_ROUTES=1 PORT=0 REDIS_URL="redis://127.0.0.1:$redis_port" node test/route/app.js >"$work/app1.log" 2>&1 &
-app_pid=$!
-port=""
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$work/app1.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/app1.log" >&2; exit 1; }
+start_app 0 "$work/app1.log"
 echo "  one Node process:"
 for route in "${ORDER[@]}"; do
     url="http://127.0.0.1:$port${ROUTES[$route]}"

@@ -748,3 +748,98 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_take_new_key(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_restore_request_usage(text, bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_first_usage_load() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_sync_request_usage() FROM PUBLIC;
+
+------------------------------------------------------------------------------------------------
+-- What \df+ and \dx+ show a DBA: every object of the extension says what it is
+------------------------------------------------------------------------------------------------
+
+COMMENT ON FUNCTION @extschema@.tako_cache_key(text, text, text, text, text, text, text, text) IS
+    'tako_cache: builds a cache key from its parts (the seed''s generateCacheKey), validated and canonical';
+COMMENT ON FUNCTION @extschema@.tako_canonical_key(text) IS
+    'tako_cache: the canonical form of a cache key (defaults filled, platform ids sorted); 22023 if invalid';
+COMMENT ON FUNCTION @extschema@.tako_key_info(text) IS
+    'tako_cache: what the families table says of a key, as jsonb (provider, endpoint, params, ttl...)';
+COMMENT ON FUNCTION @extschema@.tako_parse_key(text) IS
+    'tako_cache: what the families table says of a key, as a record';
+COMMENT ON FUNCTION @extschema@.tako_families() IS
+    'tako_cache: the key families served, with their default keys and TTLs';
+COMMENT ON FUNCTION @extschema@.tako_validate_items(jsonb, text) IS
+    'tako_cache: true when data is an array of Format B items (of a provider); else 22023 naming the item and field';
+COMMENT ON FUNCTION @extschema@.tako_require_canonical_key(text) IS
+    'tako_cache: ERROR 22023 unless a key is valid and in canonical form';
+COMMENT ON FUNCTION @extschema@.tako_check_row() IS
+    'tako_cache trigger: every write of a list has a canonical key and Format B items of its provider';
+COMMENT ON FUNCTION @extschema@.tako_count_refresh() IS
+    'tako_cache trigger: a write of data counts one refresh and sets updated_at';
+COMMENT ON FUNCTION @extschema@.tako_get_cached(text) IS
+    'tako_cache: the items of a fresh entry as json (NULL on a miss or expired); the hit is counted in shared memory';
+COMMENT ON FUNCTION @extschema@.tako_count_hit(text) IS
+    'tako_cache internal: counts one hit of a key in shared memory';
+COMMENT ON FUNCTION @extschema@.tako_pending_hits(boolean) IS
+    'tako_cache: the hits counted in shared memory and not yet added to discovery_cache';
+COMMENT ON FUNCTION @extschema@.tako_pending_hits(boolean, text[]) IS
+    'tako_cache internal: the pending hits except some keys (what tako_flush_hits takes)';
+COMMENT ON FUNCTION @extschema@.tako_flush_hits() IS
+    'tako_cache: adds the hits counted in shared memory to fetch_count and last_accessed (every minute from pg_cron)';
+COMMENT ON FUNCTION @extschema@.tako_get_expired_entries(integer) IS
+    'tako_cache: the expired entries, most fetched first';
+COMMENT ON FUNCTION @extschema@.tako_purge_old_entries(integer) IS
+    'tako_cache: deletes the entries nobody read for a number of days; returns how many';
+COMMENT ON FUNCTION @extschema@.tako_fetch(text) IS
+    'tako_cache: the raw upstream JSON of a key (one request, no retry, credentials redacted)';
+COMMENT ON FUNCTION @extschema@.tako_normalize(text, text, jsonb, text) IS
+    'tako_cache: a provider''s raw list response turned into Format B items (pure)';
+COMMENT ON FUNCTION @extschema@.tako_recent_failure(text, integer) IS
+    'tako_cache internal: a key''s latest failed fetch, if recent (shared memory)';
+COMMENT ON FUNCTION @extschema@.tako_refresh_keys(text[], text) IS
+    'tako_cache: fetches, normalizes and saves lists concurrently; one result and one refresh-log row per key';
+COMMENT ON FUNCTION @extschema@.tako_refresh(text) IS
+    'tako_cache: refreshes one key: {key, status, outcome, http_status, items, attempts, duration_ms, error}';
+COMMENT ON FUNCTION @extschema@.tako_refresh_expired(integer) IS
+    'tako_cache: refreshes the expired entries, most fetched first';
+COMMENT ON FUNCTION @extschema@.tako_provider_keys(text, text) IS
+    'tako_cache: a provider''s (endpoint''s) cached keys and enabled warm keys';
+COMMENT ON FUNCTION @extschema@.tako_refresh_provider(text, text) IS
+    'tako_cache: refreshes a provider''s (endpoint''s) cached keys and enabled warm keys';
+COMMENT ON FUNCTION @extschema@.tako_refresh_all() IS
+    'tako_cache: refreshes every cached key and every enabled warm key';
+COMMENT ON PROCEDURE @extschema@.tako_refresh_job(text[], text) IS
+    'tako_cache: the scheduled form of tako_refresh_keys, committing as it goes (CALL it at top level)';
+COMMENT ON FUNCTION @extschema@.tako_mark_interrupted() IS
+    'tako_cache: marks as interrupted the running refresh-log rows whose session is gone';
+COMMENT ON FUNCTION @extschema@.tako_refresh_slots_check() IS
+    'tako_cache trigger: a refresh slot names a provider''s endpoints and valid local times';
+COMMENT ON FUNCTION @extschema@.tako_warm_keys_upsert() IS
+    'tako_cache trigger: warm keys are canonical with real platforms; an INSERT of a known key updates it';
+COMMENT ON FUNCTION @extschema@.tako_cron_time(time, text, text, timestamptz) IS
+    'tako_cache: a local slot time as pg_cron''s time in its time zone, for the offset in force';
+COMMENT ON FUNCTION @extschema@.tako_schedule_plan(timestamptz) IS
+    'tako_cache: the pg_cron jobs tako_cache wants, with local and cron times';
+COMMENT ON FUNCTION @extschema@.tako_require_pg_cron() IS
+    'tako_cache: ERROR 55000 unless pg_cron is installed in this database';
+COMMENT ON FUNCTION @extschema@.tako_schedule_commands() IS
+    'tako_cache: the cron.schedule_in_database statements to run where pg_cron lives';
+COMMENT ON FUNCTION @extschema@.tako_schedule_refreshes(timestamptz) IS
+    'tako_cache: installs (or updates) the tako_cache: pg_cron jobs of the refresh slots; idempotent';
+COMMENT ON FUNCTION @extschema@.tako_unschedule_refreshes() IS
+    'tako_cache: removes every tako_cache: pg_cron job; returns how many';
+COMMENT ON FUNCTION @extschema@.tako_sync_schedule() IS
+    'tako_cache: moves the scheduled jobs to the cron times of the offset in force (DST)';
+COMMENT ON FUNCTION @extschema@.tako_slot_keys(text, text) IS
+    'tako_cache: the keys a refresh slot refreshes';
+COMMENT ON FUNCTION @extschema@.tako_run_slot(text, text) IS
+    'tako_cache: runs a refresh slot in one transaction';
+COMMENT ON PROCEDURE @extschema@.tako_run_slot_job(text, text) IS
+    'tako_cache: what a slot''s pg_cron job runs (commits as it goes)';
+COMMENT ON FUNCTION @extschema@.tako_run_hourly() IS
+    'tako_cache: the hourly work: refresh of expired entries, then the schedule re-sync';
+COMMENT ON PROCEDURE @extschema@.tako_run_hourly_job() IS
+    'tako_cache: what the hourly pg_cron job runs';
+COMMENT ON FUNCTION @extschema@.tako_purge_refresh_log(integer) IS
+    'tako_cache: deletes refresh-log rows older than a number of days';
+COMMENT ON FUNCTION @extschema@.tako_next_run(text, timestamptz) IS
+    'tako_cache: the next time a tako_cache job schedule fires';
+COMMENT ON FUNCTION @extschema@.tako_cache_stats() IS
+    'tako_cache: Tako''s /api/cache/stats cache object, plus provider health, budgets and jobs';
+COMMENT ON SEQUENCE @extschema@.discovery_cache_id_seq IS 'tako_cache: ids of discovery_cache';
+COMMENT ON SEQUENCE @extschema@.tako_refresh_log_id_seq IS 'tako_cache: ids of tako_refresh_log';

@@ -6,13 +6,6 @@ set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
 source test/lib/cluster.sh
-wait_ready() {
-    for _ in $(seq 1 120); do
-        q -c "SELECT 1" >/dev/null 2>&1 && return 0
-        sleep 0.25
-    done
-    return 1
-}
 used() { q -c "SELECT requests_today FROM tako_provider_health() WHERE provider = 'itunes'"; }
 
 $ctl reset >/dev/null

@@ -8,13 +8,6 @@ cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
 source test/lib/cluster.sh
 key=deezer:charts:artists
-wait_ready() {
-    for _ in $(seq 1 120); do
-        q -c "SELECT 1" >/dev/null 2>&1 && return 0
-        sleep 0.25
-    done
-    return 1
-}
 # Starts the slot job of the deezer charts (a procedure, as pg_cron runs it) against a hanging
 # upstream; returns once its 'running' rows are committed; sets job_pid (the client) and backend.
 start_stuck_job() {

@@ -11,3 +11,11 @@ q() { psql -X -q -At "$@"; }
 ms() { date +%s%3N; }
 # How many requests the test upstream has seen on paths matching $1.
 count_requests() { $ctl requests "$1" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+# Waits (up to 30 s) until the server answers again, after a restart or a crash.
+wait_ready() {
+    for _ in $(seq 1 120); do
+        q -c "SELECT 1" >/dev/null 2>&1 && return 0
+        sleep 0.25
+    done
+    return 1
+}

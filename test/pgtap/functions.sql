@@ -1,6 +1,6 @@
 -- The SQL API of SPEC §4: signatures, return types, volatility, security, pinned search_path.
 BEGIN;
-SELECT plan(31);
+SELECT plan(32);
 
 SELECT has_function('public', 'tako_cache_key',
                     ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text']);
@@ -84,6 +84,19 @@ SELECT has_function('public', 'tako_schedule_refreshes', ARRAY['timestamp with t
 SELECT function_returns('public', 'tako_unschedule_refreshes', ARRAY[]::text[], 'integer');
 SELECT is(tako_cache_stats() ? 'byProvider' AND tako_cache_stats() ? 'global', true,
           'stats have Tako''s {global, byProvider} shape');
+
+SELECT is(
+    (SELECT array_agg(o ORDER BY o) FROM (
+        SELECT p.oid::regprocedure::text AS o FROM pg_proc p
+          JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+          JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
+         WHERE obj_description(p.oid, 'pg_proc') IS NULL
+        UNION ALL
+        SELECT c.oid::regclass::text FROM pg_class c
+          JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+          JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
+         WHERE c.relkind IN ('r', 'S') AND obj_description(c.oid, 'pg_class') IS NULL) AS missing),
+    NULL, 'every function, procedure, table and sequence of the extension has a COMMENT (what \df+ shows)');
 
 SELECT * FROM finish();
 ROLLBACK;
