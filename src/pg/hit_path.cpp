@@ -190,12 +190,6 @@ CacheTable table_for(FunctionCallInfo fcinfo) {
     return t;
 }
 
-ParsedKey required_key(FunctionCallInfo fcinfo) {
-    std::optional<std::string> key = text_arg(fcinfo, 0);
-    if (!key) throw Error(sqlstate::kNullValue, "cache key must not be null");
-    return parse_key(*key);
-}
-
 // The canonical form of the key argument. A key this backend has rendered a row of is canonical
 // already (its rendering is stored under parse_key's form): a hit skips parsing it again.
 std::string hit_key(FunctionCallInfo fcinfo) {
@@ -297,7 +291,7 @@ Datum discover(FunctionCallInfo fcinfo) {
 
 // tako_count_hit(key text): one hit of `key` (tako_discover_fill's hits).
 Datum count_hit_fn(FunctionCallInfo fcinfo) {
-    const std::string key = required_key(fcinfo).key;
+    const std::string key = hit_key(fcinfo);
     count(table_for(fcinfo).table, key);
     return 0;
 }
