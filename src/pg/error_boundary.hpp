@@ -47,7 +47,7 @@ auto pg_call(Fn &&fn) -> decltype(fn()) {
     using Result = decltype(fn());
     if constexpr (std::is_void_v<Result>) {
         MemoryContext caller_context = CurrentMemoryContext;
-        bool failed = false;
+        volatile bool failed = false;  // set after the longjmp
         std::exception_ptr thrown;
         PG_TRY();
         {

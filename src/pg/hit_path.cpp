@@ -17,6 +17,7 @@
 
 #include "core/envelope/envelope.hpp"
 #include "core/key.hpp"
+#include "pg/refresh_queue.hpp"
 #include "pg/shared_state.hpp"
 
 #include "pg/cache_table.hpp"
@@ -58,6 +59,7 @@ struct Rendered {
     std::int64_t saved_us = 0, expires_us = 0;
     std::size_t count = 0;  // items in data
     std::string envelope;   // the fresh-hit envelope (tako_discover), "" until first needed
+    bool ahead_queued = false;  // this backend asked the worker to refresh this version
 };
 std::unordered_map<std::string, Rendered> rendered;
 std::size_t rendered_bytes = 0;
@@ -134,7 +136,7 @@ void probe(const CacheTable &t, const char *key, const Rendered *known, Lookup &
     // The index's own collation, so that the search follows the order it was built in.
     ScanKeyEntryInitialize(&skey, 0, 1, BTEqualStrategyNumber, InvalidOid,
                            index->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(key));
-    IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
+    IndexScanDesc scan = tako_index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
     index_rescan(scan, &skey, 1, nullptr, 0);
     if (index_getnext_slot(scan, ForwardScanDirection, slot)) read_row(t, slot, known, out);
     ExecDropSingleTupleTableSlot(slot);
@@ -238,15 +240,31 @@ Rendered *current_row(const CacheTable &t, const std::string &key) {
     return &slot;
 }
 
+// Refresh-ahead: a read in the last part of a list's TTL (tako_cache.refresh_ahead_percent) asks
+// the refresh worker to refresh it when the transaction commits, so a list in use is refreshed
+// before it expires. Once per row version and backend (the queue holds a key once anyway).
+void refresh_ahead(Rendered &row, const std::string &key) {
+    if (row.ahead_queued) return;
+    const int percent = settings::refresh_ahead_percent();
+    const std::int64_t ttl = row.expires_us - row.saved_us;
+    if (percent == 0 || ttl <= 0 || now_unix_us() < row.expires_us - ttl / 100 * percent) return;
+    if (settings::mode() != settings::Mode::Hybrid || XactReadOnly ||
+        !queue::available(MyDatabaseId))
+        return;
+    row.ahead_queued = true;
+    queue::request_at_commit(key, queue::Reason::Ahead);
+}
+
 // tako_get_cached(key text) → json: the items of a fresh entry; NULL on a miss or an expired one.
 Datum get_cached(FunctionCallInfo fcinfo) {
     const std::string key = hit_key(fcinfo);
     const CacheTable t = table_for(fcinfo);
-    const Rendered *row = current_row(t, key);
+    Rendered *row = current_row(t, key);
     if (!row || !row->fresh) {
         fcinfo->isnull = true;
         return 0;
     }
+    refresh_ahead(*row, key);
     count(t.table, key);
     return text_result(row->items);
 }
@@ -285,6 +303,7 @@ Datum discover(FunctionCallInfo fcinfo) {
         row->envelope = render_envelope(in);
         rendered_bytes += row->envelope.size();
     }
+    refresh_ahead(*row, key);
     count(t.table, key);
     return text_result(row->envelope);
 }

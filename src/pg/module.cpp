@@ -1,6 +1,7 @@
 // The loadable module: magic block and _PG_init.
 // Headers that bring in the C++ core come before any PostgreSQL header (see pg/postgres.hpp).
 #include "core/http/curl_handles.hpp"
+#include "pg/refresh_worker.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
 
@@ -19,7 +20,10 @@ void _PG_init(void) {
         tako::pg::pg_call([] { tako::pg::settings::define(); });
         // libcurl's global state, once, before any backend runs a transfer.
         tako::curl::global_init();
-        if (process_shared_preload_libraries_in_progress) tako::pg::shared::install_hooks();
+        if (process_shared_preload_libraries_in_progress) {
+            tako::pg::shared::install_hooks();
+            tako::pg::pg_call([] { tako::pg::worker::install(); });
+        }
     });
 }
 }

@@ -15,3 +15,6 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 }
+
+// The differences between the PostgreSQL versions, each behind one wrapper (pg/compat.hpp).
+#include "pg/compat.hpp"

@@ -42,6 +42,9 @@ double per_second_[6] = {40, 3, 5, 4, 10, 5};
 int daily_requests_[6] = {0, 0, 660, 0, 0, 0};
 int scheduled_reserve_percent_ = 25;
 int new_keys_per_hour_ = 20;
+bool worker_ = true;
+char *database_name_;
+int refresh_ahead_percent_ = 20;
 
 const struct config_enum_entry kModes[] = {{"hybrid", static_cast<int>(Mode::Hybrid), false},
                                            {"api_only", static_cast<int>(Mode::ApiOnly), false},
@@ -189,6 +192,20 @@ void define() {
         "How long a failing provider is paused for read-through and scheduled refreshes.", nullptr,
         &breaker_pause_ms_, 300000, 1000, 86400000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);
+    // The refresh worker (src/pg/refresh_worker.cpp): started by the postmaster, so both are fixed
+    // at server start, like pg_cron's cron.database_name.
+    DefineCustomBoolVariable("tako_cache.worker",
+                             "Starts the refresh worker (needs shared_preload_libraries).", nullptr,
+                             &worker_, true, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("tako_cache.database_name",
+                               "Database whose lists the refresh worker refreshes.", nullptr,
+                               &database_name_, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr,
+                               nullptr);
+    DefineCustomIntVariable("tako_cache.refresh_ahead_percent",
+                            "Last part of a list's TTL, in percent, in which a read queues its "
+                            "refresh with the worker (0: no refresh-ahead).",
+                            nullptr, &refresh_ahead_percent_, 20, 0, 90, PGC_SUSET, 0, nullptr,
+                            nullptr, nullptr);
     MarkGUCPrefixReserved("tako_cache");
 }
 
@@ -270,6 +287,16 @@ DailyBudget daily_budget(std::string_view provider) {
 
 int new_keys_per_hour() {
     return new_keys_per_hour_;
+}
+
+bool worker() {
+    return worker_;
+}
+std::string database_name() {
+    return value(database_name_);
+}
+int refresh_ahead_percent() {
+    return refresh_ahead_percent_;
 }
 
 UpstreamSettings upstream() {

@@ -38,6 +38,10 @@ int breaker_pause_ms();
 DailyBudget daily_budget(std::string_view provider);
 // New keys read-through may fetch per hour and provider.
 int new_keys_per_hour();
+// The refresh worker: whether it starts, its database, and the refresh-ahead window.
+bool worker();
+std::string database_name();
+int refresh_ahead_percent();
 // Everything the request builders need, read from the settings above.
 UpstreamSettings upstream();
 

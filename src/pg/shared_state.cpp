@@ -6,6 +6,7 @@
 #include <new>
 
 #include "pg/error_boundary.hpp"
+#include "pg/refresh_queue.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -64,6 +65,7 @@ shmem_startup_hook_type previous_startup_hook = nullptr;
 void request_shmem() {
     if (previous_request_hook) previous_request_hook();
     RequestAddinShmemSpace(sizeof(State));
+    RequestAddinShmemSpace(queue::shmem_size());
 }
 
 void startup_shmem() {
@@ -76,6 +78,8 @@ void startup_shmem() {
         new (s) State();
         SpinLockInit(&s->mutex);
     }
+    void *q = ShmemInitStruct("tako_cache refresh queue", queue::shmem_size(), &found);
+    queue::init_shmem(q, found);
     LWLockRelease(AddinShmemInitLock);
     state = s;
     shared_memory = true;

@@ -1,0 +1,156 @@
+// SQL functions of the refresh queue: tako_queue_refresh(key, origin), tako_worker_fetch(key),
+// tako_queue_stats(). tako_discover_fill calls the first two; none is PUBLIC's.
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "core/envelope/upstream_meta.hpp"
+#include "core/error.hpp"
+#include "core/key.hpp"
+#include "pg/refresh_queue.hpp"
+
+#include "pg/datum.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "miscadmin.h"
+}
+
+namespace tako::pg {
+
+namespace {
+
+std::string key_arg(FunctionCallInfo fcinfo) {
+    std::optional<std::string> key = text_arg(fcinfo, 0);
+    if (!key) throw Error(sqlstate::kNullValue, "cache key must not be null");
+    return parse_key(*key).key;
+}
+
+// The worker can refresh lists for this session: it serves this database, and this transaction
+// could see what it saves.
+bool worker_serves_this_session() {
+    return queue::available(MyDatabaseId) && !XactReadOnly;
+}
+
+// Once per session, where the worker cannot help: what is missing, and the consequence.
+void warn_no_worker() {
+    static bool warned = false;
+    if (warned || queue::available(MyDatabaseId)) return;
+    warned = true;
+    const bool preloaded = queue::is_shared();
+    const std::string database = settings::database_name();
+    pg_call([&] {
+        if (!preloaded)
+            ereport(WARNING,
+                    (errmsg("tako_cache is not in shared_preload_libraries: there is no refresh "
+                            "worker, and expired lists are refreshed in the session that reads "
+                            "them"),
+                     errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
+        else
+            ereport(WARNING,
+                    (errmsg("tako_cache's refresh worker does not serve this database: expired "
+                            "lists are refreshed in the session that reads them"),
+                     errdetail("The worker runs in database \"%s\" (tako_cache.database_name), "
+                               "when tako_cache.worker is on and the server is not a standby.",
+                               database.c_str())));
+    });
+}
+
+// tako_queue_refresh(key text, origin text DEFAULT 'queued') → boolean: asks the refresh worker to
+// refresh `key` when the calling transaction commits. False (nothing queued) when no worker serves
+// this database.
+Datum queue_refresh(FunctionCallInfo fcinfo) {
+    const std::string key = key_arg(fcinfo);
+    queue::Reason reason = queue::Reason::Manual;
+    if (PG_NARGS() > 1) {
+        std::optional<std::string> origin = text_arg(fcinfo, 1);
+        if (origin && !queue::reason_of(*origin, reason))
+            throw_invalid("invalid origin " + quote_for_message(*origin) +
+                          " (stale, ahead, miss, queued or recovered)");
+    }
+    if (!worker_serves_this_session()) {
+        warn_no_worker();
+        return BoolGetDatum(false);
+    }
+    queue::request_at_commit(key, reason);
+    return BoolGetDatum(true);
+}
+
+// tako_worker_fetch(key text) → jsonb: has the refresh worker refresh `key` now and waits for it
+// ({status, outcome, error, sqlstate}, as tako_refresh). NULL when the worker cannot do it for this
+// session: then the caller fetches the list itself. A snapshot taken for the whole transaction
+// (REPEATABLE READ) would not see the worker's save: those sessions fetch themselves too.
+Datum worker_fetch(FunctionCallInfo fcinfo) {
+    const std::string key = key_arg(fcinfo);
+    if (!worker_serves_this_session() || IsolationUsesXactSnapshot()) {
+        warn_no_worker();
+        fcinfo->isnull = true;
+        return 0;
+    }
+    queue::Ticket ticket;
+    const queue::Queued queued = queue::enqueue_now(MyDatabaseId, key, queue::Reason::Miss, &ticket);
+    if (queued == queue::Queued::Full || queued == queue::Queued::NoWorker) {
+        fcinfo->isnull = true;
+        return 0;
+    }
+    // As long as the engine may take: every attempt's timeout, and the waits between them.
+    const int timeout_ms = settings::retry_attempts() *
+                               (settings::http_timeout_ms() + settings::http_connect_timeout_ms()) +
+                           settings::retry_after_max_ms() + 10000;
+    queue::Result result;
+    pg_call([&] { queue::wait_for(ticket, timeout_ms, &result); });
+    if (result.state == queue::Result::State::WorkerGone) {
+        fcinfo->isnull = true;
+        return 0;
+    }
+    nlohmann::json out = nlohmann::json::object();
+    out["key"] = key;
+    if (result.state == queue::Result::State::TimedOut) {
+        out["status"] = "error";
+        out["outcome"] = "timeout";
+        out["sqlstate"] = "57014";
+        out["error"] = "the refresh worker has not finished the fetch after " +
+                       std::to_string(timeout_ms / 1000) + " s";
+    } else {
+        out["status"] = result.ok ? "ok" : "error";
+        out["outcome"] = result.ok ? "ok" : result.outcome;
+        out["sqlstate"] = result.ok ? nlohmann::json() : nlohmann::json(result.sqlstate);
+        out["error"] = result.ok ? nlohmann::json() : nlohmann::json(result.error);
+    }
+    return jsonb_result(out.dump());
+}
+
+nlohmann::json time_or_null(std::int64_t unix_us) {
+    if (unix_us == 0) return nullptr;
+    return iso8601_ms(unix_us);
+}
+
+// tako_queue_stats() → jsonb: the worker and its queue.
+Datum queue_stats(FunctionCallInfo fcinfo) {
+    (void)fcinfo;
+    const queue::Stats s = queue::stats();
+    nlohmann::json out = nlohmann::json::object();
+    out["worker_running"] = s.worker_pid != 0;
+    out["worker_pid"] = s.worker_pid != 0 ? nlohmann::json(s.worker_pid) : nlohmann::json();
+    out["worker_database"] = settings::database_name();
+    out["serves_this_database"] = s.worker_pid != 0 && s.database == MyDatabaseId;
+    out["worker_started_at"] = time_or_null(s.worker_started_us);
+    out["worker_starts"] = s.worker_starts;
+    out["pending"] = s.pending;
+    out["in_flight"] = s.in_flight;
+    out["done"] = s.done;
+    out["failed"] = s.failed;
+    out["refused"] = s.refused;
+    out["last_run_at"] = time_or_null(s.last_run_us);
+    out["last_key"] = s.last_key.empty() ? nlohmann::json() : nlohmann::json(s.last_key);
+    out["last_outcome"] = s.last_outcome.empty() ? nlohmann::json() : nlohmann::json(s.last_outcome);
+    return jsonb_result(out.dump());
+}
+
+}  // namespace
+
+}  // namespace tako::pg
+
+TAKO_FUNCTION(tako_queue_refresh, tako::pg::queue_refresh)
+TAKO_FUNCTION(tako_worker_fetch, tako::pg::worker_fetch)
+TAKO_FUNCTION(tako_queue_stats, tako::pg::queue_stats)

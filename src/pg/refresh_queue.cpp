@@ -1,0 +1,400 @@
+#include "pg/refresh_queue.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <new>
+#include <utility>
+
+#include "pg/error_boundary.hpp"
+
+extern "C" {
+#include <signal.h>
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/condition_variable.h"
+#include "storage/latch.h"
+#include "storage/spin.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+}
+
+namespace tako::pg::queue {
+
+namespace {
+
+enum class SlotState : std::uint8_t { Free = 0, Pending, InFlight, Done };
+
+struct Slot {
+    SlotState state = SlotState::Free;
+    Reason reason = Reason::Manual;
+    Oid database = InvalidOid;
+    std::uint64_t serial = 0;  // new for every request that starts the slot afresh
+    std::int64_t queued_us = 0;
+    char key[256] = {0};
+    // The last refresh's result (state Done), for the sessions waiting on it.
+    bool ok = false;
+    char outcome[32] = {0};
+    char sqlstate[6] = {0};
+    char error[512] = {0};
+};
+constexpr int kSlots = 1024;
+// Longer than the worker's restart interval (refresh_worker.cpp).
+constexpr int kWorkerGoneMs = 15000;
+
+struct Queue {
+    slock_t mutex{};
+    ConditionVariable done{};  // broadcast at every finished refresh
+    std::uint64_t next_serial = 0;
+    int worker_pid = 0;
+    Oid worker_database = InvalidOid;
+    Latch *worker_latch = nullptr;
+    std::int64_t worker_started_us = 0;
+    std::uint64_t worker_starts = 0;
+    std::uint64_t done_count = 0, failed_count = 0, refused_count = 0;
+    std::int64_t last_run_us = 0;
+    char last_key[256] = {0};
+    char last_outcome[32] = {0};
+    Slot slots[kSlots];
+};
+
+Queue *queue = nullptr;  // shared memory only: without preloading there is no worker
+
+std::int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+template <std::size_t N>
+void copy_cut(char (&out)[N], std::string_view text) noexcept {
+    std::size_t len = std::min(text.size(), N - 1);
+    // Cut on a UTF-8 boundary: the text ends up in SQL values.
+    while (len > 0 && len < text.size() && (static_cast<unsigned char>(text[len]) & 0xC0) == 0x80)
+        --len;
+    std::memcpy(out, text.data(), len);
+    out[len] = '\0';
+}
+
+template <typename Fn>
+void locked(Fn &&fn) {
+    SpinLockAcquire(&queue->mutex);
+    fn(*queue);
+    SpinLockRelease(&queue->mutex);
+}
+
+// The slot of `key` (any state but Free), else a Free slot, else the oldest Done one; -1 if full.
+int find_slot(Queue &q, Oid database, std::string_view key) {
+    int free_slot = -1, done_slot = -1;
+    for (int i = 0; i < kSlots; ++i) {
+        Slot &s = q.slots[i];
+        if (s.state == SlotState::Free) {
+            if (free_slot < 0) free_slot = i;
+            continue;
+        }
+        if (s.database == database && key == s.key) return i;
+        if (s.state == SlotState::Done &&
+            (done_slot < 0 || s.queued_us < q.slots[done_slot].queued_us))
+            done_slot = i;
+    }
+    return free_slot >= 0 ? free_slot : done_slot;
+}
+
+void wake_worker(Latch *latch) {
+    if (latch) SetLatch(latch);
+}
+
+// Keys this transaction asked for, queued when it commits.
+std::vector<std::pair<std::string, Reason>> at_commit;
+
+void on_transaction_end(XactEvent event, void *) {
+    if (event == XACT_EVENT_COMMIT && !at_commit.empty()) {
+        for (const auto &[key, reason] : at_commit)
+            enqueue_now(MyDatabaseId, key, reason, nullptr);
+        at_commit.clear();
+    } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
+        at_commit.clear();
+    }
+}
+
+}  // namespace
+
+const char *origin_of(Reason reason) {
+    switch (reason) {
+    case Reason::Stale: return "stale";
+    case Reason::Ahead: return "ahead";
+    case Reason::Miss: return "miss";
+    case Reason::Manual: return "queued";
+    case Reason::Recovered: return "recovered";
+    }
+    return "queued";
+}
+
+bool reason_of(std::string_view origin, Reason &out) {
+    for (Reason r : {Reason::Stale, Reason::Ahead, Reason::Miss, Reason::Manual, Reason::Recovered})
+        if (origin == origin_of(r)) {
+            out = r;
+            return true;
+        }
+    return false;
+}
+
+std::size_t shmem_size() {
+    return sizeof(Queue);
+}
+
+void init_shmem(void *memory, bool found) {
+    auto *q = static_cast<Queue *>(memory);
+    if (!found) {
+        new (q) Queue();
+        SpinLockInit(&q->mutex);
+        ConditionVariableInit(&q->done);
+    }
+    queue = q;
+}
+
+bool is_shared() {
+    return queue != nullptr;
+}
+
+bool available(Oid database) {
+    if (!queue || RecoveryInProgress()) return false;
+    bool up = false;
+    locked([&](Queue &q) { up = q.worker_pid != 0 && q.worker_database == database; });
+    return up;
+}
+
+Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket) noexcept {
+    if (!queue) return Queued::NoWorker;
+    if (key.size() >= sizeof(Slot::key)) return Queued::Full;
+    Queued result = Queued::NoWorker;
+    Latch *latch = nullptr;
+    const std::int64_t now = now_us();
+    locked([&](Queue &q) {
+        if (q.worker_pid == 0 || q.worker_database != database) return;
+        int i = find_slot(q, database, key);
+        if (i < 0) {
+            ++q.refused_count;
+            result = Queued::Full;
+            return;
+        }
+        Slot &s = q.slots[i];
+        const bool queued = (s.state == SlotState::Pending || s.state == SlotState::InFlight) &&
+                            s.database == database && key == s.key;
+        if (queued) {
+            // A read that waits is more urgent than a refresh-ahead: it keeps the slot, now Miss.
+            if (reason == Reason::Miss) s.reason = Reason::Miss;
+            result = Queued::AlreadyThere;
+        } else {
+            s = Slot();
+            s.state = SlotState::Pending;
+            s.reason = reason;
+            s.database = database;
+            s.serial = ++q.next_serial;
+            s.queued_us = now;
+            std::memcpy(s.key, key.data(), key.size());
+            result = Queued::Added;
+            latch = q.worker_latch;
+        }
+        if (ticket) *ticket = Ticket{i, s.serial};
+    });
+    wake_worker(latch);
+    return result;
+}
+
+void request_at_commit(std::string_view key, Reason reason) {
+    static bool registered = false;
+    if (!registered) {
+        pg_call([] { RegisterXactCallback(on_transaction_end, nullptr); });
+        registered = true;
+    }
+    for (const auto &queued : at_commit)
+        if (queued.first == key) return;
+    at_commit.emplace_back(std::string(key), reason);
+}
+
+void wait_for(const Ticket &ticket, int timeout_ms, Result *out) {
+    TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+    TimestampTz gone_since = 0;
+    ConditionVariablePrepareToSleep(&queue->done);
+    for (;;) {
+        bool finished = false, gone = false;
+        SpinLockAcquire(&queue->mutex);
+        const Slot &s = queue->slots[ticket.slot];
+        if (s.serial != ticket.serial) {
+            // Reused for another key after it finished: the result is in the table.
+            finished = true;
+            out->ok = true;
+            out->outcome[0] = '\0';
+        } else if (s.state == SlotState::Done) {
+            finished = true;
+            out->ok = s.ok;
+            std::memcpy(out->outcome, s.outcome, sizeof out->outcome);
+            std::memcpy(out->sqlstate, s.sqlstate, sizeof out->sqlstate);
+            std::memcpy(out->error, s.error, sizeof out->error);
+        } else if (queue->worker_pid == 0) {
+            gone = true;
+        }
+        SpinLockRelease(&queue->mutex);
+        if (finished) {
+            out->state = Result::State::Done;
+            break;
+        }
+        // A worker that dies comes back within its restart interval and takes the key again; one
+        // that stays away longer is not coming back soon: the caller fetches the list itself.
+        const TimestampTz now = GetCurrentTimestamp();
+        if (!gone)
+            gone_since = 0;
+        else if (gone_since == 0)
+            gone_since = now;
+        else if (TimestampDifferenceExceeds(gone_since, now, kWorkerGoneMs)) {
+            out->state = Result::State::WorkerGone;
+            break;
+        }
+        long left = TimestampDifferenceMilliseconds(now, deadline);
+        if (left <= 0) {
+            out->state = Result::State::TimedOut;
+            break;
+        }
+        // Wakes at every finished refresh, and at least once a second; interrupts are served.
+        ConditionVariableTimedSleep(&queue->done, std::min(left, 1000L), PG_WAIT_EXTENSION);
+    }
+    ConditionVariableCancelSleep();
+}
+
+void worker_attached(Oid database, int pid, Latch *latch) {
+    locked([&](Queue &q) {
+        q.worker_pid = pid;
+        q.worker_database = database;
+        q.worker_latch = latch;
+        q.worker_started_us = now_us();
+        ++q.worker_starts;
+    });
+}
+
+void worker_detached() noexcept {
+    if (!queue) return;
+    locked([&](Queue &q) {
+        q.worker_pid = 0;
+        q.worker_latch = nullptr;
+    });
+    ConditionVariableBroadcast(&queue->done);
+}
+
+void requeue_in_flight() noexcept {
+    locked([&](Queue &q) {
+        for (Slot &s : q.slots)
+            if (s.state == SlotState::InFlight) s.state = SlotState::Pending;
+    });
+}
+
+std::vector<Taken> take_pending(Oid database, std::size_t max) {
+    std::vector<Taken> taken;
+    taken.reserve(max);
+    // Misses first (a session waits for them), then the oldest.
+    Taken found[kSlots / 4];
+    std::size_t n = 0;
+    int order[kSlots];
+    int count = 0;
+    locked([&](Queue &q) {
+        for (int i = 0; i < kSlots; ++i)
+            if (q.slots[i].state == SlotState::Pending && q.slots[i].database == database)
+                order[count++] = i;
+        std::sort(order, order + count, [&](int a, int b) {
+            const Slot &x = q.slots[a], &y = q.slots[b];
+            if ((x.reason == Reason::Miss) != (y.reason == Reason::Miss))
+                return x.reason == Reason::Miss;
+            return x.queued_us < y.queued_us;
+        });
+        for (int k = 0; k < count && n < max && n < kSlots / 4; ++k) {
+            Slot &s = q.slots[order[k]];
+            s.state = SlotState::InFlight;
+            found[n].slot = order[k];
+            found[n].serial = s.serial;
+            found[n].reason = s.reason;
+            // The key is copied below, outside the lock (no allocation under a spinlock).
+            ++n;
+        }
+    });
+    for (std::size_t k = 0; k < n; ++k) {
+        Taken t = found[k];
+        t.key = queue->slots[t.slot].key;  // stable: only the worker changes an in-flight slot
+        taken.push_back(std::move(t));
+    }
+    return taken;
+}
+
+void finish(const Taken &taken, bool ok, std::string_view outcome, std::string_view sqlstate,
+            std::string_view error) noexcept {
+    const std::int64_t now = now_us();
+    locked([&](Queue &q) {
+        Slot &s = q.slots[taken.slot];
+        if (s.serial != taken.serial || s.state != SlotState::InFlight) return;  // finished
+        s.state = SlotState::Done;
+        s.ok = ok;
+        copy_cut(s.outcome, outcome);
+        copy_cut(s.sqlstate, sqlstate);
+        copy_cut(s.error, error);
+        ++(ok ? q.done_count : q.failed_count);
+        q.last_run_us = now;
+        copy_cut(q.last_key, taken.key);
+        copy_cut(q.last_outcome, outcome);
+    });
+    ConditionVariableBroadcast(&queue->done);
+}
+
+int drop_pending(Oid database) noexcept {
+    int dropped = 0;
+    locked([&](Queue &q) {
+        for (Slot &s : q.slots)
+            if (s.state == SlotState::Pending && s.database == database) {
+                s.state = SlotState::Done;
+                s.ok = false;
+                copy_cut(s.outcome, "not_refreshed");
+                copy_cut(s.sqlstate, "55000");
+                copy_cut(s.error, "the refresh worker cannot refresh lists now");
+                ++dropped;
+            }
+    });
+    if (dropped) ConditionVariableBroadcast(&queue->done);
+    return dropped;
+}
+
+void stop_worker_of(Oid database) noexcept {
+    if (!queue) return;
+    int pid = 0;
+    locked([&](Queue &q) {
+        if (q.worker_database == database) pid = q.worker_pid;
+    });
+    if (pid != 0) kill(pid, SIGTERM);
+}
+
+Stats stats() {
+    Stats out;
+    if (!queue) return out;
+    char last_key[256], last_outcome[32];
+    locked([&](Queue &q) {
+        out.worker_pid = q.worker_pid;
+        out.database = q.worker_database;
+        out.worker_started_us = q.worker_started_us;
+        out.worker_starts = q.worker_starts;
+        for (const Slot &s : q.slots) {
+            if (s.state == SlotState::Pending) ++out.pending;
+            if (s.state == SlotState::InFlight) ++out.in_flight;
+        }
+        out.done = q.done_count;
+        out.failed = q.failed_count;
+        out.refused = q.refused_count;
+        out.last_run_us = q.last_run_us;
+        std::memcpy(last_key, q.last_key, sizeof last_key);
+        std::memcpy(last_outcome, q.last_outcome, sizeof last_outcome);
+    });
+    out.last_key = last_key;
+    out.last_outcome = last_outcome;
+    return out;
+}
+
+}  // namespace tako::pg::queue

@@ -1,0 +1,88 @@
+// The refresh queue: the keys the refresh worker (refresh_worker.cpp) is asked to refresh, in
+// shared memory, one slot per key (a key asked for twice is queued once), bounded (a full queue
+// refuses: the caller keeps what it has). Backends queue a key when their transaction commits
+// (request_at_commit) and wake the worker through its latch; a read that has nothing to serve
+// queues at once and waits for the worker's result (enqueue_now + wait_for).
+//
+// The queue is not durable: a crash-restart of the server empties it. What the worker has taken
+// is durable (it writes a 'running' refresh-log row first and re-queues those of a dead worker);
+// what was only queued is queued again by the next read of the key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pg/postgres.hpp"
+
+struct Latch;
+
+namespace tako::pg::queue {
+
+// Why a key is queued; also the refresh log's origin of its refresh.
+enum class Reason : std::uint8_t { Stale = 1, Ahead, Miss, Manual, Recovered };
+const char *origin_of(Reason reason);
+bool reason_of(std::string_view origin, Reason &out);
+
+std::size_t shmem_size();
+void init_shmem(void *memory, bool found);
+// True once the queue lives in shared memory (tako_cache preloaded).
+bool is_shared();
+
+// The worker serves `database`, is running, and the server is not in recovery.
+bool available(Oid database);
+
+enum class Queued { Added, AlreadyThere, Full, NoWorker };
+struct Ticket {
+    int slot = -1;
+    std::uint64_t serial = 0;
+};
+// Queues `key` now (Miss: the caller waits for it). Never throws or raises.
+Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket) noexcept;
+
+// Queues `key` when the current transaction commits (forgotten if it aborts).
+void request_at_commit(std::string_view key, Reason reason);
+
+// What the worker reported for a ticket.
+struct Result {
+    enum class State { Done, WorkerGone, TimedOut } state = State::TimedOut;
+    bool ok = false;
+    char outcome[32] = {0};
+    char sqlstate[6] = {0};
+    char error[512] = {0};
+};
+// PostgreSQL only (run it under pg_call): waits for the ticket's refresh, interruptibly.
+void wait_for(const Ticket &ticket, int timeout_ms, Result *out);
+
+// The worker's side.
+void worker_attached(Oid database, int pid, Latch *latch);
+void worker_detached() noexcept;
+// Every slot the previous worker had taken and not finished goes back to pending.
+void requeue_in_flight() noexcept;
+struct Taken {
+    int slot;
+    std::uint64_t serial;
+    std::string key;
+    Reason reason;
+};
+std::vector<Taken> take_pending(Oid database, std::size_t max);
+void finish(const Taken &taken, bool ok, std::string_view outcome, std::string_view sqlstate,
+            std::string_view error) noexcept;
+// Forgets every pending key (a worker that cannot serve them: standby, no extension).
+int drop_pending(Oid database) noexcept;
+// Signals the worker to exit when `database` (its own) is being dropped.
+void stop_worker_of(Oid database) noexcept;
+
+struct Stats {
+    int worker_pid = 0;
+    Oid database = InvalidOid;
+    std::int64_t worker_started_us = 0;
+    int pending = 0, in_flight = 0;
+    std::uint64_t done = 0, failed = 0, refused = 0, worker_starts = 0;
+    std::int64_t last_run_us = 0;
+    std::string last_key, last_outcome;
+};
+Stats stats();
+
+}  // namespace tako::pg::queue

@@ -1,0 +1,381 @@
+// The refresh worker: one background worker per cluster, connected to tako_cache.database_name,
+// that refreshes the keys of the refresh queue (refresh_queue.hpp) with the same fetch engine as
+// tako_refresh_keys, outside every reader's transaction.
+//
+// A batch is three steps: a short transaction writes a 'running' refresh-log row per key (so an
+// interrupted refresh is on record, and found again after a crash); the fetch runs in no
+// transaction at all (it holds no lock: DROP EXTENSION and everything else go on meanwhile); a
+// second short transaction saves each list (or records its failure) and finishes its log row.
+// The worker sleeps on its latch: backends set it when they queue a key.
+//
+// It is never in the way of DROP DATABASE: the backend that drops the worker's database signals
+// it to exit first (object access hook), and the postmaster restarts it later. On a hot standby it
+// does not run at all (it starts when recovery ends).
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/fetch/fetch.hpp"
+#include "core/key.hpp"
+#include "pg/datum.hpp"
+#include "pg/fetch_environment.hpp"
+#include "pg/refresh_queue.hpp"
+#include "pg/refresh_worker.hpp"
+#include "pg/settings.hpp"
+#include "pg/shared_state.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+}
+
+namespace tako::pg::worker {
+
+namespace {
+
+constexpr std::size_t kBatch = 16;  // keys fetched together (concurrently, under the rate limits)
+constexpr int kRestartSeconds = 5;
+constexpr std::int64_t kRetryAfterFailureMs = 60000;  // as tako_discover_fill: a minute
+
+object_access_hook_type previous_object_access = nullptr;
+
+void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id,
+                      void *arg) {
+    if (previous_object_access) previous_object_access(access, class_id, object_id, sub_id, arg);
+    // DROP DATABASE waits (5 s, then fails) for every session in the database, the worker too:
+    // the worker leaves at once. The postmaster starts it again a few seconds later (it then
+    // waits for the DROP to end, and fails to start while its database does not exist).
+    if (access == OAT_DROP && class_id == DatabaseRelationId) queue::stop_worker_of(object_id);
+}
+
+void detach(int, Datum) {
+    queue::worker_detached();
+}
+
+// PostgreSQL only: the transaction of one step, with SPI and a snapshot.
+void begin_step(const char *activity) {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+void commit_step() {
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    pgstat_report_stat(false);
+    pgstat_report_activity(STATE_IDLE, nullptr);
+}
+
+// The schema of tako_cache in this database when it has the worker's functions; "" otherwise.
+std::string extension_schema() {
+    char *schema = nullptr;
+    pg_call([&] {
+        SPI_execute(
+            "SELECT n.nspname FROM pg_catalog.pg_extension AS e JOIN pg_catalog.pg_namespace AS n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'tako_cache' AND pg_catalog.to_regproc("
+            "pg_catalog.quote_ident(n.nspname) || '.tako_worker_begin') IS NOT NULL",
+            true, 1);
+        if (SPI_processed == 1) schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    });
+    return schema ? schema : "";
+}
+
+std::string qualified(const std::string &schema, const char *function) {
+    std::string quoted;
+    pg_call([&] { quoted = quote_identifier(schema.c_str()); });
+    return quoted + "." + function;
+}
+
+// The keys of refreshes a previous worker left 'running' (marked interrupted now), queued again.
+void recover(const std::string &schema) {
+    const std::string sql = "SELECT cache_key, origin FROM " +
+                            qualified(schema, "tako_worker_recover") + "()";
+    std::vector<std::pair<std::string, std::string>> keys;
+    pg_call([&] { SPI_execute(sql.c_str(), false, 0); });
+    for (uint64 i = 0; i < SPI_processed; ++i) {
+        char *key = nullptr, *origin = nullptr;
+        pg_call([&] {
+            key = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+            origin = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+        });
+        keys.emplace_back(key ? key : "", origin ? origin : "");
+    }
+    for (const auto &[key, origin] : keys) {
+        queue::Reason reason = queue::Reason::Recovered;
+        queue::reason_of(origin, reason);
+        if (reason == queue::Reason::Miss) continue;  // nobody waits for it any more
+        queue::enqueue_now(MyDatabaseId, key, queue::Reason::Recovered, nullptr);
+    }
+    if (!keys.empty())
+        pg_call([&] {
+            ereport(LOG, (errmsg("tako_cache refresh worker: %d interrupted refreshes queued again",
+                                 static_cast<int>(keys.size()))));
+        });
+}
+
+Datum text_datum(const std::string &value) {
+    return text_result(value);
+}
+
+// One 'running' refresh-log row per key; returns their ids.
+std::vector<std::int64_t> announce(const std::string &schema, const std::vector<queue::Taken> &batch) {
+    const std::string sql = "SELECT " + qualified(schema, "tako_worker_begin") + "($1, $2)";
+    std::vector<std::int64_t> ids;
+    for (const queue::Taken &t : batch) {
+        Datum args[2] = {text_datum(t.key), text_datum(queue::origin_of(t.reason))};
+        Oid types[2] = {TEXTOID, TEXTOID};
+        std::int64_t id = 0;
+        pg_call([&] {
+            SPI_execute_with_args(sql.c_str(), 2, types, args, nullptr, false, 1);
+            bool isnull = true;
+            Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+            id = isnull ? 0 : DatumGetInt64(d);
+        });
+        ids.push_back(id);
+    }
+    const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
+    pg_call([&] { SPI_execute(sync.c_str(), false, 0); });
+    return ids;
+}
+
+struct Applied {
+    bool ok = false;
+    std::string outcome, sqlstate, error;
+};
+
+// Saves one fetched list (or records its failure) and finishes its log row: tako_apply_fetched.
+Applied apply(const std::string &schema, const queue::Taken &t, std::int64_t log_id,
+              const ListResult &r) {
+    const bool ok = r.outcome == Outcome::Ok;
+    const std::string sql = "SELECT " + qualified(schema, "tako_apply_fetched") +
+                            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)::text";
+    Oid types[14] = {TEXTOID,  TEXTOID,        TEXTOID,        INT4OID, JSONBOID,
+                     TEXTOID,  INT8OID,        INT4OID,        TIMESTAMPTZOID,
+                     TIMESTAMPTZOID, TEXTOID,  TEXTOID,        INT8OID, JSONBOID};
+    Datum args[14];
+    char nulls[14];
+    std::memset(nulls, ' ', sizeof nulls);
+    args[0] = text_datum(r.key);
+    args[1] = text_datum(r.provider);
+    args[2] = text_datum(to_string(r.outcome));
+    args[3] = Int32GetDatum(static_cast<int32>(r.http_status));
+    if (r.http_status == 0) nulls[3] = 'n';
+    args[4] = ok ? jsonb_result(r.items.dump()) : 0;
+    if (!ok) nulls[4] = 'n';
+    args[5] = ok ? 0 : text_datum(r.error);
+    if (ok) nulls[5] = 'n';
+    args[6] = Int64GetDatum(static_cast<int64>(r.bytes));
+    args[7] = Int32GetDatum(r.attempts);
+    args[8] = timestamptz_datum(r.started);
+    args[9] = timestamptz_datum(r.finished);
+    args[10] = ok ? 0 : text_datum(std::string(sqlstate_of(r.outcome)));
+    if (ok) nulls[10] = 'n';
+    args[11] = text_datum(queue::origin_of(t.reason));
+    args[12] = Int64GetDatum(log_id);
+    if (log_id == 0) nulls[12] = 'n';
+    args[13] = ok ? jsonb_result(r.upstream.dump()) : 0;
+    if (!ok) nulls[13] = 'n';
+    char *text = nullptr;
+    pg_call([&] {
+        SPI_execute_with_args(sql.c_str(), 14, types, args, nulls, false, 1);
+        text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    });
+    Applied out;
+    const nlohmann::json result = nlohmann::json::parse(text ? text : "{}", nullptr, false);
+    auto field = [&](const char *name) {
+        return result.is_object() && result.contains(name) && result[name].is_string()
+                   ? result[name].get<std::string>()
+                   : std::string();
+    };
+    out.ok = field("status") == "ok";
+    out.outcome = field("outcome");
+    out.sqlstate = field("sqlstate");
+    out.error = field("error");
+    return out;
+}
+
+std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Keys that failed a moment ago are not asked again before a minute has passed (as
+// tako_discover_fill does): they are finished with that failure, without a request.
+std::vector<queue::Taken> without_recent_failures(std::vector<queue::Taken> batch) {
+    std::vector<queue::Taken> kept;
+    for (queue::Taken &t : batch) {
+        auto failure = shared::recent_failure(t.key, unix_ms_now() - kRetryAfterFailureMs);
+        if (failure && t.reason != queue::Reason::Miss) {
+            queue::finish(t, false, to_string(failure->outcome), sqlstate_of(failure->outcome),
+                          failure->error + " (failed less than a minute ago; not retried yet)");
+            continue;
+        }
+        kept.push_back(std::move(t));
+    }
+    return kept;
+}
+
+// One batch: announce, fetch (no transaction), apply. Returns false when there was nothing to do.
+// Every key of `batch` is finished when it returns; when it throws, the caller finishes them.
+bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
+    if (batch.empty() && recovered) return false;
+    std::string schema;
+    std::vector<std::int64_t> log_ids;
+    pg_call([] { begin_step("tako_cache: announcing refreshes"); });
+    schema = extension_schema();
+    if (schema.empty()) {
+        // tako_cache is not installed here (or not updated to a version with the worker).
+        pg_call([] { commit_step(); });
+        for (const queue::Taken &t : batch)
+            queue::finish(t, false, "not_installed", "55000",
+                          "tako_cache is not installed in the refresh worker's database");
+        return false;
+    }
+    if (!recovered) {
+        recover(schema);
+        recovered = true;
+    }
+    batch = without_recent_failures(std::move(batch));
+    if (!batch.empty()) log_ids = announce(schema, batch);
+    pg_call([] { commit_step(); });
+    if (batch.empty()) return false;
+
+    std::vector<ParsedKey> keys;
+    std::vector<std::size_t> fetched_index;  // batch index of each parsed key
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        try {
+            keys.push_back(parse_key(batch[i].key));
+            fetched_index.push_back(i);
+        } catch (const Error &e) {
+            queue::finish(batch[i], false, "invalid_key", e.sqlstate(), e.what());
+        }
+    }
+    std::string activity = "tako_cache: fetching";
+    for (const ParsedKey &k : keys) activity += " " + k.key;
+    pg_call([&] { pgstat_report_activity(STATE_RUNNING, activity.c_str()); });
+    FetchOptions options = fetch_options();
+    options.respect_breaker = true;
+    options.read_through = true;  // every queued refresh comes from a read
+    PgFetchEnvironment env;
+    std::vector<ListResult> results;
+    bool interrupted = false;
+    try {
+        results = fetch_lists(keys, settings::upstream(), options, env);
+    } catch (const Interrupted &) {
+        interrupted = true;
+    }
+    if (interrupted) raise_interrupt();  // SIGTERM: the FATAL that ends the worker
+
+    std::vector<Applied> applied(results.size());
+    pg_call([] { begin_step("tako_cache: saving refreshed lists"); });
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const std::size_t b = fetched_index[i];
+        applied[i] = apply(schema, batch[b], log_ids[b], results[i]);
+    }
+    const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
+    pg_call([&] {
+        SPI_execute(sync.c_str(), false, 0);
+        commit_step();
+    });
+    for (std::size_t i = 0; i < results.size(); ++i)
+        queue::finish(batch[fetched_index[i]], applied[i].ok, applied[i].outcome,
+                      applied[i].sqlstate, applied[i].error);
+    return true;
+}
+
+// A failed step: its transaction is rolled back, the batch's keys are finished as failed (their
+// log rows stay 'running' until the next recovery marks them), and the worker goes on.
+void report_failure(const char *what) {
+    pg_call([&] {
+        AbortCurrentTransaction();
+        ereport(WARNING, (errmsg("tako_cache refresh worker: %s", what)));
+    });
+}
+
+void main_loop() {
+    bool recovered = false;
+    for (;;) {
+        bool busy = false;
+        std::vector<queue::Taken> batch = queue::take_pending(MyDatabaseId, kBatch);
+        try {
+            busy = run_batch(batch, recovered);
+        } catch (const std::exception &e) {
+            for (const queue::Taken &t : batch)
+                queue::finish(t, false, "worker_error", "XX000", e.what());
+            report_failure(e.what());
+        }
+        if (busy) continue;  // more may be pending
+        pg_call([] {
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 60000L,
+                            PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+            if (ConfigReloadPending) {
+                ConfigReloadPending = false;
+                ProcessConfigFile(PGC_SIGHUP);
+            }
+        });
+    }
+}
+
+}  // namespace
+
+void install() {
+    previous_object_access = object_access_hook;
+    object_access_hook = on_object_access;
+    if (!settings::worker()) return;
+    BackgroundWorker worker{};
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = kRestartSeconds;
+    snprintf(worker.bgw_library_name, BGW_MAXLEN, "tako_cache");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "tako_refresh_worker_main");
+    snprintf(worker.bgw_name, BGW_MAXLEN, "tako_cache refresh worker");
+    snprintf(worker.bgw_type, BGW_MAXLEN, "tako_cache refresh worker");
+    RegisterBackgroundWorker(&worker);
+}
+
+void run() {
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    static char database[NAMEDATALEN];
+    snprintf(database, sizeof database, "%s", settings::database_name().c_str());
+    BackgroundWorkerInitializeConnection(database, nullptr, 0);
+    pgstat_report_appname("tako_cache refresh worker");
+    before_shmem_exit(detach, 0);
+    queue::worker_attached(MyDatabaseId, MyProcPid, MyLatch);
+    // What a previous worker had taken and not finished is taken again.
+    queue::requeue_in_flight();
+    ereport(LOG, (errmsg("tako_cache refresh worker started in database \"%s\"", database)));
+    invoke_void(main_loop);
+}
+
+}  // namespace tako::pg::worker
+
+extern "C" {
+PGDLLEXPORT void tako_refresh_worker_main(Datum);
+void tako_refresh_worker_main(Datum) {
+    tako::pg::worker::run();
+    proc_exit(0);
+}
+}
