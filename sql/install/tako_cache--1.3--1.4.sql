@@ -8,6 +8,8 @@
 --   (meta.stale) and queues its refresh; a key with nothing to serve waits for the worker's fetch.
 -- * Refresh-ahead: a read in the last tako_cache.refresh_ahead_percent of a list's TTL queues it.
 -- * tako_cache_stats() shows the worker and its queue.
+-- * Jikan backdrops (contract §2.2): the first picture of each anime of the lists Tako enriches,
+--   kept a month in tako_jikan_pictures so that a refresh asks only for anime it has not seen.
 
 \echo Use "ALTER EXTENSION tako_cache UPDATE TO '1.4'" to load this file. \quit
 
@@ -91,6 +93,59 @@ COMMENT ON COLUMN @extschema@.tako_refresh_log.origin IS
     'what asked for the refresh: manual, cron, expired, discover (a session), or the worker''s stale, ahead, miss, queued, recovered';
 
 ------------------------------------------------------------------------------------------------
+-- Jikan backdrops
+------------------------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.tako_jikan_pictures (
+    mal_id     bigint PRIMARY KEY,
+    backdrop   text,                                -- NULL: the anime has no picture
+    fetched_at timestamptz NOT NULL DEFAULT now()   -- asked again after 30 days
+);
+COMMENT ON TABLE @extschema@.tako_jikan_pictures IS
+    'tako_cache: the backdrop of each anime (first picture of /anime/{id}/pictures), kept 30 days; dumped with the cache';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tako_jikan_pictures', '');
+REVOKE ALL ON @extschema@.tako_jikan_pictures FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.tako_known_backdrops()
+RETURNS TABLE (mal_id bigint, backdrop text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p.mal_id, p.backdrop FROM @extschema@.tako_jikan_pictures AS p
+     WHERE p.fetched_at > now() - interval '30 days'
+$$;
+COMMENT ON FUNCTION @extschema@.tako_known_backdrops() IS
+    'tako_cache internal: the backdrops fetched within 30 days (a fetch does not ask for them again)';
+
+-- What a fetch learned: each picture asked for is kept (in MAL id order: concurrent savers lock
+-- rows in one order); a failed one is not (it is asked again next time) but goes to the refresh
+-- log, under the pseudo-key jikan:pictures:<id>. The list itself was saved without that backdrop.
+CREATE FUNCTION @extschema@.tako_save_pictures(pictures jsonb, origin text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO @extschema@.tako_jikan_pictures AS t (mal_id, backdrop, fetched_at)
+    SELECT DISTINCT ON ((p->>'mal_id')::bigint) (p->>'mal_id')::bigint, p->>'url', now()
+      FROM jsonb_array_elements(pictures) AS p
+     WHERE p->>'outcome' = 'ok'
+     ORDER BY (p->>'mal_id')::bigint
+    ON CONFLICT (mal_id) DO UPDATE SET backdrop = EXCLUDED.backdrop, fetched_at = EXCLUDED.fetched_at;
+    INSERT INTO @extschema@.tako_refresh_log
+        (cache_key, provider, origin, started_at, finished_at, http_status, outcome, error, attempts)
+    SELECT 'jikan:pictures:' || (p->>'mal_id'), 'jikan', origin, now(), clock_timestamp(),
+           nullif((p->>'http_status')::integer, 0), p->>'outcome', p->>'error', (p->>'attempts')::integer
+      FROM jsonb_array_elements(pictures) AS p
+     WHERE p->>'outcome' <> 'ok';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_save_pictures(jsonb, text) IS
+    'tako_cache internal: keeps the backdrops a fetch asked for, and logs the pictures requests that failed';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_known_backdrops() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_save_pictures(jsonb, text) FROM PUBLIC;
+
+------------------------------------------------------------------------------------------------
 -- Read-through: stale-while-revalidate, misses fetched by the worker
 ------------------------------------------------------------------------------------------------
 
@@ -147,11 +202,19 @@ BEGIN
 
     IF mode = 'hybrid' THEN
         -- Stale-while-revalidate: with the refresh worker, an expired list is served at once and
-        -- its refresh queued (when this transaction commits). The error of a recent failure says
-        -- why it is stale.
+        -- its refresh queued (when this transaction commits). A recent failure of the key, or its
+        -- provider's pause, says why it is still stale.
         IF have AND @extschema@.tako_queue_refresh(k, 'stale') THEN
             PERFORM @extschema@.tako_count_hit(k);
             SELECT f.outcome, f.error INTO failure FROM @extschema@.tako_recent_failure(k, 60000) AS f;
+            IF NOT FOUND THEN
+                SELECT 'circuit_open' AS outcome,
+                       format('%s is paused after repeated failures until %s', h.provider,
+                              to_char(h.paused_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')) AS error
+                  INTO failure
+                  FROM @extschema@.tako_provider_health() AS h
+                 WHERE h.provider = split_part(k, ':', 1) AND h.paused_until IS NOT NULL;
+            END IF;
             RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
                                              true, true,
                                              CASE WHEN FOUND THEN format('%s: %s', failure.outcome, failure.error) END);

@@ -9,10 +9,12 @@
 #include "pg/cache_table.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
+#include "pg/pictures.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
 #include "funcapi.h"
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 }
 
@@ -40,6 +42,13 @@ void sync_request_usage(FunctionCallInfo fcinfo) {
         Oid sync = sibling_function(fcinfo->flinfo->fn_oid, "tako_sync_request_usage", 0, true);
         if (OidIsValid(sync)) OidFunctionCall0Coll(sync, InvalidOid);
     });
+}
+
+// The schema of the calling function: the extension's.
+std::string own_schema(FunctionCallInfo fcinfo) {
+    const char *name = nullptr;
+    pg_call([&] { name = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)); });
+    return name ? name : "";
 }
 
 std::string required_text(FunctionCallInfo fcinfo, int n, const char *name) {
@@ -81,9 +90,13 @@ Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
     options.read_through = origin.value_or("manual") == "discover";
     // The requests counted today survive a restart through tako_request_usage: loaded into shared
     // memory by the first fetch of the server's life, and written back after every fetch.
+    // Jikan backdrops already known are not asked again; those asked for are kept (1.4).
+    const std::string schema = own_schema(fcinfo);
+    options.known_backdrops = pictures::known(schema, keys);
     sync_request_usage(fcinfo);
     std::vector<ListResult> results = run_fetch(keys, options);
     sync_request_usage(fcinfo);
+    pictures::save(schema, results, origin.value_or("manual"));
 
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
@@ -135,7 +148,10 @@ Datum normalize(FunctionCallInfo fcinfo) {
             throw_invalid("invalid category " + quote_for_message(kind) + " for provider " +
                           provider);
 
-    nlohmann::json items = normalize_list(provider, endpoint, parse_json(*raw, "raw"), kind);
+    NormalizeOptions normalize_options;
+    normalize_options.locale = settings::locale();
+    nlohmann::json items =
+        normalize_list(provider, endpoint, parse_json(*raw, "raw"), kind, normalize_options);
     validate_items(items, provider);
     return jsonb_result(items.dump());
 }

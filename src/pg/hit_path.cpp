@@ -57,8 +57,8 @@ struct Rendered {
     std::string items;     // the data, as JSON text (tako_get_cached)
     std::string upstream;  // discovery_cache.upstream, as JSON text
     std::int64_t saved_us = 0, expires_us = 0;
-    std::size_t count = 0;  // items in data
-    std::string envelope;   // the fresh-hit envelope (tako_discover), "" until first needed
+    std::size_t count = 0;      // items in data
+    std::string envelope;       // the fresh-hit envelope (tako_discover), "" until first needed
     bool ahead_queued = false;  // this backend asked the worker to refresh this version
 };
 std::unordered_map<std::string, Rendered> rendered;

@@ -41,11 +41,12 @@ void warn_no_worker() {
     const std::string database = settings::database_name();
     pg_call([&] {
         if (!preloaded)
-            ereport(WARNING,
-                    (errmsg("tako_cache is not in shared_preload_libraries: there is no refresh "
-                            "worker, and expired lists are refreshed in the session that reads "
-                            "them"),
-                     errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
+            ereport(
+                WARNING,
+                (errmsg("tako_cache is not in shared_preload_libraries: there is no refresh "
+                        "worker, and expired lists are refreshed in the session that reads "
+                        "them"),
+                 errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
         else
             ereport(WARNING,
                     (errmsg("tako_cache's refresh worker does not serve this database: expired "
@@ -88,7 +89,8 @@ Datum worker_fetch(FunctionCallInfo fcinfo) {
         return 0;
     }
     queue::Ticket ticket;
-    const queue::Queued queued = queue::enqueue_now(MyDatabaseId, key, queue::Reason::Miss, &ticket);
+    const queue::Queued queued =
+        queue::enqueue_now(MyDatabaseId, key, queue::Reason::Miss, &ticket);
     if (queued == queue::Queued::Full || queued == queue::Queued::NoWorker) {
         fcinfo->isnull = true;
         return 0;
@@ -143,7 +145,8 @@ Datum queue_stats(FunctionCallInfo fcinfo) {
     out["refused"] = s.refused;
     out["last_run_at"] = time_or_null(s.last_run_us);
     out["last_key"] = s.last_key.empty() ? nlohmann::json() : nlohmann::json(s.last_key);
-    out["last_outcome"] = s.last_outcome.empty() ? nlohmann::json() : nlohmann::json(s.last_outcome);
+    out["last_outcome"] =
+        s.last_outcome.empty() ? nlohmann::json() : nlohmann::json(s.last_outcome);
     return jsonb_result(out.dump());
 }
 

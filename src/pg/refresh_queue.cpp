@@ -58,6 +58,7 @@ struct Queue {
     std::int64_t last_run_us = 0;
     char last_key[256] = {0};
     char last_outcome[32] = {0};
+    char dropped_database[NAMEDATALEN] = {0};  // the worker's database, when it was dropped
     Slot slots[kSlots];
 };
 
@@ -112,8 +113,7 @@ std::vector<std::pair<std::string, Reason>> at_commit;
 
 void on_transaction_end(XactEvent event, void *) {
     if (event == XACT_EVENT_COMMIT && !at_commit.empty()) {
-        for (const auto &[key, reason] : at_commit)
-            enqueue_now(MyDatabaseId, key, reason, nullptr);
+        for (const auto &[key, reason] : at_commit) enqueue_now(MyDatabaseId, key, reason, nullptr);
         at_commit.clear();
     } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
         at_commit.clear();
@@ -124,11 +124,16 @@ void on_transaction_end(XactEvent event, void *) {
 
 const char *origin_of(Reason reason) {
     switch (reason) {
-    case Reason::Stale: return "stale";
-    case Reason::Ahead: return "ahead";
-    case Reason::Miss: return "miss";
-    case Reason::Manual: return "queued";
-    case Reason::Recovered: return "recovered";
+        case Reason::Stale:
+            return "stale";
+        case Reason::Ahead:
+            return "ahead";
+        case Reason::Miss:
+            return "miss";
+        case Reason::Manual:
+            return "queued";
+        case Reason::Recovered:
+            return "recovered";
     }
     return "queued";
 }
@@ -272,6 +277,7 @@ void worker_attached(Oid database, int pid, Latch *latch) {
         q.worker_latch = latch;
         q.worker_started_us = now_us();
         ++q.worker_starts;
+        q.dropped_database[0] = '\0';
     });
 }
 
@@ -291,11 +297,23 @@ void requeue_in_flight() noexcept {
     });
 }
 
+bool has_pending(Oid database) noexcept {
+    bool found = false;
+    locked([&](Queue &q) {
+        for (const Slot &s : q.slots)
+            if (s.state == SlotState::Pending && s.database == database) {
+                found = true;
+                break;
+            }
+    });
+    return found;
+}
+
 std::vector<Taken> take_pending(Oid database, std::size_t max) {
     std::vector<Taken> taken;
     taken.reserve(max);
     // Misses first (a session waits for them), then the oldest.
-    Taken found[kSlots / 4];
+    Taken found[kSlots / 8];
     std::size_t n = 0;
     int order[kSlots];
     int count = 0;
@@ -309,7 +327,7 @@ std::vector<Taken> take_pending(Oid database, std::size_t max) {
                 return x.reason == Reason::Miss;
             return x.queued_us < y.queued_us;
         });
-        for (int k = 0; k < count && n < max && n < kSlots / 4; ++k) {
+        for (int k = 0; k < count && n < max && n < kSlots / 8; ++k) {
             Slot &s = q.slots[order[k]];
             s.state = SlotState::InFlight;
             found[n].slot = order[k];
@@ -363,13 +381,22 @@ int drop_pending(Oid database) noexcept {
     return dropped;
 }
 
-void stop_worker_of(Oid database) noexcept {
+void stop_worker_of(Oid database, const char *name) noexcept {
     if (!queue) return;
     int pid = 0;
     locked([&](Queue &q) {
-        if (q.worker_database == database) pid = q.worker_pid;
+        if (q.worker_database != database) return;
+        pid = q.worker_pid;
+        copy_cut(q.dropped_database, name ? name : "");
     });
     if (pid != 0) kill(pid, SIGTERM);
+}
+
+bool worker_database_dropped(const char *name) noexcept {
+    if (!queue) return false;
+    bool dropped = false;
+    locked([&](Queue &q) { dropped = std::strcmp(q.dropped_database, name) == 0; });
+    return dropped;
 }
 
 Stats stats() {

@@ -66,13 +66,17 @@ struct Taken {
     std::string key;
     Reason reason;
 };
+bool has_pending(Oid database) noexcept;
 std::vector<Taken> take_pending(Oid database, std::size_t max);
 void finish(const Taken &taken, bool ok, std::string_view outcome, std::string_view sqlstate,
             std::string_view error) noexcept;
 // Forgets every pending key (a worker that cannot serve them: standby, no extension).
 int drop_pending(Oid database) noexcept;
-// Signals the worker to exit when `database` (its own) is being dropped.
-void stop_worker_of(Oid database) noexcept;
+// Signals the worker to exit when `database` (its own) is being dropped, and remembers its name:
+// a worker that starts while a database of that name was dropped lately waits before connecting
+// (worker_database_dropped), instead of failing every few seconds.
+void stop_worker_of(Oid database, const char *name) noexcept;
+bool worker_database_dropped(const char *name) noexcept;
 
 struct Stats {
     int worker_pid = 0;

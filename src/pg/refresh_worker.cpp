@@ -11,6 +11,7 @@
 // It is never in the way of DROP DATABASE: the backend that drops the worker's database signals
 // it to exit first (object access hook), and the postmaster restarts it later. On a hot standby it
 // does not run at all (it starts when recovery ends).
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include "core/key.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
+#include "pg/pictures.hpp"
 #include "pg/refresh_queue.hpp"
 #include "pg/refresh_worker.hpp"
 #include "pg/settings.hpp"
@@ -32,6 +34,7 @@ extern "C" {
 #include "catalog/objectaccess.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -48,19 +51,19 @@ namespace tako::pg::worker {
 
 namespace {
 
-constexpr std::size_t kBatch = 16;  // keys fetched together (concurrently, under the rate limits)
+constexpr std::size_t kBatch = 64;  // keys fetched together (concurrently, under the rate limits)
 constexpr int kRestartSeconds = 5;
 constexpr std::int64_t kRetryAfterFailureMs = 60000;  // as tako_discover_fill: a minute
 
 object_access_hook_type previous_object_access = nullptr;
 
-void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id,
-                      void *arg) {
+void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void *arg) {
     if (previous_object_access) previous_object_access(access, class_id, object_id, sub_id, arg);
     // DROP DATABASE waits (5 s, then fails) for every session in the database, the worker too:
     // the worker leaves at once. The postmaster starts it again a few seconds later (it then
     // waits for the DROP to end, and fails to start while its database does not exist).
-    if (access == OAT_DROP && class_id == DatabaseRelationId) queue::stop_worker_of(object_id);
+    if (access == OAT_DROP && class_id == DatabaseRelationId)
+        queue::stop_worker_of(object_id, get_database_name(object_id));
 }
 
 void detach(int, Datum) {
@@ -93,7 +96,8 @@ std::string extension_schema() {
             "ON n.oid = e.extnamespace WHERE e.extname = 'tako_cache' AND pg_catalog.to_regproc("
             "pg_catalog.quote_ident(n.nspname) || '.tako_worker_begin') IS NOT NULL",
             true, 1);
-        if (SPI_processed == 1) schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+        if (SPI_processed == 1)
+            schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
     });
     return schema ? schema : "";
 }
@@ -106,8 +110,8 @@ std::string qualified(const std::string &schema, const char *function) {
 
 // The keys of refreshes a previous worker left 'running' (marked interrupted now), queued again.
 void recover(const std::string &schema) {
-    const std::string sql = "SELECT cache_key, origin FROM " +
-                            qualified(schema, "tako_worker_recover") + "()";
+    const std::string sql =
+        "SELECT cache_key, origin FROM " + qualified(schema, "tako_worker_recover") + "()";
     std::vector<std::pair<std::string, std::string>> keys;
     pg_call([&] { SPI_execute(sql.c_str(), false, 0); });
     for (uint64 i = 0; i < SPI_processed; ++i) {
@@ -136,7 +140,8 @@ Datum text_datum(const std::string &value) {
 }
 
 // One 'running' refresh-log row per key; returns their ids.
-std::vector<std::int64_t> announce(const std::string &schema, const std::vector<queue::Taken> &batch) {
+std::vector<std::int64_t> announce(const std::string &schema,
+                                   const std::vector<queue::Taken> &batch) {
     const std::string sql = "SELECT " + qualified(schema, "tako_worker_begin") + "($1, $2)";
     std::vector<std::int64_t> ids;
     for (const queue::Taken &t : batch) {
@@ -167,9 +172,8 @@ Applied apply(const std::string &schema, const queue::Taken &t, std::int64_t log
     const bool ok = r.outcome == Outcome::Ok;
     const std::string sql = "SELECT " + qualified(schema, "tako_apply_fetched") +
                             "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)::text";
-    Oid types[14] = {TEXTOID,  TEXTOID,        TEXTOID,        INT4OID, JSONBOID,
-                     TEXTOID,  INT8OID,        INT4OID,        TIMESTAMPTZOID,
-                     TIMESTAMPTZOID, TEXTOID,  TEXTOID,        INT8OID, JSONBOID};
+    Oid types[14] = {TEXTOID, TEXTOID,        TEXTOID,        INT4OID, JSONBOID, TEXTOID, INT8OID,
+                     INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,  INT8OID, JSONBOID};
     Datum args[14];
     char nulls[14];
     std::memset(nulls, ' ', sizeof nulls);
@@ -237,11 +241,13 @@ std::vector<queue::Taken> without_recent_failures(std::vector<queue::Taken> batc
 // One batch: announce, fetch (no transaction), apply. Returns false when there was nothing to do.
 // Every key of `batch` is finished when it returns; when it throws, the caller finishes them.
 bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
-    if (batch.empty() && recovered) return false;
+    if (recovered && !queue::has_pending(MyDatabaseId)) return false;
     std::string schema;
     std::vector<std::int64_t> log_ids;
     pg_call([] { begin_step("tako_cache: announcing refreshes"); });
     schema = extension_schema();
+    // Taken once this transaction runs: the keys one commit queued are all there by then.
+    batch = queue::take_pending(MyDatabaseId, kBatch);
     if (schema.empty()) {
         // tako_cache is not installed here (or not updated to a version with the worker).
         pg_call([] { commit_step(); });
@@ -256,8 +262,10 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
     }
     batch = without_recent_failures(std::move(batch));
     if (!batch.empty()) log_ids = announce(schema, batch);
-    pg_call([] { commit_step(); });
-    if (batch.empty()) return false;
+    if (batch.empty()) {
+        pg_call([] { commit_step(); });
+        return false;
+    }
 
     std::vector<ParsedKey> keys;
     std::vector<std::size_t> fetched_index;  // batch index of each parsed key
@@ -269,10 +277,12 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
             queue::finish(batch[i], false, "invalid_key", e.sqlstate(), e.what());
         }
     }
+    FetchOptions options = fetch_options();
+    options.known_backdrops = pictures::known(schema, keys);
+    pg_call([] { commit_step(); });
     std::string activity = "tako_cache: fetching";
     for (const ParsedKey &k : keys) activity += " " + k.key;
     pg_call([&] { pgstat_report_activity(STATE_RUNNING, activity.c_str()); });
-    FetchOptions options = fetch_options();
     options.respect_breaker = true;
     options.read_through = true;  // every queued refresh comes from a read
     PgFetchEnvironment env;
@@ -287,15 +297,28 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
 
     std::vector<Applied> applied(results.size());
     pg_call([] { begin_step("tako_cache: saving refreshed lists"); });
-    for (std::size_t i = 0; i < results.size(); ++i) {
+    if (extension_schema() != schema) {
+        // Dropped (or moved) while the lists were fetched: nothing to save them in.
+        pg_call([] { commit_step(); });
+        for (const queue::Taken &t : batch)
+            queue::finish(t, false, "not_installed", "55000",
+                          "tako_cache was dropped while the worker fetched the list");
+        return true;
+    }
+    // Locks in the order every other writer takes them (no deadlock): the usage rows first (as
+    // tako_fetch_lists does), then the lists in key order (as tako_refresh_keys does).
+    const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
+    pg_call([&] { SPI_execute(sync.c_str(), false, 0); });
+    pictures::save(schema, results, "worker");
+    std::vector<std::size_t> order(results.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return results[a].key < results[b].key; });
+    for (std::size_t i : order) {
         const std::size_t b = fetched_index[i];
         applied[i] = apply(schema, batch[b], log_ids[b], results[i]);
     }
-    const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
-    pg_call([&] {
-        SPI_execute(sync.c_str(), false, 0);
-        commit_step();
-    });
+    pg_call([] { commit_step(); });
     for (std::size_t i = 0; i < results.size(); ++i)
         queue::finish(batch[fetched_index[i]], applied[i].ok, applied[i].outcome,
                       applied[i].sqlstate, applied[i].error);
@@ -315,7 +338,7 @@ void main_loop() {
     bool recovered = false;
     for (;;) {
         bool busy = false;
-        std::vector<queue::Taken> batch = queue::take_pending(MyDatabaseId, kBatch);
+        std::vector<queue::Taken> batch;
         try {
             busy = run_batch(batch, recovered);
         } catch (const std::exception &e) {
@@ -360,6 +383,12 @@ void run() {
     BackgroundWorkerUnblockSignals();
     static char database[NAMEDATALEN];
     snprintf(database, sizeof database, "%s", settings::database_name().c_str());
+    if (queue::worker_database_dropped(database)) {
+        // Its database was dropped: try again in a minute, not at every restart interval.
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 60000L,
+                        PG_WAIT_EXTENSION);
+        CHECK_FOR_INTERRUPTS();
+    }
     BackgroundWorkerInitializeConnection(database, nullptr, 0);
     pgstat_report_appname("tako_cache refresh worker");
     before_shmem_exit(detach, 0);

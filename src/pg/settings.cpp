@@ -2,6 +2,7 @@
 #include <string>
 
 #include "core/families.hpp"
+#include "core/normalize/locale.hpp"
 #include "core/url.hpp"
 #include "pg/error_boundary.hpp"
 #include "pg/settings.hpp"
@@ -21,6 +22,7 @@ char *base_urls_[6];
 char *igdb_token_url_;
 char *tmdb_api_key_;
 char *tmdb_language_;
+char *locale_;
 char *rawg_api_key_;
 char *igdb_client_id_;
 char *igdb_client_secret_;
@@ -86,6 +88,20 @@ bool check_timezone(char **newval, void **, GucSource) {
     return true;
 }
 
+bool check_locale(char **newval, void **, GucSource) {
+    char reason[200] = {0};
+    bool ok = true;
+    try {
+        std::string why = locale_problem(*newval ? *newval : "");
+        ok = why.empty();
+        if (!ok) why.copy(reason, sizeof reason - 1);
+    } catch (...) {
+        ok = false;
+    }
+    if (!ok) GUC_check_errdetail("%s", reason[0] ? reason : "invalid locale");
+    return ok;
+}
+
 void define_secret(const char *name, const char *description, char **variable) {
     // Superuser-only: ordinary roles can neither set nor SHOW it, and pg_settings hides it from
     // them.
@@ -128,6 +144,11 @@ void define() {
                   &igdb_client_secret_);
     DefineCustomStringVariable("tako_cache.tmdb_language", "Language of TMDB lists (language=...).",
                                nullptr, &tmdb_language_, "fr-FR", PGC_SUSET, 0, nullptr, nullptr,
+                               nullptr);
+    DefineCustomStringVariable("tako_cache.locale",
+                               "Language of the labels the normalizers write (fr-FR, Tako's, or "
+                               "en-US).",
+                               nullptr, &locale_, "fr-FR", PGC_SUSET, 0, check_locale, nullptr,
                                nullptr);
     DefineCustomIntVariable("tako_cache.http_connect_timeout_ms",
                             "Time allowed to connect to an upstream API.", nullptr,
@@ -197,10 +218,9 @@ void define() {
     DefineCustomBoolVariable("tako_cache.worker",
                              "Starts the refresh worker (needs shared_preload_libraries).", nullptr,
                              &worker_, true, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("tako_cache.database_name",
-                               "Database whose lists the refresh worker refreshes.", nullptr,
-                               &database_name_, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr,
-                               nullptr);
+    DefineCustomStringVariable(
+        "tako_cache.database_name", "Database whose lists the refresh worker refreshes.", nullptr,
+        &database_name_, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("tako_cache.refresh_ahead_percent",
                             "Last part of a list's TTL, in percent, in which a read queues its "
                             "refresh with the worker (0: no refresh-ahead).",
@@ -289,6 +309,10 @@ int new_keys_per_hour() {
     return new_keys_per_hour_;
 }
 
+Locale locale() {
+    return locale_from_setting(value(locale_));
+}
+
 bool worker() {
     return worker_;
 }
@@ -310,6 +334,7 @@ UpstreamSettings upstream() {
     s.igdb_token_url = igdb_token_url();
     s.tmdb_api_key = tmdb_api_key();
     s.tmdb_language = tmdb_language();
+    s.locale = locale();
     s.rawg_api_key = rawg_api_key();
     s.igdb_client_id = igdb_client_id();
     s.igdb_client_secret = igdb_client_secret();

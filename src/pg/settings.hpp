@@ -21,6 +21,8 @@ std::string base_url(std::string_view provider);
 std::string igdb_token_url();
 std::string tmdb_api_key();
 std::string tmdb_language();
+// The labels' language (tako_cache.locale).
+Locale locale();
 std::string rawg_api_key();
 std::string igdb_client_id();
 std::string igdb_client_secret();

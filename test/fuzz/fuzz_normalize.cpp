@@ -2,12 +2,17 @@
 // families table (and the NULL category, and one unknown category), each result passed through
 // validate_items; also validate_items on the input itself; and, for each list it normalizes, the
 // upstream metadata read from the same input and the response envelope rendered around the items.
+// Jikan lists are normalized in both locales; the input also goes through the Jikan pictures
+// normalizer (a /anime/{id}/pictures response).
 //
 // Invariants (normalize.hpp): normalize_list either throws tako::Error or returns an array of
 // Format B items of its provider, which validate_items accepts and which dumps as valid JSON;
-// upstream_meta never throws and gives an object; the envelope is valid JSON whose count and data
-// are the items'.
+// the two locales give the same items but for the rating labels; upstream_meta never throws and
+// gives an object; the envelope is valid JSON whose count and data are the items'.
+// normalize_jikan_pictures (jikan_pictures.hpp) either throws tako::Error or gives no URL or a
+// non-empty, valid UTF-8 one.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -18,6 +23,7 @@
 #include "core/families.hpp"
 #include "core/format_b.hpp"
 #include "core/key.hpp"
+#include "core/normalize/jikan_pictures.hpp"
 #include "core/normalize/normalize.hpp"
 #include "core/request/request.hpp"
 #include "fuzz_common.hpp"
@@ -80,6 +86,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         validate_items(raw);
     } catch (const Error &) {
     }
+    try {
+        const std::optional<std::string> backdrop = normalize_jikan_pictures(raw);
+        fuzz_check(!backdrop || (!backdrop->empty() && valid_utf8(*backdrop)),
+                   "a backdrop is a non-empty UTF-8 string", backdrop.value_or(""));
+    } catch (const Error &) {
+    }
     for (const Combination &c : combinations()) {
         nlohmann::json items;
         try {
@@ -96,6 +108,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         }
         const std::string text = items.dump();
         fuzz_check(valid_utf8(text), "items dump as valid JSON");
+        if (c.provider == "jikan") {
+            NormalizeOptions english;
+            english.locale = Locale::EnUS;
+            nlohmann::json other = normalize_list(c.provider, c.endpoint, raw, c.category, english);
+            fuzz_check(other.size() == items.size(), "both locales give as many items");
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                nlohmann::json a = items[i], b = other[i];
+                a["details"].erase("rating");
+                b["details"].erase("rating");
+                fuzz_check(a == b, "the locales differ in the rating labels only");
+            }
+        }
 
         const ParsedKey key = parse_key(c.provider + ":" + c.endpoint);
         const nlohmann::json upstream = upstream_meta(key, raw, "fr-FR", 0);

@@ -107,6 +107,12 @@ def json_seeds():
                                                        "im:image": {"label": "i"},
                                                        "im:releaseDate": {"label": "2019-01-01T00:00:00-07:00"}}}},
         "itunes-v2": {"feed": {"results": [{"id": "1", "name": "s", "genres": [], "releaseDate": "2024-13-01"}]}},
+        # Jikan /anime/{id}/pictures (the backdrops): none, a first picture without a JPEG, odd types.
+        "jikan-pictures-empty": {"data": []},
+        "jikan-pictures-webp-only": {"data": [{"jpg": {"image_url": None, "large_image_url": ""},
+                                               "webp": {"image_url": "https://x/a.webp"}},
+                                              {"jpg": {"large_image_url": "https://x/b.jpg"}}]},
+        "jikan-pictures-odd": {"data": [None, {"jpg": "x"}], "pagination": 1},
     }
     for name, body in odd.items():
         write("normalize", name + ".json", minified(body))
@@ -228,6 +234,8 @@ def dictionaries():
     fields = set()
     for source in sorted((ROOT / "src" / "core" / "normalize").glob("*.cpp")):
         fields.update(re.findall(r'get\([^;]*?,\s*"([^"]+)"\)', source.read_text()))
+        # copy(out, "tako name", raw, "upstream name", reader) in jikan.cpp.
+        fields.update(re.findall(r'copy\(\w+,\s*"[^"]+",\s*\w+,\s*"([^"]+)",', source.read_text()))
         fields.update(re.findall(r'"([a-z:_]+_(?:small|medium|big|xl|url))"', source.read_text()))
     syntax = ["{", "}", "[", "]", ":", ",", '""', "null", "true", "false", "0", "-1", "1e308",
               "0.5", "18446744073709551615", "-9223372036854775808", '"\\u0000"', '"\\ud800"',

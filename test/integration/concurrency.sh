@@ -27,6 +27,7 @@ check '[ "$(cat "$work"/discover.* | sort -u)" = true ] && [ "$(cat "$work"/refr
 check '[ "$(q -c "SELECT count(*) FROM discovery_cache WHERE cache_key = '"'$key'"'")" = 1 ]' "... still exactly one row for the key"
 check '[ "$(q -c "SELECT refresh_count > $refreshes_before AND expires_at > now() AND tako_validate_items(data, '"'tmdb'"') FROM discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
     "... refreshed, fresh and valid"
+wait_queue  # tako_discover served the expired list and queued its refresh: the worker's, now done
 check '[ "$(q -c "SELECT count(*) FROM tako_refresh_log WHERE cache_key = '"'$key'"' AND outcome = '"'running'"'")" = 0 ]' \
     "... and no refresh left 'running'"
 $ctl reset

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upgrades (issues 6, 9, 10): install 1.0, fill the cache, update to 1.1, 1.2 and 1.3, and find
+# Upgrades (issues 6, 9, 10, 11): install 1.0, fill the cache, update to 1.1, 1.2, 1.3 and 1.4, and find
 # everything intact at each step; the updated extension is the same, object for object, as a fresh
 # install, and so is 1.0 updated straight to the newest version. Prints TAP.
 set -u
@@ -92,10 +92,19 @@ check '[ "$(q -d tako_up_old -c "SELECT count(*) FROM discovery_cache")" = $((ro
 check '[ "$(q -d tako_up_old -c "SELECT json_array_length(tako_discover('"'igdb:trending:48,6'"')->'"'data'"')")" -gt 0 ]' \
     "the carried list is served, by either order"
 
-# 1.0 straight to 1.3.
+# 1.3 → 1.4: the refresh worker's functions; nothing stored changes.
+before=$(state tako_up_old)
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.4'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.4 ]' "updated to 1.4"
+check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
+check '[ "$(q -d tako_up_old -c "SELECT tako_cache_stats()->'"'queue'"' ? '"'pending'"'")" = t ]' \
+    "the stats show the refresh queue"
+
+# 1.0 straight to the newest version.
+newest=$(sed -n "s/^default_version = '\\(.*\\)'/\\1/p" tako_cache.control)
 q -d tako_up_direct -c "CREATE EXTENSION tako_cache VERSION '1.0'" -c "SELECT tako_refresh('deezer:charts:tracks')" >/dev/null
 q -d tako_up_direct -c "ALTER EXTENSION tako_cache UPDATE" >/dev/null
-check '[ "$(q -d tako_up_direct -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.3 ] &&
+check '[ "$(q -d tako_up_direct -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = "$newest" ] &&
        [ "$(q -d tako_up_direct -c "SELECT json_array_length(tako_discover('"'deezer:charts:tracks'"')->'"'data'"')")" = 10 ]' \
     "1.0 updated straight to the newest version serves its list through tako_discover"
 
@@ -133,7 +142,7 @@ new_catalog=$(catalog tako_up_new)
 for db in tako_up_old tako_up_direct; do
     old_catalog=$(catalog $db)
     check '[ -n "$new_catalog" ] && [ "$old_catalog" = "$new_catalog" ]' \
-        "$db has exactly the objects of a fresh 1.3 install ($(echo "$new_catalog" | wc -l) compared)"
+        "$db has exactly the objects of a fresh $newest install ($(echo "$new_catalog" | wc -l) compared)"
     if [ "$old_catalog" != "$new_catalog" ]; then diff <(echo "$old_catalog") <(echo "$new_catalog") | head -20 | sed 's/^/# /'; fi
 done
 echo "1..$n"

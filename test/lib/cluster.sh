@@ -112,3 +112,15 @@ cluster_stop() {
     fi
     unset PGDATA
 }
+
+# cluster_wait_worker DB: waits (up to 30 s) until tako_cache's refresh worker serves DB (it starts
+# with the server, and retries every few seconds while its database does not exist yet).
+cluster_wait_worker() {
+    local i
+    for i in $(seq 1 300); do
+        [ "$(psql -X -q -At -d "$1" -c "SELECT tako_queue_stats()->>'serves_this_database'" 2>/dev/null)" = true ] && return 0
+        sleep 0.1
+    done
+    echo "cluster_wait_worker: no refresh worker serves $1" >&2
+    return 1
+}

@@ -12,14 +12,15 @@ cd "$TAKO_ROOT"
 upstream_start >/dev/null || { record_tally integration 0 1; exit 1; }
 conf_args=()
 while IFS= read -r line; do conf_args+=(--conf "$line"); done < <(upstream_conf_lines)
-cluster_start integration --conf "cron.database_name = 'tako_it'" "${conf_args[@]}" || {
+cluster_start integration --conf "cron.database_name = 'tako_it'" --conf "tako_cache.database_name = 'tako_it'" "${conf_args[@]}" || {
     upstream_stop
     record_tally integration 0 1
     exit 1
 }
 trap 'cluster_stop; upstream_stop' EXIT
 export PGDATABASE=tako_it
-createdb tako_it && cluster_psql -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION tako_cache CASCADE" || {
+createdb tako_it && cluster_psql -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION tako_cache CASCADE" &&
+    cluster_wait_worker tako_it || {
     record_tally integration 0 1
     exit 1
 }

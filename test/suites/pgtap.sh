@@ -5,13 +5,14 @@ source "$(dirname "$0")/../lib/suite.sh"
 source "$TAKO_ROOT/test/lib/cluster.sh"
 cd "$TAKO_ROOT"
 
-cluster_start pgtap --conf "cron.database_name = 'tako_tap'" || {
+cluster_start pgtap --conf "cron.database_name = 'tako_tap'" --conf "tako_cache.database_name = 'tako_tap'" || {
     record_tally pgtap 0 1
     exit 1
 }
 trap cluster_stop EXIT
 createdb tako_tap &&
-    cluster_psql -d tako_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION tako_cache CASCADE" || {
+    cluster_psql -d tako_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION tako_cache CASCADE" &&
+    cluster_wait_worker tako_tap || {
     record_tally pgtap 0 1
     exit 1
 }

@@ -7,7 +7,7 @@ source "$TAKO_ROOT/test/lib/cluster.sh"
 source "$TAKO_ROOT/test/lib/deps.sh"
 cd "$TAKO_ROOT"
 
-cluster_start regress --conf "cron.database_name = 'contrib_regression'" || {
+cluster_start regress --conf "cron.database_name = 'contrib_regression'" --conf "tako_cache.database_name = 'contrib_regression'" || {
     record_tally regress 0 1
     exit 1
 }

@@ -60,10 +60,11 @@ trap cleanup EXIT
 upstream_start >/dev/null || give_up "the test upstream did not start"
 conf=()
 while IFS= read -r line; do conf+=(--conf "$line"); done < <(upstream_conf_lines)
-cluster_start route --conf "cron.database_name = 'tako_route'" "${conf[@]}" || give_up "the cluster did not start"
+cluster_start route --conf "cron.database_name = 'tako_route'" --conf "tako_cache.database_name = 'tako_route'" "${conf[@]}" || give_up "the cluster did not start"
 export PGDATABASE=tako_route
 createdb tako_route && cluster_psql -c "CREATE EXTENSION tako_cache CASCADE" ||
     give_up "CREATE EXTENSION tako_cache failed"
+cluster_wait_worker tako_route || give_up "no refresh worker serves tako_route"
 
 # start_app WORKERS LOG: the app in the background; its port in $port (empty if it did not start).
 start_app() {

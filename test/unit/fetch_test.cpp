@@ -1,8 +1,8 @@
 // fetch_lists (core/fetch/fetch.hpp) against the loopback HTTP server (loopback_server.hpp):
 // retries, Retry-After, no retry of a 404, the rate-limit slots, interruption, the IGDB token flow
-// and credential redaction. The environment is a real in-memory implementation of
-// FetchEnvironment (rate limits by core/rate_limit.hpp), standing where PostgreSQL's shared
-// memory stands in the extension; libcurl and the network are real.
+// and credential redaction; the Jikan backdrop enrichment (contract §2.2). The environment is a
+// real in-memory implementation of FetchEnvironment (rate limits by core/rate_limit.hpp), standing
+// where PostgreSQL's shared memory stands in the extension; libcurl and the network are real.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,6 +18,7 @@
 
 #include "core/fetch/fetch.hpp"
 #include "core/key.hpp"
+#include "core/normalize/jikan_pictures.hpp"
 #include "core/rate_limit.hpp"
 #include "loopback_server.hpp"
 
@@ -462,6 +463,229 @@ TEST_F(FetchLists, OneFailureDoesNotStopTheOthers) {
     EXPECT_EQ(results[1].outcome, Outcome::HttpError);
     EXPECT_EQ(results[2].outcome, Outcome::InvalidResponse);
     EXPECT_EQ(env.outcomes.size(), 3u);
+}
+
+// ---- Jikan backdrops (contract §2.2) -------------------------------------------------------
+
+std::string pictures_path(long id) {
+    return "/jikan/anime/" + std::to_string(id) + "/pictures";
+}
+
+// A Jikan list of anime with these MAL ids (and their titles), as /seasons and /top send them.
+std::string jikan_list(const std::vector<long> &ids) {
+    nlohmann::json data = nlohmann::json::array();
+    for (long id : ids)
+        data.push_back({{"mal_id", id}, {"title", "Anime " + std::to_string(id)}, {"type", "TV"}});
+    return nlohmann::json{{"pagination", {{"has_next_page", false}}}, {"data", data}}.dump();
+}
+
+// A pictures response whose first picture's large JPEG is https://pictures.test/{id}.jpg.
+std::string pictures_of(long id) {
+    const std::string url = "https://pictures.test/" + std::to_string(id);
+    return nlohmann::json{
+        {"data",
+         {{{"jpg", {{"image_url", url + "s.jpg"}, {"large_image_url", url + ".jpg"}}},
+           {"webp", {{"large_image_url", url + ".webp"}}}}}}}
+        .dump();
+}
+
+const nlohmann::json &backdrop_of(const ListResult &r, std::size_t i) {
+    return r.items.at(i).at("details").at("backdrop");
+}
+
+TEST_F(FetchLists, JikanBackdropsAskOnlyForUnknownAnime) {
+    // A real seasons recording (25 anime) for jikan:trending:tv, a family Tako enriches.
+    const nlohmann::json season =
+        nlohmann::json::parse(fixture_text("jikan/seasons-now__jikanpy.json"));
+    std::vector<long> ids;
+    for (const nlohmann::json &anime : season["data"]) ids.push_back(anime["mal_id"].get<long>());
+    ASSERT_EQ(ids.size(), 25u);
+    server.on("/jikan/seasons/now", Reply::json(200, season.dump()));
+    const std::string recorded = fixture_text("jikan/anime-pictures__reactive-jikan.json");
+    for (long id : ids) server.on(pictures_path(id), Reply::json(200, recorded));
+    options.known_backdrops[ids[0]] = "https://known.test/0.jpg";
+    options.known_backdrops[ids[1]] = std::nullopt;  // known to have no picture
+
+    ListResult r = fetch_one("jikan:trending:tv");
+    ASSERT_EQ(r.outcome, Outcome::Ok) << r.error;
+    ASSERT_EQ(r.items.size(), 25u);
+    EXPECT_EQ(server.count(pictures_path(ids[0])), 0u);
+    EXPECT_EQ(server.count(pictures_path(ids[1])), 0u);
+    for (std::size_t i = 2; i < ids.size(); ++i) EXPECT_EQ(server.count(pictures_path(ids[i])), 1u);
+    // Every item has a backdrop: known, known as none, or fetched.
+    EXPECT_EQ(backdrop_of(r, 0), "https://known.test/0.jpg");
+    EXPECT_EQ(backdrop_of(r, 1), nullptr);
+    for (std::size_t i = 2; i < ids.size(); ++i)
+        EXPECT_EQ(backdrop_of(r, i), "https://cdn.myanimelist.net/images/anime/8/36343l.jpg") << i;
+    // Not images.backdrop: not a Format B image (defect 34).
+    EXPECT_FALSE(r.items[2]["images"].contains("backdrop"));
+    // The pictures fetched are reported, for the extension to remember.
+    ASSERT_EQ(r.pictures.size(), 23u);
+    for (std::size_t k = 0; k < r.pictures.size(); ++k) {
+        EXPECT_EQ(r.pictures[k].mal_id, ids[k + 2]);
+        EXPECT_TRUE(r.pictures[k].ok()) << r.pictures[k].error;
+        EXPECT_EQ(r.pictures[k].url, "https://cdn.myanimelist.net/images/anime/8/36343l.jpg");
+        EXPECT_EQ(r.pictures[k].http_status, 200);
+        EXPECT_EQ(r.pictures[k].attempts, 1);
+    }
+    // Through the same request accounting as the lists; one outcome: the list's.
+    EXPECT_EQ(env.requests_counted["jikan"], 24);
+    ASSERT_EQ(env.outcomes.size(), 1u);
+    EXPECT_EQ(std::get<2>(env.outcomes[0]), Outcome::Ok);
+    EXPECT_EQ(server.requests(pictures_path(ids[2]))[0].header("accept"), "application/json");
+}
+
+TEST_F(FetchLists, JikanBackdropsSurviveFailingPictures) {
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1, 2, 3, 4, 5, 6})));
+    server.on(pictures_path(1), Reply::json(200, pictures_of(1)));
+    server.on(pictures_path(2), Reply::json(500, "{}"));  // every attempt
+    // Path 3 is not served: the test server answers 404 with a JSON error.
+    server.on(pictures_path(4), Reply::json(200, "<html>not JSON</html>"));
+    server.on(pictures_path(5), Reply::json(200, R"({"data":[]})"));  // no picture
+    server.on(pictures_path(6), Reply::failing(Reply::Fault::Reset));
+    ListResult r = fetch_one("jikan:top:movie");
+    ASSERT_EQ(r.outcome, Outcome::Ok) << r.error;
+    EXPECT_EQ(r.error, "");
+    ASSERT_EQ(r.items.size(), 6u);
+    EXPECT_EQ(backdrop_of(r, 0), "https://pictures.test/1.jpg");
+    for (std::size_t i = 1; i < 6; ++i) EXPECT_EQ(backdrop_of(r, i), nullptr) << i;
+
+    ASSERT_EQ(r.pictures.size(), 6u);
+    std::map<long, FetchedPicture> by_id;
+    for (const FetchedPicture &p : r.pictures) by_id[p.mal_id] = p;
+    EXPECT_TRUE(by_id[1].ok());
+    EXPECT_EQ(by_id[2].outcome, Outcome::ServerError);
+    EXPECT_EQ(by_id[2].attempts, 3);  // retried like a list
+    EXPECT_EQ(by_id[2].http_status, 500);
+    EXPECT_NE(by_id[2].error.find("after 3 attempts"), std::string::npos) << by_id[2].error;
+    EXPECT_EQ(by_id[3].outcome, Outcome::HttpError);
+    EXPECT_EQ(by_id[3].http_status, 404);
+    EXPECT_EQ(by_id[3].url, std::nullopt);
+    EXPECT_EQ(by_id[4].outcome, Outcome::InvalidResponse);
+    EXPECT_TRUE(by_id[5].ok());  // answered: the anime has no picture, worth remembering
+    EXPECT_EQ(by_id[5].url, std::nullopt);
+    EXPECT_EQ(by_id[6].outcome, Outcome::NetworkError);
+    EXPECT_FALSE(by_id[6].error.empty());
+    ASSERT_EQ(env.outcomes.size(), 1u);
+    EXPECT_EQ(std::get<2>(env.outcomes[0]), Outcome::Ok);
+}
+
+TEST_F(FetchLists, JikanBackdropsOnlyForTheFamiliesTakoEnriches) {
+    server.on("/jikan/seasons/now", Reply::json(200, jikan_list({1, 2})));
+    server.on("/jikan/seasons/upcoming", Reply::json(200, jikan_list({1, 2})));
+    server.on("/jikan/schedules", Reply::json(200, jikan_list({1, 2})));
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1, 2})));
+    server.on(pictures_path(1), Reply::json(200, pictures_of(1)));
+    server.on(pictures_path(2), Reply::json(200, pictures_of(2)));
+    // All anime, other types, schedules and the anime top: no backdrops, no pictures requests.
+    std::vector<ListResult> plain = fetch(
+        {"jikan:trending:all", "jikan:trending:ova", "jikan:schedule:monday", "jikan:top:anime"});
+    for (const ListResult &r : plain) {
+        ASSERT_EQ(r.outcome, Outcome::Ok) << r.key << ": " << r.error;
+        EXPECT_FALSE(r.items[0]["details"].contains("backdrop")) << r.key;
+        EXPECT_TRUE(r.pictures.empty()) << r.key;
+    }
+    EXPECT_EQ(server.count(pictures_path(1)), 0u);
+    // Every sfw variant of the enriched families is enriched.
+    for (const char *key : {"jikan:trending:movie:sfw", "jikan:upcoming:tv:nsfw", "jikan:top:tv"}) {
+        ListResult r = fetch_one(key);
+        ASSERT_EQ(r.outcome, Outcome::Ok) << key << ": " << r.error;
+        EXPECT_EQ(backdrop_of(r, 1), "https://pictures.test/2.jpg") << key;
+    }
+    // Switched off: nothing asked, no backdrop.
+    options.jikan_backdrops = false;
+    const std::size_t asked = server.count(pictures_path(1));
+    ListResult off = fetch_one("jikan:top:tv");
+    EXPECT_FALSE(off.items[0]["details"].contains("backdrop"));
+    EXPECT_EQ(server.count(pictures_path(1)), asked);
+    // Raw fetches are not enriched either.
+    options.jikan_backdrops = true;
+    options.normalize = false;
+    ListResult raw = fetch_one("jikan:top:tv");
+    EXPECT_EQ(raw.outcome, Outcome::Ok);
+    EXPECT_TRUE(raw.pictures.empty());
+    EXPECT_EQ(server.count(pictures_path(1)), asked);
+}
+
+TEST_F(FetchLists, JikanBackdropsAskOnceForAnAnimeInTwoLists) {
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1, 2, 3})));
+    server.on("/jikan/seasons/upcoming", Reply::json(200, jikan_list({3, 4})));
+    for (long id : {1, 2, 3, 4}) server.on(pictures_path(id), Reply::json(200, pictures_of(id)));
+    std::vector<ListResult> results = fetch({"jikan:top:tv", "jikan:upcoming:tv"});
+    ASSERT_EQ(results.size(), 2u);
+    for (long id : {1, 2, 3, 4}) EXPECT_EQ(server.count(pictures_path(id)), 1u) << id;
+    EXPECT_EQ(backdrop_of(results[0], 2), "https://pictures.test/3.jpg");
+    EXPECT_EQ(backdrop_of(results[1], 0), "https://pictures.test/3.jpg");
+    // Reported once, with the first list that needed it.
+    ASSERT_EQ(results[0].pictures.size(), 3u);
+    ASSERT_EQ(results[1].pictures.size(), 1u);
+    EXPECT_EQ(results[1].pictures[0].mal_id, 4);
+}
+
+TEST_F(FetchLists, JikanBackdropsAFailedListAsksNothing) {
+    server.on("/jikan/top/anime", Reply::json(404, R"({"status":404,"type":"HttpException",
+        "message":"Not Found","error":null})"));
+    server.on(pictures_path(1), Reply::json(200, pictures_of(1)));
+    ListResult r = fetch_one("jikan:top:tv");
+    EXPECT_EQ(r.outcome, Outcome::HttpError);
+    EXPECT_TRUE(r.pictures.empty());
+    EXPECT_EQ(server.count(pictures_path(1)), 0u);
+}
+
+TEST_F(FetchLists, JikanBackdropsUnderTheRateLimitAndBudget) {
+    env.limits["jikan"] = RateLimit{5, 0};  // one start every 200 ms
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1, 2, 3})));
+    for (long id : {1, 2, 3}) server.on(pictures_path(id), Reply::json(200, pictures_of(id)));
+    const Clock::time_point start = Clock::now();
+    ListResult r = fetch_one("jikan:top:tv");
+    ASSERT_EQ(r.outcome, Outcome::Ok) << r.error;
+    std::vector<test::RecordedRequest> seen = server.requests();
+    ASSERT_EQ(seen.size(), 4u);  // the list, then three pictures
+    EXPECT_EQ(seen[0].path, "/jikan/top/anime");
+    for (std::size_t i = 1; i < seen.size(); ++i)
+        EXPECT_GE(ms_between(seen[i - 1].at, seen[i].at), 150) << i;
+    EXPECT_GE(ms_between(start, seen[3].at), 450);
+
+    // A budget spent on the way: the list stays ok, the pictures left are not asked.
+    env.limits.clear();
+    env.budget["jikan"] = 2;  // the list and one picture
+    server.on("/jikan/seasons/upcoming", Reply::json(200, jikan_list({1, 2, 3})));
+    ListResult spent = fetch_one("jikan:upcoming:movie");
+    ASSERT_EQ(spent.outcome, Outcome::Ok) << spent.error;
+    ASSERT_EQ(spent.pictures.size(), 3u);
+    int quota = 0;
+    for (const FetchedPicture &p : spent.pictures) quota += p.outcome == Outcome::QuotaExhausted;
+    EXPECT_EQ(quota, 2);
+}
+
+TEST_F(FetchLists, JikanBackdropsInterruptStopsQuickly) {
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1, 2})));
+    server.on(pictures_path(1), Reply::failing(Reply::Fault::Hang));
+    server.on(pictures_path(2), Reply::failing(Reply::Fault::Hang));
+    options.http.timeout_ms = 60000;
+    std::atomic<bool> stop{false};
+    Clock::time_point asked{};
+    env.interrupt = [&] {
+        if (!stop && server.count(pictures_path(1)) > 0) {
+            stop = true;
+            asked = Clock::now();
+        }
+        return stop.load();
+    };
+    EXPECT_THROW(fetch({"jikan:top:tv"}), Interrupted);
+    EXPECT_TRUE(stop);
+    EXPECT_LT(ms_between(asked, Clock::now()), 1500);
+    EXPECT_TRUE(server.wait_until([&] { return server.connections_open() == 0; }));
+}
+
+TEST_F(FetchLists, TheLocaleSettingPicksTheLabels) {
+    const std::string monday = fixture_text("jikan/schedules-monday__jikanpy.json");
+    server.on("/jikan/schedules", Reply::json(200, monday));
+    EXPECT_EQ(fetch_one("jikan:schedule:monday").items[0]["details"]["rating"]["label"],
+              "Tous publics");  // Tako's default, fr-FR
+    settings.locale = Locale::EnUS;
+    EXPECT_EQ(fetch_one("jikan:schedule:monday").items[0]["details"]["rating"]["label"],
+              "All Ages");
 }
 
 }  // namespace

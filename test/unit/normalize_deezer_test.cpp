@@ -189,7 +189,7 @@ TEST(NormalizeDeezer, MissingAndWrongTypedFields) {
         one(json{{"id", 2}, {"title", "T"}, {"duration", 59}, {"explicit_lyrics", "no"}}, "tracks");
     EXPECT_EQ(track["images"], json::parse(R"({"primary":null,"thumbnail":null,"gallery":[]})"));
     EXPECT_EQ(track["details"]["durationFormatted"], "0:59");
-    EXPECT_EQ(track["details"]["explicit"], nullptr);
+    EXPECT_EQ(track["details"]["explicit"], false);  // not a boolean: as absent, not explicit
     EXPECT_EQ(track["details"]["albumId"], nullptr);
     EXPECT_EQ(one(json{{"id", 2}, {"title", "T"}, {"duration", 600}},
                   "tracks")["details"]["durationFormatted"],
@@ -197,7 +197,14 @@ TEST(NormalizeDeezer, MissingAndWrongTypedFields) {
     EXPECT_EQ(
         one(json{{"id", 2}, {"title", "T"}, {"duration", "3:00"}}, "tracks")["details"]["duration"],
         nullptr);
-    EXPECT_EQ(one(json{{"id", 2}, {"title", "T"}, {"rank", 0}}, "tracks")["details"]["rank"], 0);
+    // Deezer's 0 is "not known" for a rank or a duration: null, as Tako writes it.
+    EXPECT_EQ(one(json{{"id", 2}, {"title", "T"}, {"rank", 0}}, "tracks")["details"]["rank"],
+              nullptr);
+    json no_length = one(json{{"id", 2}, {"title", "T"}, {"duration", 0}, {"rank", 5}}, "tracks");
+    EXPECT_EQ(no_length["details"]["duration"], nullptr);
+    EXPECT_EQ(no_length["details"]["durationFormatted"], nullptr);
+    EXPECT_EQ(no_length["details"]["rank"], 5);
+    EXPECT_EQ(no_length["details"]["explicit"], false);  // no explicit_lyrics: not explicit
     json huge = one(json{{"id", 2}, {"title", "T"}, {"duration", 1e300}}, "tracks");
     EXPECT_EQ(huge["details"]["duration"], 1e300);
     EXPECT_EQ(huge["details"]["durationFormatted"], nullptr);
@@ -206,8 +213,20 @@ TEST(NormalizeDeezer, MissingAndWrongTypedFields) {
               nullptr);
 
     json artist = one(json{{"id", 3}, {"name", "N"}, {"nb_album", 0}, {"nb_fan", 12}}, "artists");
-    EXPECT_EQ(artist["details"], json::parse(R"({"nbAlbums":0,"nbFans":12,"position":1})"));
+    EXPECT_EQ(artist["details"], json::parse(R"({"nbAlbums":null,"nbFans":12,"position":1})"));
+    EXPECT_EQ(
+        one(json{{"id", 3}, {"title", "A"}, {"nb_tracks", 0}}, "albums")["details"]["trackCount"],
+        nullptr);
     EXPECT_EQ(artist["images"]["gallery"], json::array());
+    // One size only: both images use it, whichever it is (Tako's fallbacks).
+    json small_only =
+        one(json{{"id", 4}, {"title", "S"}, {"cover_small", "https://x/s"}}, "albums");
+    EXPECT_EQ(small_only["images"]["primary"], "https://x/s");
+    EXPECT_EQ(small_only["images"]["thumbnail"], "https://x/s");
+    json medium_only =
+        one(json{{"id", 5}, {"name", "M"}, {"picture_medium", "https://x/m"}}, "artists");
+    EXPECT_EQ(medium_only["images"]["primary"], "https://x/m");
+    EXPECT_EQ(medium_only["images"]["thumbnail"], "https://x/m");
 }
 
 TEST(NormalizeDeezer, SkipsEntriesAndKeepsListPositions) {

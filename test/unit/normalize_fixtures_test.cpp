@@ -1,12 +1,13 @@
 // Every recorded response in test/fixtures goes through its provider's normalizer: a list gives
-// valid Format B items (as many as stated here), anything else a 22P02 error. A fixture added
-// without a line here fails the test, so none is left untested. Field-level checks are in
-// normalize_{provider}_test.cpp.
+// valid Format B items (as many as stated here), anything else a 22P02 error; a Jikan pictures
+// response gives its backdrop. A fixture added without a line here fails the test, so none is
+// left untested. Field-level checks are in normalize_{provider}_test.cpp.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <set>
 
+#include "core/normalize/jikan_pictures.hpp"
 #include "fixture.hpp"
 
 namespace tako {
@@ -68,10 +69,22 @@ const Expectation kFixtures[] = {
     {"tmdb/tv-popular__tmdb-api-rs.json", "tv", 20},
 };
 
+// GET /anime/{id}/pictures recordings (normalize_jikan_pictures): the backdrop each gives.
+struct PicturesExpectation {
+    const char *file;
+    const char *backdrop;
+};
+
+const PicturesExpectation kPictures[] = {
+    {"jikan/anime-pictures__reactive-jikan.json",
+     "https://cdn.myanimelist.net/images/anime/8/36343l.jpg"},
+};
+
 TEST(NormalizeFixtures, EveryFixtureIsListedHere) {
     namespace fs = std::filesystem;
     std::set<std::string> listed;
     for (const Expectation &e : kFixtures) listed.insert(e.file);
+    for (const PicturesExpectation &e : kPictures) listed.insert(e.file);
     std::set<std::string> found;
     for (const auto &entry : fs::recursive_directory_iterator(TAKO_FIXTURES_DIR))
         if (entry.is_regular_file() && entry.path().extension() == ".json")
@@ -94,6 +107,13 @@ TEST(NormalizeFixtures, EachGivesValidItemsOrA22P02) {
         nlohmann::json items = fixture::normalized(provider, raw, e.category);
         EXPECT_EQ(items.size(), static_cast<std::size_t>(e.items));
         for (const nlohmann::json &item : items) EXPECT_EQ(item["source"], provider);
+    }
+}
+
+TEST(NormalizeFixtures, EachPicturesRecordingGivesItsBackdrop) {
+    for (const PicturesExpectation &e : kPictures) {
+        SCOPED_TRACE(e.file);
+        EXPECT_EQ(normalize_jikan_pictures(fixture::load(e.file)), std::string(e.backdrop));
     }
 }
 

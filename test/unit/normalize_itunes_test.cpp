@@ -34,13 +34,13 @@ TEST(NormalizeItunes, LegacyTopAlbumsFieldByField) {
     EXPECT_EQ(first["title"], "Look Up Child");
     EXPECT_EQ(first["titleOriginal"], nullptr);
     EXPECT_EQ(first["year"], 2018);
-    // The largest artwork (170 px, the last) is the picture, the smallest (55 px) the thumbnail.
-    EXPECT_EQ(first["images"]["primary"],
-              "https://is4-ssl.mzstatic.com/image/thumb/Music125/v4/e9/b8/8f/"
-              "e9b88f7c-1ba8-4ed6-53ef-92ad2a13ba48/00829619167009.rgb.jpg/170x170bb-85.png");
-    EXPECT_EQ(first["images"]["thumbnail"],
-              "https://is5-ssl.mzstatic.com/image/thumb/Music125/v4/e9/b8/8f/"
-              "e9b88f7c-1ba8-4ed6-53ef-92ad2a13ba48/00829619167009.rgb.jpg/55x55bb-85.png");
+    // The 170 px artwork (the third) is both the picture and the thumbnail, as in Tako; the 55 px
+    // one is never used.
+    const std::string art170 =
+        "https://is4-ssl.mzstatic.com/image/thumb/Music125/v4/e9/b8/8f/"
+        "e9b88f7c-1ba8-4ed6-53ef-92ad2a13ba48/00829619167009.rgb.jpg/170x170bb-85.png";
+    EXPECT_EQ(first["images"]["primary"], art170);
+    EXPECT_EQ(first["images"]["thumbnail"], art170);
     EXPECT_EQ(first["images"]["gallery"], json::array());
     EXPECT_EQ(first["urls"]["source"],
               "https://itunes.apple.com/us/album/look-up-child/1409149359?uo=2");
@@ -156,6 +156,19 @@ TEST(NormalizeItunes, LegacyEntryVariants) {
     EXPECT_EQ(items[0]["images"]["primary"], "https://img/only.png");
     EXPECT_EQ(items[0]["images"]["thumbnail"], "https://img/only.png");
     EXPECT_EQ(items[0]["details"]["price"], "$1.29");
+
+    // Four artworks: the third (Tako's im:image[2]) is the 170 px one; two: the larger.
+    json four = legacy_entry("10", "Four");
+    four["im:image"] = json::parse(R"([{"label":"https://img/55"},{"label":"https://img/60"},
+        {"label":"https://img/170"},{"label":"https://img/600"}])");
+    json two = legacy_entry("11", "Two");
+    two["im:image"] = json::parse(R"([{"label":"https://img/55"},{"label":"https://img/60"}])");
+    json sizes = normalized("itunes", legacy_feed(json::array({four, two})), "album");
+    ASSERT_EQ(sizes.size(), 2u);
+    EXPECT_EQ(sizes[0]["images"]["primary"], "https://img/170");
+    EXPECT_EQ(sizes[0]["images"]["thumbnail"], "https://img/170");
+    EXPECT_EQ(sizes[1]["images"]["primary"], "https://img/60");
+    EXPECT_EQ(sizes[1]["images"]["thumbnail"], "https://img/60");
 
     // No im:name: the feed's title label; no id or no title at all: skipped.
     json untitled = legacy_entry("8", "");

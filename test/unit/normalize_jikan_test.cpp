@@ -93,8 +93,9 @@ TEST(NormalizeJikan, TopAnimeTvFieldByField) {
     EXPECT_EQ(items[4]["details"]["rating"],
               json::parse(R"({"code":"PG-13","label":"13+","minAge":13})"));
     EXPECT_EQ(items[17]["title"], "Monster");
-    EXPECT_EQ(items[17]["details"]["rating"],
-              json::parse(R"j({"code":"R+","label":"17+ (mild nudity)","minAge":17})j"));
+    EXPECT_EQ(
+        items[17]["details"]["rating"],
+        json::parse(R"j({"code":"R+","label":"17+ (nudit\u00e9 l\u00e9g\u00e8re)","minAge":17})j"));
     EXPECT_EQ(items[24]["id"], "jikan:47917");
     EXPECT_EQ(items[24]["details"]["position"], 25);
 }
@@ -150,8 +151,7 @@ TEST(NormalizeJikan, SeasonsNow) {
     EXPECT_EQ(items[0]["id"], "jikan:44511");
     EXPECT_EQ(items[0]["title"], "Chainsaw Man");
     EXPECT_EQ(items[0]["details"]["broadcast"]["day"], "Wednesdays");
-    EXPECT_EQ(items[1]["details"]["titleEnglish"],
-              nullptr);  // absent upstream: null, not omitted
+    EXPECT_EQ(items[1]["details"]["titleEnglish"], nullptr);  // null upstream: null
     EXPECT_EQ(items[21]["details"]["rating"]["code"], "R+");
     // Defect 36: every Jikan list numbers its items.
     for (std::size_t i = 0; i < items.size(); ++i)
@@ -198,10 +198,10 @@ TEST(NormalizeJikan, Schedules) {
     ASSERT_EQ(monday.size(), 9u);
     EXPECT_EQ(monday[0]["id"], "jikan:52815");
     EXPECT_EQ(monday[0]["details"]["rating"],
-              json::parse(R"({"code":"G","label":"All Ages","minAge":0})"));
+              json::parse(R"({"code":"G","label":"Tous publics","minAge":0})"));
     EXPECT_EQ(monday[0]["details"]["titleEnglish"], nullptr);
     EXPECT_EQ(monday[4]["details"]["rating"],
-              json::parse(R"({"code":"PG","label":"Children","minAge":0})"));
+              json::parse(R"({"code":"PG","label":"Enfants","minAge":0})"));
     EXPECT_EQ(monday[8]["title"], "Golden Kamuy 4th Season");
     EXPECT_EQ(monday[8]["details"]["position"], 9);
 
@@ -231,24 +231,67 @@ TEST(NormalizeJikan, ErrorBodyIsRejected) {
     EXPECT_EQ(normalized("jikan", json{{"data", json::array()}}), json::array());
 }
 
-TEST(NormalizeJikan, EveryMalRating) {
-    const std::pair<const char *, const char *> cases[] = {
-        {"G - All Ages", R"({"code":"G","label":"All Ages","minAge":0})"},
-        {"PG - Children", R"({"code":"PG","label":"Children","minAge":0})"},
-        {"PG-13 - Teens 13 or older", R"({"code":"PG-13","label":"13+","minAge":13})"},
-        {"R - 17+ (violence & profanity)", R"({"code":"R","label":"17+","minAge":17})"},
-        {"R+ - Mild Nudity", R"j({"code":"R+","label":"17+ (mild nudity)","minAge":17})j"},
-        {"Rx - Hentai", R"j({"code":"Rx","label":"Hentai (18+)","minAge":18})j"},
-        {"X - Something new", R"({"code":"Unknown","label":"X - Something new","minAge":null})"},
+TEST(NormalizeJikan, EveryMalRatingInBothLocales) {
+    // {raw, fr-FR label (Tako's, the default), en-US label (MyAnimeList's)}; code and minAge are
+    // the same in both.
+    struct Case {
+        const char *raw, *code, *fr, *en;
+        int min_age;
     };
-    for (const auto &[raw, expected] : cases)
-        EXPECT_EQ(one(json{{"mal_id", 1}, {"title", "t"}, {"rating", raw}})["details"]["rating"],
-                  json::parse(expected))
-            << raw;
+    const Case cases[] = {
+        {"G - All Ages", "G", "Tous publics", "All Ages", 0},
+        {"PG - Children", "PG", "Enfants", "Children", 0},
+        {"PG-13 - Teens 13 or older", "PG-13", "13+", "13+", 13},
+        {"R - 17+ (violence & profanity)", "R", "17+", "17+", 17},
+        {"R+ - Mild Nudity", "R+", "17+ (nudit\u00e9 l\u00e9g\u00e8re)", "17+ (mild nudity)", 17},
+        {"Rx - Hentai", "Rx", "Hentai (18+)", "Hentai (18+)", 18},
+    };
+    NormalizeOptions english;
+    english.locale = Locale::EnUS;
+    for (const Case &c : cases) {
+        const json raw = {{"data", {{{"mal_id", 1}, {"title", "t"}, {"rating", c.raw}}}}};
+        const json fr = normalize_list("jikan", "top", raw, "anime")[0]["details"]["rating"];
+        const json en =
+            normalize_list("jikan", "top", raw, "anime", english)[0]["details"]["rating"];
+        EXPECT_EQ(fr, json({{"code", c.code}, {"label", c.fr}, {"minAge", c.min_age}})) << c.raw;
+        EXPECT_EQ(en, json({{"code", c.code}, {"label", c.en}, {"minAge", c.min_age}})) << c.raw;
+        // The default is Tako's fr-FR.
+        NormalizeOptions french;
+        french.locale = Locale::FrFR;
+        EXPECT_EQ(normalize_list("jikan", "top", raw, "anime", french)[0]["details"]["rating"], fr);
+    }
+    // An unknown rating keeps Jikan's text, in every locale.
+    const json unknown = {
+        {"data", {{{"mal_id", 1}, {"title", "t"}, {"rating", "X - Something new"}}}}};
+    const json expected =
+        json::parse(R"({"code":"Unknown","label":"X - Something new","minAge":null})");
+    EXPECT_EQ(normalize_list("jikan", "top", unknown, "anime")[0]["details"]["rating"], expected);
+    EXPECT_EQ(normalize_list("jikan", "top", unknown, "anime", english)[0]["details"]["rating"],
+              expected);
     for (const json &absent : {json(nullptr), json(""), json(17), json::object()})
         EXPECT_EQ(one(json{{"mal_id", 1}, {"title", "t"}, {"rating", absent}})["details"]["rating"],
                   nullptr);
     EXPECT_EQ(one(json{{"mal_id", 1}, {"title", "t"}})["details"]["rating"], nullptr);
+}
+
+TEST(NormalizeJikan, EnglishLabelsOnAFixture) {
+    NormalizeOptions english;
+    english.locale = Locale::EnUS;
+    json monday =
+        normalize_list("jikan", "schedule", fixture::load("jikan/schedules-monday__jikanpy.json"),
+                       "monday", english);
+    EXPECT_EQ(monday[0]["details"]["rating"],
+              json::parse(R"({"code":"G","label":"All Ages","minAge":0})"));
+    EXPECT_EQ(monday[4]["details"]["rating"],
+              json::parse(R"({"code":"PG","label":"Children","minAge":0})"));
+    // Only the labels change: the same items otherwise.
+    json french = normalized_file("jikan", "jikan/schedules-monday__jikanpy.json", "monday");
+    ASSERT_EQ(french.size(), monday.size());
+    for (std::size_t i = 0; i < french.size(); ++i) {
+        french[i]["details"].erase("rating");
+        monday[i]["details"].erase("rating");
+        EXPECT_EQ(french[i], monday[i]) << i;
+    }
 }
 
 TEST(NormalizeJikan, ImagesFallBackToJpgAndDeduplicate) {
@@ -275,16 +318,43 @@ TEST(NormalizeJikan, MissingAndWrongTypedFields) {
     EXPECT_EQ(bare["year"], nullptr);
     EXPECT_EQ(bare["urls"]["source"], nullptr);
     EXPECT_EQ(d["resourceType"], "anime");
-    EXPECT_EQ(d["titleEnglish"], nullptr);
-    EXPECT_TRUE(d.contains("titleEnglish"));
+    // Fields Tako copies as they are are left out when Jikan did not send them, as Tako's
+    // JSON.stringify leaves out undefined values; `aired` is then {}.
+    for (const char *absent :
+         {"titleEnglish", "format", "sourceMaterial", "episodes", "status", "airing", "duration",
+          "score", "scoredBy", "rank", "popularity", "members", "favorites", "season"})
+        EXPECT_FALSE(d.contains(absent)) << absent;
+    EXPECT_EQ(d["aired"], json::object());
+    // Fields Tako builds are always there.
     EXPECT_EQ(d["trailer"], nullptr);
-    EXPECT_EQ(d["aired"], nullptr);
+    EXPECT_EQ(d["rating"], nullptr);
     EXPECT_EQ(d["broadcast"], nullptr);
     EXPECT_EQ(d["studios"], json::array());
     EXPECT_EQ(d["titleSynonyms"], json::array());
-    EXPECT_EQ(d["score"], nullptr);
-    EXPECT_EQ(one(json{{"mal_id", 7}, {"title", "Bare"}}, "manga")["details"]["resourceType"],
-              "manga");
+    EXPECT_EQ(d["titleAlternatives"], json::array());
+    EXPECT_EQ(d["position"], 1);
+    EXPECT_EQ(d["malId"], 7);
+    json bare_manga = one(json{{"mal_id", 7}, {"title", "Bare"}}, "manga");
+    EXPECT_EQ(bare_manga["details"]["resourceType"], "manga");
+    EXPECT_EQ(bare_manga["details"]["published"], json::object());
+    for (const char *absent : {"titleEnglish", "chapters", "volumes", "status", "publishing"})
+        EXPECT_FALSE(bare_manga["details"].contains(absent)) << absent;
+
+    // Sent as null: null. An aired object without dates keeps the keys it has.
+    json nulls = one(json::parse(R"({"mal_id":9,"title":"Nulls","title_english":null,
+        "episodes":null,"score":null,"aired":{"from":null,"to":null,"string":"Not available"},
+        "broadcast":{"day":null,"string":"Unknown"}})"));
+    EXPECT_EQ(nulls["details"]["titleEnglish"], nullptr);
+    EXPECT_TRUE(nulls["details"].contains("titleEnglish"));
+    EXPECT_EQ(nulls["details"]["episodes"], nullptr);
+    EXPECT_EQ(nulls["details"]["score"], nullptr);
+    EXPECT_EQ(nulls["details"]["aired"],
+              json::parse(R"({"from":null,"to":null,"string":"Not available"})"));
+    EXPECT_EQ(nulls["details"]["broadcast"], json::parse(R"({"day":null,"string":"Unknown"})"));
+    // Copied text is copied as it is, an empty string included (Tako's plain copy).
+    EXPECT_EQ(
+        one(json{{"mal_id", 1}, {"title", "t"}, {"title_english", ""}})["details"]["titleEnglish"],
+        "");
 
     json odd = one(json::parse(R"({"mal_id":8,"title":"Odd","year":"2020","type":"ONA",
         "aired":{"from":"2021-04-01T00:00:00+00:00","to":5},"score":"high","episodes":"12",
@@ -292,15 +362,35 @@ TEST(NormalizeJikan, MissingAndWrongTypedFields) {
         "titles":[{"type":"Default"},"x"],"trailer":{"images":"none"},"airing":"yes"})"));
     EXPECT_EQ(odd["year"], 2021);  // a non-numeric year falls back to aired.from
     EXPECT_EQ(odd["details"]["resourceType"], "ona");
-    EXPECT_EQ(odd["details"]["aired"]["to"], nullptr);
+    EXPECT_EQ(odd["details"]["format"], "ONA");
+    EXPECT_EQ(odd["details"]["aired"],
+              json::parse(R"({"from":"2021-04-01T00:00:00+00:00","to":null})"));
+    // Sent with the wrong type: null (Tako would copy the value).
     EXPECT_EQ(odd["details"]["score"], nullptr);
     EXPECT_EQ(odd["details"]["episodes"], nullptr);
     EXPECT_EQ(odd["details"]["airing"], nullptr);
-    EXPECT_EQ(odd["details"]["studios"], json::parse(R"([{"id":null,"name":"S","url":null}])"));
+    EXPECT_EQ(odd["details"]["studios"], json::parse(R"([{"id":null,"name":"S"}])"));
     EXPECT_EQ(odd["details"]["titleSynonyms"], json::array({"a"}));
-    EXPECT_EQ(odd["details"]["titleAlternatives"],
-              json::parse(R"([{"type":"Default","title":null}])"));
+    EXPECT_EQ(odd["details"]["titleAlternatives"], json::parse(R"([{"type":"Default"}])"));
     EXPECT_EQ(odd["details"]["trailer"]["images"], nullptr);
+    // A year of 0 is no year (Tako's `year ||`): aired.from's.
+    EXPECT_EQ(one(json::parse(R"({"mal_id":1,"title":"t","year":0,
+        "aired":{"from":"2019-01-01T00:00:00+00:00"}})"))["year"],
+              2019);
+}
+
+TEST(NormalizeJikan, MangaScoreFallsBackToScored) {
+    // tako_cache reads the early-v4 "scored" when there is no "score" (Tako does not: a README
+    // line); "score" wins when both are there.
+    EXPECT_EQ(
+        one(json{{"mal_id", 1}, {"title", "t"}, {"scored", 8.5}}, "manga")["details"]["score"],
+        8.5);
+    EXPECT_EQ(one(json{{"mal_id", 1}, {"title", "t"}, {"score", 7.0}, {"scored", 8.5}},
+                  "manga")["details"]["score"],
+              7.0);
+    EXPECT_EQ(one(json{{"mal_id", 1}, {"title", "t"}, {"score", nullptr}, {"scored", 8.5}},
+                  "manga")["details"]["score"],
+              8.5);
 }
 
 TEST(NormalizeJikan, YearFromDatesIsUtc) {

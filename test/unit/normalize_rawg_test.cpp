@@ -78,13 +78,16 @@ TEST(NormalizeRawg, RatingRoundsLikeTako) {
     EXPECT_EQ(one(json{{"id", 1}, {"name", "n"}, {"rating", 4.125}})["details"]["rating"], 8.3);
 }
 
-TEST(NormalizeRawg, ZerosStayZerosAndAbsentValuesTakeDefaults) {
+TEST(NormalizeRawg, ZerosAndAbsentValues) {
     json zero = one(json::parse(R"({"id":1,"name":"Zero","rating":0,"rating_top":0,
         "ratings_count":0,"metacritic":0,"playtime":0,"added":0})"));
+    // A 0 rating is a rating (SPEC §5: Tako's `rating ? … : null` lost it).
     EXPECT_EQ(zero["details"]["rating"], 0);
-    EXPECT_EQ(zero["details"]["ratingTop"], 0);
-    EXPECT_EQ(zero["details"]["metacritic"], 0);
-    EXPECT_EQ(zero["details"]["playtime"], 0);
+    // RAWG's 0 means "not known" for these: what Tako writes, 5 (the scale's top) and null.
+    EXPECT_EQ(zero["details"]["ratingTop"], 5);
+    EXPECT_EQ(zero["details"]["metacritic"], nullptr);
+    EXPECT_EQ(zero["details"]["playtime"], nullptr);
+    EXPECT_EQ(zero["details"]["ratingsCount"], 0);
     EXPECT_EQ(zero["details"]["added"], 0);
 
     json bare = one(json{{"id", 2}, {"name", "Bare"}});

@@ -103,6 +103,27 @@ TEST(JikanRequest, EveryFamily) {
               "https://jikan.test/v4/schedules?page=1&limit=25&sfw=false&filter=sunday");
 }
 
+TEST(JikanRequest, PicturesOfOneAnime) {
+    HttpRequest r = build_jikan_pictures_request(settings(), 5114);
+    EXPECT_EQ(r.url, "https://jikan.test/v4/anime/5114/pictures");
+    EXPECT_EQ(r.method, "GET");
+    EXPECT_NE(std::find(r.headers.begin(), r.headers.end(),
+                        std::pair<std::string, std::string>("Accept", "application/json")),
+              r.headers.end());
+}
+
+TEST(JikanRequest, TheFamiliesTakoEnrichesWithBackdrops) {
+    // Contract §2.2: /top/tv|movie (K9), /trending/tv|movie (K11), /upcoming/tv|movie (K13).
+    for (const char *key :
+         {"jikan:top:tv", "jikan:top:movie:nsfw", "jikan:trending:tv", "jikan:trending:movie:sfw",
+          "jikan:upcoming:tv:nsfw", "jikan:upcoming:movie"})
+        EXPECT_TRUE(enriches_backdrops(parse_key(key))) << key;
+    for (const char *key : {"jikan:top:anime", "jikan:top:manga", "jikan:trending:all",
+                            "jikan:trending:ova", "jikan:upcoming:ona", "jikan:schedule:monday",
+                            "tmdb:trending:tv:week", "rawg:trending:all"})
+        EXPECT_FALSE(enriches_backdrops(parse_key(key))) << key;
+}
+
 TEST(RawgRequest, EveryFamily) {
     EXPECT_EQ(url("rawg:popular:all"),
               "https://rawg.test/api/"

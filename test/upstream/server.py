@@ -84,6 +84,8 @@ JIKAN_ROUTES = [
     (r"/seasons/now", "jikan/seasons-now__jikanpy.json"),
     (r"/seasons/upcoming", "jikan/seasons-upcoming__jikanpy.json"),
     (r"/schedules", "jikan/schedules-monday__jikanpy.json"),
+    # The backdrop enrichment (contract §2.2): one recorded answer, for every anime id.
+    (r"/anime/[0-9]+/pictures", "jikan/anime-pictures__reactive-jikan.json"),
 ]
 DEEZER_ROUTES = [
     (r"/chart/0/albums", "deezer/chart-0-albums__deezer-python.json"),

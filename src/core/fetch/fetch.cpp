@@ -7,6 +7,7 @@
 
 #include "core/envelope/upstream_meta.hpp"
 #include "core/error.hpp"
+#include "core/fetch/backdrops.hpp"
 #include "core/fetch/runner.hpp"
 #include "core/format_b.hpp"
 #include "core/normalize/normalize.hpp"
@@ -77,8 +78,10 @@ void finish(ListResult &result, const ParsedKey &key, Job &job, const UpstreamSe
         return;
     }
     try {
+        NormalizeOptions normalize_options;
+        normalize_options.locale = settings.locale;
         result.items = normalize_list(key.provider(), key.endpoint(), job.verdict.body,
-                                      normalizer_category(key));
+                                      normalizer_category(key), normalize_options);
         validate_items(result.items, key.provider());
         result.upstream = upstream_meta(
             key, job.verdict.body, settings.tmdb_language,
@@ -185,6 +188,8 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
     }
 
     for (Job *job : to_run) finish(results[job->index], keys[job->index], *job, settings, options);
+    // Jikan backdrops: after the lists, since their items say which anime to ask about.
+    add_backdrops(keys, results, settings, options, runner);
     for (const ListResult &result : results)
         env.report_outcome(result.provider, result.key, result.outcome, result.error);
     return results;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <exception>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -75,6 +76,20 @@ const char *to_string(Outcome outcome);
 // SQLSTATE to raise when a caller turns this outcome into an error.
 std::string_view sqlstate_of(Outcome outcome);
 
+// One GET /anime/{id}/pictures made for the backdrops of Jikan lists (contract §2.2).
+struct FetchedPicture {
+    long mal_id = 0;
+    Outcome outcome = Outcome::Ok;
+    // The backdrop (normalize_jikan_pictures); nullopt when the anime has no picture, or when the
+    // request failed (outcome and error say why: such a result is not worth remembering).
+    std::optional<std::string> url;
+    std::string error;  // "" when ok
+    long http_status = 0;
+    int attempts = 0;
+
+    bool ok() const { return outcome == Outcome::Ok; }
+};
+
 struct ListResult {
     std::string key;  // canonical
     std::string provider;
@@ -87,6 +102,10 @@ struct ListResult {
     std::size_t bytes = 0;
     int attempts = 0;
     SystemTime started{}, finished{};
+    // The pictures requests this call made for the backdrops of this list's items (a list of an
+    // enriching family, when ok): each anime once per call, reported with the first list that
+    // needed it. A failed one leaves that anime's details.backdrop null and the list ok.
+    std::vector<FetchedPicture> pictures;
 };
 
 struct FetchOptions {
@@ -96,6 +115,12 @@ struct FetchOptions {
     bool respect_breaker = false;      // true: skip providers paused by the circuit breaker
     bool read_through = false;         // true: tako_discover's fetch (leaves the schedule's share)
     std::size_t max_per_provider = 8;  // transfers of one provider in flight at once
+    // Jikan backdrops (contract §2.2): every item of an ok list of a family Tako enriches
+    // (enriches_backdrops) gets details.backdrop, a URL or null. Anime found here (by MAL id;
+    // nullopt: known to have no picture) are not asked for; the others are, with GET
+    // /anime/{id}/pictures under Jikan's rate limits and request budget, after the lists.
+    bool jikan_backdrops = true;
+    std::map<long, std::optional<std::string>> known_backdrops;
 };
 
 std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,

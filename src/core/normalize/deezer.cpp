@@ -1,6 +1,10 @@
 // Deezer chart responses → music_album / music_track / music_artist items (contract §3.2
 // "Deezer"), without defect 34: images.gallery holds URL strings, not {size, url} objects.
 //
+// Counts and lengths where Deezer's 0 means "not known" (a track's duration and rank, an album's
+// track count, an artist's albums and fans) are null, as Tako writes them (`x || null`); a track
+// or album without explicit_lyrics is not explicit (false).
+//
 // Accepts a chart section, GET /chart/{genre}/{albums|tracks|artists} → {data[], total}, and the
 // whole chart, GET /chart/{genre} → {tracks:{data}, albums:{data}, artists:{data}, ...}, from which
 // the category's section is taken. Deezer's errors come with HTTP 200 as {"error": {...}}; they are
@@ -55,10 +59,22 @@ json ref_id(const json &raw) {
     return id.empty() ? json(nullptr) : json("deezer:" + id);
 }
 
-// m:ss, as Tako formats track durations.
+// The number, or null when it is absent or 0.
+json nonzero(const json &value) {
+    json n = number(value);
+    return n == 0 ? json(nullptr) : n;
+}
+
+// The boolean, false when absent.
+json flag(const json &value) {
+    json b = boolean(value);
+    return b.is_null() ? json(false) : b;
+}
+
+// m:ss, as Tako formats track durations; null for no duration (absent or 0).
 json duration_text(const json &seconds) {
     const double value = seconds.is_number() ? seconds.get<double>() : -1;
-    if (!(value >= 0 && value < 1e12)) return nullptr;  // not a track length
+    if (!(value > 0 && value < 1e12)) return nullptr;  // not a track length
     const auto total = static_cast<long long>(std::floor(value));
     const long long rest = total % 60;
     return std::to_string(total / 60) + ":" + (rest < 10 ? "0" : "") + std::to_string(rest);
@@ -81,24 +97,28 @@ json normalize_item(const json &raw, Kind kind, std::size_t position) {
     json &d = item["details"];
     const json &artist = get(raw, "artist");
     switch (kind) {
-        case Kind::Album: {
-            images["primary"] = first_text(get(raw, "cover_medium"), get(raw, "cover"));
-            images["thumbnail"] = first_text(get(raw, "cover_small"), get(raw, "cover"));
+        case Kind::Album:
+            // Medium, else the plain cover, else small (and the reverse for the thumbnail), as
+            // Tako.
+            images["primary"] =
+                first_text(get(raw, "cover_medium"), get(raw, "cover"), get(raw, "cover_small"));
+            images["thumbnail"] =
+                first_text(get(raw, "cover_small"), get(raw, "cover"), get(raw, "cover_medium"));
             images["gallery"] = gallery(raw, "cover");
-            const json explicit_lyrics = boolean(get(raw, "explicit_lyrics"));
             d["artist"] = text(get(artist, "name"));
             d["artistId"] = ref_id(artist);
             d["recordType"] = text(get(raw, "record_type"));
-            d["trackCount"] = number(get(raw, "nb_tracks"));
-            d["explicit"] = explicit_lyrics.is_null() ? json(false) : explicit_lyrics;
+            d["trackCount"] = nonzero(get(raw, "nb_tracks"));
+            d["explicit"] = flag(get(raw, "explicit_lyrics"));
             break;
-        }
         case Kind::Artist:
-            images["primary"] = first_text(get(raw, "picture_medium"), get(raw, "picture"));
-            images["thumbnail"] = first_text(get(raw, "picture_small"), get(raw, "picture"));
+            images["primary"] = first_text(get(raw, "picture_medium"), get(raw, "picture"),
+                                           get(raw, "picture_small"));
+            images["thumbnail"] = first_text(get(raw, "picture_small"), get(raw, "picture"),
+                                             get(raw, "picture_medium"));
             images["gallery"] = gallery(raw, "picture");
-            d["nbAlbums"] = number(get(raw, "nb_album"));
-            d["nbFans"] = number(get(raw, "nb_fan"));
+            d["nbAlbums"] = nonzero(get(raw, "nb_album"));
+            d["nbFans"] = nonzero(get(raw, "nb_fan"));
             break;
         case Kind::Track: {
             const json &album = get(raw, "album");
@@ -108,11 +128,11 @@ json normalize_item(const json &raw, Kind kind, std::size_t position) {
             d["artistId"] = ref_id(artist);
             d["album"] = text(get(album, "title"));
             d["albumId"] = ref_id(album);
-            d["duration"] = number(get(raw, "duration"));
+            d["duration"] = nonzero(get(raw, "duration"));
             d["durationFormatted"] = duration_text(get(raw, "duration"));
             d["preview"] = text(get(raw, "preview"));
-            d["explicit"] = boolean(get(raw, "explicit_lyrics"));
-            d["rank"] = number(get(raw, "rank"));
+            d["explicit"] = flag(get(raw, "explicit_lyrics"));
+            d["rank"] = nonzero(get(raw, "rank"));
             break;
         }
     }

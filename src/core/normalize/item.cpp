@@ -84,6 +84,10 @@ json text(const json &value) {
     return nullptr;
 }
 
+json string_or_null(const json &value) {
+    return value.is_string() ? value : json(nullptr);
+}
+
 std::string str(const json &value) {
     return value.is_string() ? value.get<std::string>() : std::string();
 }

@@ -31,6 +31,8 @@ json first_text(const Values &...values) {
     ((found.is_null() ? void(found = text(values)) : void()), ...);
     return found;
 }
+// The value when it is a string, even empty, else null. (Tako's plain copy of a text field.)
+json string_or_null(const json &value);
 // The string, or "" when the value is not a string.
 std::string str(const json &value);
 // The value when it is a number (not a boolean), else null. 0 stays 0.

@@ -56,15 +56,17 @@ json legacy_item(const json &entry, const Kind &kind, std::size_t position) {
     const json release = label(get(entry, "im:releaseDate"));
     item["year"] = utc_year_of(release);
 
-    // Apple lists the artwork small to large (55, 60, 170 px).
+    // Apple lists the artwork small to large (55, 60, 170 px); Tako shows the 170 px one as both
+    // primary and thumbnail (the 55 px one is too small for a list), the largest there is when an
+    // entry has fewer than three.
     json artwork = json::array();
     for (const json &image : as_list(get(entry, "im:image"))) {
         json url = label(image);
         if (!url.is_null()) artwork.push_back(std::move(url));
     }
     if (!artwork.empty()) {
-        item["images"]["primary"] = artwork.back();
-        item["images"]["thumbnail"] = artwork.front();
+        item["images"]["primary"] = artwork.size() > 2 ? artwork[2] : artwork.back();
+        item["images"]["thumbnail"] = item["images"]["primary"];
     }
     json source = legacy_link(get(entry, "link"));
     item["urls"]["source"] = source.is_null() ? label(id_field) : source;

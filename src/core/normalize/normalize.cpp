@@ -168,7 +168,7 @@ std::optional<UpstreamError> rawg_error(long http_status, const json &body) {
 }  // namespace
 
 json normalize_list(std::string_view provider, std::string_view /*endpoint*/, const json &raw,
-                    std::string_view category) {
+                    std::string_view category, const NormalizeOptions &options) {
     const std::string_view name = display_name(provider);
     if (name.empty()) throw_invalid("unknown provider " + quote_for_message(provider));
     // An error body (Deezer sends them with HTTP 200) is never an empty list.
@@ -176,7 +176,7 @@ json normalize_list(std::string_view provider, std::string_view /*endpoint*/, co
         normalize::throw_unexpected(name, "an error body: " + error->message);
 
     if (provider == "tmdb") return normalize_tmdb(raw, category);
-    if (provider == "jikan") return normalize_jikan(raw, category);
+    if (provider == "jikan") return normalize_jikan(raw, category, options);
     if (provider == "rawg") return normalize_rawg(raw);
     if (provider == "igdb") return normalize_igdb(raw);
     if (provider == "deezer") return normalize_deezer(raw, category);

@@ -7,19 +7,29 @@
 #include <string>
 #include <string_view>
 
+#include "core/normalize/locale.hpp"
+
 namespace tako {
+
+// What shapes the items besides the raw response.
+struct NormalizeOptions {
+    Locale locale = kDefaultLocale;  // the language of the labels (Jikan's age ratings)
+};
 
 // The raw response of one list request of `provider`/`endpoint` (as in the families table) →
 // array of Format B items that pass validate_items(items, provider). `category` picks the item
 // kind where the response does not say it: tmdb "movie"|"tv", jikan "anime"|"manga" (empty:
 // anime), deezer "albums"|"tracks"|"artists", itunes "album"|"song"; ignored by rawg and igdb.
 //
+// `options.locale` picks the language of the human-readable labels (locale.hpp).
+//
 // Items lacking what Format B requires (an id, a title) are skipped. A response that is not the
 // provider's list shape at all (no results array, an error body...) throws tako::Error with
 // SQLSTATE 22P02 and a message naming what was expected, e.g.
 // "unexpected TMDB response: no \"results\" array".
 nlohmann::json normalize_list(std::string_view provider, std::string_view endpoint,
-                              const nlohmann::json &raw, std::string_view category);
+                              const nlohmann::json &raw, std::string_view category,
+                              const NormalizeOptions &options = {});
 
 // What an upstream said went wrong, read from its error body: TMDB {status_code, status_message},
 // Jikan {status, type, message, error}, IGDB [{title, status, cause}] or {message}, Deezer

@@ -1,6 +1,6 @@
 // RAWG /api/games responses {count, next, previous, results[]} → videogame items (contract §3.2
-// "RAWG"). Numbers RAWG does send are kept even when 0 (Tako's `x || null` turned a 0 rating,
-// playtime or metacritic into null).
+// "RAWG"). A 0 rating stays 0 (SPEC §5; Tako's `rating ? … : null` lost it). Where RAWG's 0 means
+// "not known" (playtime, metacritic, rating_top) the item says what Tako says: null, null, 5.
 #include "core/cpp_only.hpp"
 
 #include "core/normalize/item.hpp"
@@ -17,6 +17,12 @@ constexpr std::size_t kMaxTags = 10;
 json number_or(const json &value, json fallback) {
     json n = number(value);
     return n.is_null() ? fallback : n;
+}
+
+// The number, or `fallback` when it is absent or 0 (Tako's `x || fallback`).
+json nonzero_or(const json &value, json fallback) {
+    json n = number(value);
+    return n.is_null() || n == 0 ? fallback : n;
 }
 
 // Names of [{<key>: {name}}] lists such as platforms[].platform.name and stores[].store.name.
@@ -60,10 +66,10 @@ json normalize_item(const json &raw) {
     d["slug"] = slug;
     d["releaseDate"] = text(released);
     d["rating"] = rating.is_null() ? json(nullptr) : tenths(rating.get<double>() * 20);
-    d["ratingTop"] = number_or(get(raw, "rating_top"), 5);
+    d["ratingTop"] = nonzero_or(get(raw, "rating_top"), 5);  // unrated games: 0
     d["ratingsCount"] = number_or(get(raw, "ratings_count"), 0);
-    d["metacritic"] = number(get(raw, "metacritic"));
-    d["playtime"] = number(get(raw, "playtime"));
+    d["metacritic"] = nonzero_or(get(raw, "metacritic"), nullptr);  // 0: no Metacritic score
+    d["playtime"] = nonzero_or(get(raw, "playtime"), nullptr);      // 0: nobody reported one
     d["platforms"] = nested_names(get(raw, "platforms"), "platform");
     d["genres"] = names(get(raw, "genres"));
     d["stores"] = nested_names(get(raw, "stores"), "store");

@@ -43,3 +43,22 @@ HttpRequest jikan(const ParsedKey &key, const UpstreamSettings &s) {
 }
 
 }  // namespace tako::request
+
+namespace tako {
+
+HttpRequest build_jikan_pictures_request(const UpstreamSettings &settings, long mal_id) {
+    HttpRequest r;
+    r.url = settings.jikan_base_url + "/anime/" + std::to_string(mal_id) + "/pictures";
+    r.headers.emplace_back("Accept", "application/json");
+    return r;
+}
+
+bool enriches_backdrops(const ParsedKey &key) {
+    if (key.provider() != "jikan") return false;
+    const std::string_view endpoint = key.endpoint();
+    if (endpoint != "top" && endpoint != "trending" && endpoint != "upcoming") return false;
+    const std::string category = key.category();
+    return category == "tv" || category == "movie";
+}
+
+}  // namespace tako

@@ -11,6 +11,7 @@
 
 #include "core/http/http_types.hpp"
 #include "core/key.hpp"
+#include "core/normalize/locale.hpp"
 
 namespace tako {
 
@@ -20,6 +21,7 @@ struct UpstreamSettings {
         itunes_base_url;  // without a trailing slash
     std::string igdb_token_url;
     std::string tmdb_api_key, tmdb_language, rawg_api_key, igdb_client_id, igdb_client_secret;
+    Locale locale = kDefaultLocale;  // the language of the items' labels (tako_cache.locale)
 };
 
 // The request for the list of `key`. `igdb_token` is the Twitch access token (IGDB keys only).
@@ -27,6 +29,14 @@ struct UpstreamSettings {
 HttpRequest build_list_request(const ParsedKey &key, const UpstreamSettings &settings,
                                std::string_view igdb_token,
                                std::chrono::system_clock::time_point now);
+
+// GET {jikan}/anime/{mal_id}/pictures: the backdrop of one anime of an enriched list.
+HttpRequest build_jikan_pictures_request(const UpstreamSettings &settings, long mal_id);
+
+// Whether the items of `key`'s lists carry details.backdrop: the families Tako enriches with
+// /anime/{id}/pictures (contract §2.2), Jikan top, trending and upcoming of tv or movie, whatever
+// their sfw part.
+bool enriches_backdrops(const ParsedKey &key);
 
 // Twitch client-credentials grant for IGDB; the secret goes in the body, never in the URL.
 HttpRequest build_igdb_token_request(const UpstreamSettings &settings);

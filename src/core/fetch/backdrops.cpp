@@ -1,0 +1,109 @@
+#include "core/cpp_only.hpp"
+
+#include "core/fetch/backdrops.hpp"
+
+#include <climits>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/normalize/jikan_pictures.hpp"
+
+namespace tako {
+
+namespace {
+
+using nlohmann::json;
+
+// The MAL id of a normalized Jikan item (details.malId), or 0 when it has none worth asking for.
+long mal_id_of(const json &item) {
+    if (!item.is_object()) return 0;
+    auto details = item.find("details");
+    if (details == item.end() || !details->is_object()) return 0;
+    auto id = details->find("malId");
+    if (id == details->end() || !id->is_number_integer()) return 0;
+    if (id->is_number_unsigned())
+        return id->get<std::uint64_t>() <= static_cast<std::uint64_t>(LONG_MAX) ? id->get<long>()
+                                                                                : 0;
+    return id->get<std::int64_t>() > 0 ? id->get<long>() : 0;
+}
+
+FetchedPicture picture_of(long mal_id, const Job &job, const UpstreamSettings &settings) {
+    FetchedPicture picture;
+    picture.mal_id = mal_id;
+    picture.attempts = job.attempts;
+    picture.http_status = job.response.status;
+    if (job.verdict.outcome != Outcome::Ok) {
+        picture.outcome = job.verdict.outcome;
+        picture.error = redact_secrets(job.verdict.error, settings);
+        if (job.attempts > 1)
+            picture.error += " (after " + std::to_string(job.attempts) + " attempts)";
+        return picture;
+    }
+    try {
+        picture.url = normalize_jikan_pictures(job.verdict.body);
+    } catch (const Error &e) {
+        picture.outcome = Outcome::InvalidResponse;
+        picture.error = e.what();
+    }
+    return picture;
+}
+
+}  // namespace
+
+void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &results,
+                   const UpstreamSettings &settings, const FetchOptions &options, Runner &runner) {
+    if (!options.jikan_backdrops || !options.normalize) return;
+    std::vector<std::size_t> lists;
+    for (std::size_t i = 0; i < results.size(); ++i)
+        if (results[i].outcome == Outcome::Ok && results[i].items.is_array() &&
+            enriches_backdrops(keys[i]))
+            lists.push_back(i);
+    if (lists.empty()) return;
+
+    // One request per anime that is neither known nor already asked for by an earlier list.
+    std::vector<long> ids;
+    std::vector<std::size_t> reported_with;  // the list each request is reported with
+    std::set<long> asked;
+    for (std::size_t list : lists)
+        for (const json &item : results[list].items) {
+            const long id = mal_id_of(item);
+            if (id == 0 || options.known_backdrops.count(id) || !asked.insert(id).second) continue;
+            ids.push_back(id);
+            reported_with.push_back(list);
+        }
+    std::vector<Job> jobs(ids.size());
+    std::vector<Job *> to_run;
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+        jobs[k].index = k;
+        jobs[k].provider = "jikan";
+        jobs[k].request = build_jikan_pictures_request(settings, ids[k]);
+        to_run.push_back(&jobs[k]);
+    }
+    if (!to_run.empty()) runner.run(to_run);
+
+    std::map<long, std::optional<std::string>> fetched;
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+        FetchedPicture picture = picture_of(ids[k], jobs[k], settings);
+        fetched[ids[k]] = picture.url;
+        results[reported_with[k]].pictures.push_back(std::move(picture));
+    }
+
+    for (std::size_t list : lists)
+        for (json &item : results[list].items) {
+            if (!item.is_object() || !item["details"].is_object()) continue;
+            const long id = mal_id_of(item);
+            std::optional<std::string> url;
+            if (auto known = options.known_backdrops.find(id);
+                known != options.known_backdrops.end())
+                url = known->second;
+            else if (auto got = fetched.find(id); got != fetched.end())
+                url = got->second;
+            item["details"]["backdrop"] = url ? json(*url) : json(nullptr);
+        }
+}
+
+}  // namespace tako

@@ -1,0 +1,22 @@
+// Jikan backdrop enrichment (contract §2.2) for fetch_lists: after the lists, the items of the
+// families Tako enriches get details.backdrop, the first picture of GET /anime/{id}/pictures.
+#pragma once
+
+#include <vector>
+
+#include "core/fetch/fetch.hpp"
+#include "core/fetch/runner.hpp"
+
+namespace tako {
+
+// For each ok list of `results` whose key enriches_backdrops (when options.jikan_backdrops and
+// options.normalize): asks Jikan, through `runner` (so under Jikan's rate limits, retries and
+// request budget), for the pictures of the anime not in options.known_backdrops, each anime once
+// whatever the number of lists it is in; writes details.backdrop (a URL, or null: no picture, or
+// its request failed) into every item of those lists, and each request made into the
+// ListResult::pictures of the first list that needed it. A failed picture never fails a list.
+// Throws Interrupted, as Runner::run does.
+void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &results,
+                   const UpstreamSettings &settings, const FetchOptions &options, Runner &runner);
+
+}  // namespace tako

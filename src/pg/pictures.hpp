@@ -1,0 +1,26 @@
+// Jikan backdrops (contract §2.2) kept in tako_jikan_pictures: what a fetch knows before it asks
+// /anime/{id}/pictures, and what it learned after. Both run SQL of the extension's `schema` in
+// the caller's transaction; before 1.4 (no such table) they do nothing.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/fetch/fetch.hpp"
+#include "core/key.hpp"
+
+namespace tako::pg::pictures {
+
+// The backdrops fetched within the table's TTL, by MAL id (nullopt: the anime has no picture),
+// when one of `keys` is a family Tako enriches; else an empty map (nothing to read).
+std::map<long, std::optional<std::string>> known(const std::string &schema,
+                                                 const std::vector<ParsedKey> &keys);
+
+// Saves the pictures the fetch asked for (the failed ones go to tako_refresh_log, under the
+// pseudo-key jikan:pictures:<id>); nothing on a standby or in a read-only transaction.
+void save(const std::string &schema, const std::vector<ListResult> &results,
+          const std::string &origin);
+
+}  // namespace tako::pg::pictures
