@@ -62,6 +62,17 @@ check '[ "$miss" = false ]' "... and a miss is success:false, without fetching o
 check '[ "$(s -c "SELECT tako_flush_hits()")" = 0 ]' "flushing hits on a standby is a no-op"
 pending=$(s -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = '$key'")
 check '[ "${pending:-0}" -ge 4 ]' "... its hits stay counted in the standby's shared memory ($pending)"
+# The refresh worker does nothing on a standby: it does not run there, and an expired list is
+# served as it is, with no request upstream (the primary's worker refreshes it).
+check '[ "$(s -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = '"'tako_cache refresh worker'"'")" = 0 ] &&
+       [ "$(s -c "SELECT tako_queue_stats()->>'"'worker_running'"'")" = false ]' "no refresh worker runs on the standby"
+q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'" >/dev/null
+wait_replay
+$ctl reset >/dev/null
+stale=$(s -c "SELECT concat_ws('/', d->'meta'->>'stale', d->>'count') FROM tako_discover('$key') AS d")
+sleep 1
+check '[ "$stale" = "true/2" ] && [ "$(count_requests /deezer/)" = 0 ]' \
+    "an expired list is served stale on the standby, and nothing is sent upstream ($stale)"
 entries=$(s -c "SELECT tako_cache_stats()->'global'->>'total_entries'")
 check '[ "${entries:-0}" -gt 0 ]' "tako_cache_stats works on the standby ($entries entries)"
 echo "1..$n"
