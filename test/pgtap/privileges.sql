@@ -1,6 +1,6 @@
 -- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(38);
+SELECT plan(39);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_flush_hits();
@@ -88,6 +88,8 @@ SELECT is(
     'budget, save or refresh');
 SELECT table_privs_are('public', 'discovery_cache', 'public', ARRAY['SELECT'],
                        'PUBLIC may only SELECT discovery_cache');
+SELECT table_privs_are('public', 'tako_jikan_pictures', 'public', ARRAY[]::text[],
+                       'PUBLIC may not read or write tako_jikan_pictures');
 
 SELECT * FROM finish();
 ROLLBACK;

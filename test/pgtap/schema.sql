@@ -1,6 +1,6 @@
 -- Schema of SPEC §2: tables, column types, constraints, indexes, triggers, pg_dump membership.
 BEGIN;
-SELECT plan(38);
+SELECT plan(40);
 
 SELECT has_table('public', 'discovery_cache', 'discovery_cache exists in the extension schema');
 SELECT columns_are('public', 'discovery_cache', ARRAY[
@@ -84,6 +84,10 @@ SELECT ok(
 SELECT ok(
     NOT (SELECT 'tako_request_usage'::regclass = ANY (extconfig) FROM pg_extension WHERE extname = 'tako_cache'),
     'the request counts are operational, not dumped');
+SELECT ok(
+    (SELECT 'tako_jikan_pictures'::regclass = ANY (extconfig) FROM pg_extension WHERE extname = 'tako_cache'),
+    'pg_dump keeps the Jikan backdrops (a restored cache does not ask for them again)');
+SELECT has_pk('public', 'tako_jikan_pictures', 'tako_jikan_pictures has a primary key (mal_id)');
 SELECT is(
     (SELECT extrelocatable FROM pg_extension WHERE extname = 'tako_cache'), false,
     'the extension is not relocatable after install');
