@@ -64,21 +64,19 @@ COMMENT ON FUNCTION @extschema@.tako_worker_begin(text, text) IS
 -- the keys of the worker's own are returned, to be queued again.
 CREATE FUNCTION @extschema@.tako_worker_recover()
 RETURNS TABLE (cache_key text, origin text)
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH marked AS (
-        UPDATE @extschema@.tako_refresh_log AS l
-           SET outcome = 'interrupted', finished_at = clock_timestamp(),
-               error = 'the refresh never finished: its session ended (terminated, crashed, or the server '
-                       'restarted) before saving; the cache kept its previous data'
-         WHERE l.outcome = 'running'
-           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a
-                            WHERE a.pid = l.pid AND a.backend_start <= l.started_at)
-        RETURNING l.cache_key, l.origin)
-    SELECT DISTINCT ON (m.cache_key) m.cache_key, m.origin FROM marked AS m
-     WHERE m.origin IN ('stale', 'ahead', 'miss', 'queued', 'recovered')
-     ORDER BY m.cache_key
+DECLARE
+    running bigint[] := ARRAY(SELECT l.id FROM @extschema@.tako_refresh_log AS l WHERE l.outcome = 'running');
+BEGIN
+    PERFORM @extschema@.tako_mark_interrupted();
+    RETURN QUERY
+        SELECT DISTINCT ON (l.cache_key) l.cache_key, l.origin FROM @extschema@.tako_refresh_log AS l
+         WHERE l.id = ANY (running) AND l.outcome = 'interrupted'
+           AND l.origin IN ('stale', 'ahead', 'miss', 'queued', 'recovered')
+         ORDER BY l.cache_key;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.tako_worker_recover() IS
     'tako_cache internal: marks interrupted refreshes and returns the refresh worker''s, to queue again';

@@ -122,6 +122,19 @@ FetchOptions fetch_options() {
     return options;
 }
 
+std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const FetchOptions &options) {
+    PgFetchEnvironment env;
+    std::vector<ListResult> results;
+    bool interrupted = false;
+    try {
+        results = fetch_lists(keys, settings::upstream(), options, env);
+    } catch (const Interrupted &) {
+        interrupted = true;  // every transfer is already stopped; raise outside the handler
+    }
+    if (interrupted) raise_interrupt();
+    return results;
+}
+
 void raise_interrupt() {
     pg_call([] { CHECK_FOR_INTERRUPTS(); });
     // The interrupt was held off (or already served): still stop, with the cancel SQLSTATE.

@@ -22,19 +22,6 @@ namespace tako::pg {
 
 namespace {
 
-std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const FetchOptions &options) {
-    PgFetchEnvironment env;
-    std::vector<ListResult> results;
-    bool interrupted = false;
-    try {
-        results = fetch_lists(keys, settings::upstream(), options, env);
-    } catch (const Interrupted &) {
-        interrupted = true;  // every transfer is already stopped; raise outside the handler
-    }
-    if (interrupted) raise_interrupt();
-    return results;
-}
-
 // tako_sync_request_usage() of the calling function's schema (absent before 1.3: a schema not yet
 // updated keeps its counts in shared memory only).
 void sync_request_usage(FunctionCallInfo fcinfo) {

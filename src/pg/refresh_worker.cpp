@@ -285,15 +285,8 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
     pg_call([&] { pgstat_report_activity(STATE_RUNNING, activity.c_str()); });
     options.respect_breaker = true;
     options.read_through = true;  // every queued refresh comes from a read
-    PgFetchEnvironment env;
-    std::vector<ListResult> results;
-    bool interrupted = false;
-    try {
-        results = fetch_lists(keys, settings::upstream(), options, env);
-    } catch (const Interrupted &) {
-        interrupted = true;
-    }
-    if (interrupted) raise_interrupt();  // SIGTERM: the FATAL that ends the worker
+    // SIGTERM stops it with the FATAL that ends the worker.
+    const std::vector<ListResult> results = run_fetch(keys, options);
 
     std::vector<Applied> applied(results.size());
     pg_call([] { begin_step("tako_cache: saving refreshed lists"); });
