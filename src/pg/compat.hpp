@@ -18,8 +18,8 @@ extern "C" {
 
 // index_beginscan: PostgreSQL 18 takes the scan's instrumentation (IndexScanInstrumentation *,
 // for EXPLAIN ANALYZE) after the snapshot; none here.
-inline IndexScanDesc tako_index_beginscan(Relation heap, Relation index, Snapshot snapshot, int nkeys,
-                                          int norderbys) {
+inline IndexScanDesc tako_index_beginscan(Relation heap, Relation index, Snapshot snapshot,
+                                          int nkeys, int norderbys) {
 #if PG_VERSION_NUM >= 180000
     return index_beginscan(heap, index, snapshot, nullptr, nkeys, norderbys);
 #else
