@@ -104,17 +104,16 @@ int find_slot(Queue &q, Oid database, std::string_view key) {
     return free_slot >= 0 ? free_slot : done_slot;
 }
 
-void wake_worker(Latch *latch) {
-    if (latch) SetLatch(latch);
-}
-
 // Keys this transaction asked for, queued when it commits.
 std::vector<std::pair<std::string, Reason>> at_commit;
 
 void on_transaction_end(XactEvent event, void *) {
     if (event == XACT_EVENT_COMMIT && !at_commit.empty()) {
-        for (const auto &[key, reason] : at_commit) enqueue_now(MyDatabaseId, key, reason, nullptr);
+        // Every key first, then one wake-up: the worker takes them in one batch.
+        for (const auto &[key, reason] : at_commit)
+            enqueue_now(MyDatabaseId, key, reason, nullptr, false);
         at_commit.clear();
+        wake_worker();
     } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
         at_commit.clear();
     }
@@ -172,7 +171,15 @@ bool available(Oid database) {
     return up;
 }
 
-Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket) noexcept {
+void wake_worker() noexcept {
+    if (!queue) return;
+    Latch *latch = nullptr;
+    locked([&](Queue &q) { latch = q.worker_latch; });
+    if (latch) SetLatch(latch);
+}
+
+Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket,
+                   bool wake) noexcept {
     if (!queue) return Queued::NoWorker;
     if (key.size() >= sizeof(Slot::key)) return Queued::Full;
     Queued result = Queued::NoWorker;
@@ -206,7 +213,7 @@ Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ti
         }
         if (ticket) *ticket = Ticket{i, s.serial};
     });
-    wake_worker(latch);
+    if (wake && latch) SetLatch(latch);
     return result;
 }
 

@@ -39,7 +39,10 @@ struct Ticket {
     std::uint64_t serial = 0;
 };
 // Queues `key` now (Miss: the caller waits for it). Never throws or raises.
-Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket) noexcept;
+// `wake`: set the worker's latch (false: the caller wakes it once after queueing several keys).
+Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket,
+                   bool wake = true) noexcept;
+void wake_worker() noexcept;
 
 // Queues `key` when the current transaction commits (forgotten if it aborts).
 void request_at_commit(std::string_view key, Reason reason);

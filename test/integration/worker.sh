@@ -71,10 +71,12 @@ q -c "CREATE TABLE swr_seen (stale text, items integer)"
 echo "INSERT INTO swr_seen SELECT d->'meta'->>'stale', (d->>'count')::integer FROM tako_discover('$albums') AS d;" >"$dir/swr.sql"
 started=$(ms)
 pgbench -n -c 50 -j 2 -t 1 -f "$dir/swr.sql" -l --log-prefix="$dir/swr" tako_wk >"$dir/swr.out" 2>&1
-slowest_ms=$(cat "$dir"/swr.* 2>/dev/null | awk 'NF >= 6 { if ($3 > m) m = $3 } END { printf "%d", m / 1000 }')
+# pgbench's log: client, transaction, latency (µs), script, epoch, µs.
+slowest_ms=$(cat "$dir"/swr.[0-9]* 2>/dev/null | awk 'NF >= 6 { if ($3 + 0 > m) m = $3 + 0 } END { printf "%d", m / 1000 }')
+calls=$(cat "$dir"/swr.[0-9]* 2>/dev/null | wc -l)
 check '[ "$(q -c "SELECT count(*) FILTER (WHERE stale = '"'true'"' AND items = 10) FROM swr_seen")" = 50 ]' \
     "50 concurrent tako_discover calls of an expired list all return the stale list (meta.stale, 10 items)"
-check '[ "$slowest_ms" -lt 2000 ]' "... at once: the slowest took ${slowest_ms} ms, the upstream takes 3000 ms"
+check '[ "$calls" = 50 ] && [ "$slowest_ms" -lt 3000 ]' "... at once: the slowest of $calls took ${slowest_ms} ms, the upstream takes 3000 ms"
 check 'wait_fresh $albums 15' "the list is fresh again after the worker's refresh ($(($(ms) - started)) ms after the reads began)"
 check '[ "$(count_requests /deezer/chart/0/albums)" = 1 ]' "... and the upstream saw one request"
 check '[ "$(q -c "SELECT origin || '"' '"' || outcome || '"' '"' || (extract(epoch FROM finished_at - started_at) >= 3) FROM tako_refresh_log WHERE cache_key = '"'$albums'"' ORDER BY id DESC LIMIT 1")" = "stale ok true" ]' \
