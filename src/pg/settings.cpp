@@ -8,6 +8,7 @@
 #include "pg/settings.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "pgtime.h"
 #include "utils/guc.h"
 }
@@ -115,6 +116,16 @@ std::string value(const char *setting) {
 
 }  // namespace
 
+// The refresh worker's postmaster settings.
+void define_worker_settings() {
+    DefineCustomBoolVariable("tako_cache.worker",
+                             "Starts the refresh worker (needs shared_preload_libraries).", nullptr,
+                             &worker_, true, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "tako_cache.database_name", "Database whose lists the refresh worker refreshes.", nullptr,
+        &database_name_, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+}
+
 void define() {
     DefineCustomBoolVariable("tako_cache.enabled",
                              "Serves and fills the discovery cache; off bypasses it.", nullptr,
@@ -214,13 +225,10 @@ void define() {
         &breaker_pause_ms_, 300000, 1000, 86400000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr,
         nullptr);
     // The refresh worker (src/pg/refresh_worker.cpp): started by the postmaster, so both are fixed
-    // at server start, like pg_cron's cron.database_name.
-    DefineCustomBoolVariable("tako_cache.worker",
-                             "Starts the refresh worker (needs shared_preload_libraries).", nullptr,
-                             &worker_, true, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable(
-        "tako_cache.database_name", "Database whose lists the refresh worker refreshes.", nullptr,
-        &database_name_, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    // at server start, like pg_cron's cron.database_name; they exist only when tako_cache is
+    // preloaded (PostgreSQL refuses postmaster settings later, and without preloading there is no
+    // worker).
+    if (process_shared_preload_libraries_in_progress) define_worker_settings();
     DefineCustomIntVariable("tako_cache.refresh_ahead_percent",
                             "Last part of a list's TTL, in percent, in which a read queues its "
                             "refresh with the worker (0: no refresh-ahead).",

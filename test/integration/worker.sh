@@ -77,7 +77,10 @@ calls=$(cat "$dir"/swr.[0-9]* 2>/dev/null | wc -l)
 check '[ "$(q -c "SELECT count(*) FILTER (WHERE stale = '"'true'"' AND items = 10) FROM swr_seen")" = 50 ]' \
     "50 concurrent tako_discover calls of an expired list all return the stale list (meta.stale, 10 items)"
 check '[ "$calls" = 50 ] && [ "$slowest_ms" -lt 3000 ]' "... at once: the slowest of $calls took ${slowest_ms} ms, the upstream takes 3000 ms"
-check 'wait_fresh $albums 15' "the list is fresh again after the worker's refresh ($(($(ms) - started)) ms after the reads began)"
+wait_fresh $albums 15
+fresh_ms=$(($(ms) - started))
+check '[ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$albums'"'")" = t ]' \
+    "the list is fresh again after the worker's refresh (seen ${fresh_ms} ms after the reads began)"
 check '[ "$(count_requests /deezer/chart/0/albums)" = 1 ]' "... and the upstream saw one request"
 check '[ "$(q -c "SELECT origin || '"' '"' || outcome || '"' '"' || (extract(epoch FROM finished_at - started_at) >= 3) FROM tako_refresh_log WHERE cache_key = '"'$albums'"' ORDER BY id DESC LIMIT 1")" = "stale ok true" ]' \
     "the worker logged its refresh (origin stale, ok, the upstream's 3 s)"
@@ -195,3 +198,24 @@ started=$(ms)
 check 'q -d postgres -c "DROP DATABASE tako_wk" >/dev/null' "DROP DATABASE of the worker's database succeeds while it fetches"
 check '[ $(($(ms) - started)) -lt 4000 ]' "... at once ($(($(ms) - started)) ms; it fails after 5 s when a session stays)"
 $ctl config '{"latency_ms": 0}' >/dev/null
+
+# 12. Without the worker (tako_cache not preloaded): everything works as before, and a WARNING says
+# what is missing.
+cluster_stop
+cluster_start nopreload --conf "shared_preload_libraries = ''" "${conf[@]}" >/dev/null || {
+    echo "not ok $((n + 1)) - a cluster without tako_cache preloaded starts"
+    exit 1
+}
+export PGDATABASE=postgres
+q -c "CREATE EXTENSION tako_cache" >/dev/null 2>&1
+$ctl reset >/dev/null
+$ctl config '{"latency_ms": 0}' >/dev/null
+out=$(psql -X -At -c "SELECT d->'meta'->>'cached' FROM tako_discover('$albums') AS d" 2>&1)
+check 'echo "$out" | grep -q "tako_cache is not in shared_preload_libraries: there is no refresh worker"' \
+    "not preloaded: a WARNING says there is no refresh worker"
+check '[ "$(echo "$out" | tail -1)" = false ]' "... and a miss is fetched by the session itself"
+q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute'" >/dev/null
+check '[ "$(q -c "SELECT d->'"'meta'"'->>'"'stale'"' FROM tako_discover('"'$albums'"') AS d" 2>/dev/null)" = false ]' \
+    "... and an expired list is refreshed by its reader, as before"
+check '[ "$(q -c "SELECT tako_cache_stats()->'"'queue'"'->>'"'worker_running'"'" 2>/dev/null)" = false ]' \
+    "... and the stats say no worker runs"
