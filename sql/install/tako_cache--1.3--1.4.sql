@@ -91,6 +91,52 @@ COMMENT ON COLUMN @extschema@.tako_refresh_log.origin IS
     'what asked for the refresh: manual, cron, expired, discover (a session), or the worker''s stale, ahead, miss, queued, recovered';
 
 ------------------------------------------------------------------------------------------------
+-- Request counts: loaded before a fetch, written after it
+------------------------------------------------------------------------------------------------
+
+-- Before a fetch: only the first call of the server's life loads today's counts (no row is written,
+-- so none stays locked while the upstream answers).
+CREATE FUNCTION @extschema@.tako_load_request_usage()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF @extschema@.tako_first_usage_load() THEN
+        PERFORM @extschema@.tako_restore_request_usage(u.provider, u.requests)
+           FROM @extschema@.tako_request_usage AS u WHERE u.day = (now() AT TIME ZONE 'UTC')::date;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_load_request_usage() IS
+    'tako_cache internal: loads the requests counted today after a restart (before a fetch; writes nothing)';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_load_request_usage() FROM PUBLIC;
+
+-- After a fetch: today's counts written back, locking only the rows whose count grew.
+CREATE OR REPLACE FUNCTION @extschema@.tako_sync_request_usage()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    today date := (now() AT TIME ZONE 'UTC')::date;
+BEGIN
+    PERFORM @extschema@.tako_load_request_usage();
+    IF pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.tako_request_usage AS u (provider, day, requests)
+    SELECT h.provider, today, h.requests_today FROM @extschema@.tako_provider_health() AS h
+     WHERE h.requests_today > 0
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.tako_request_usage AS k
+                        WHERE k.provider = h.provider AND k.day = today AND k.requests >= h.requests_today)
+     ORDER BY h.provider
+    ON CONFLICT (provider, day) DO UPDATE SET requests = greatest(u.requests, EXCLUDED.requests)
+     WHERE u.requests < EXCLUDED.requests;
+END
+$$;
+
+------------------------------------------------------------------------------------------------
 -- Jikan backdrops
 ------------------------------------------------------------------------------------------------
 
@@ -161,6 +207,8 @@ DECLARE
     have boolean;
     fetched record;
     failure record;
+    stale_reason text;
+    served_stale boolean;
     result jsonb;
 BEGIN
     IF NOT current_setting('tako_cache.enabled')::boolean THEN
@@ -202,8 +250,8 @@ BEGIN
         -- Stale-while-revalidate: with the refresh worker, an expired list is served at once and
         -- its refresh queued (when this transaction commits). A recent failure of the key, or its
         -- provider's pause, says why it is still stale.
-        IF have AND @extschema@.tako_queue_refresh(k, 'stale') THEN
-            PERFORM @extschema@.tako_count_hit(k);
+        -- Nothing is queued while such a failure or pause says the refresh would fail now.
+        IF have THEN
             SELECT f.outcome, f.error INTO failure FROM @extschema@.tako_recent_failure(k, 60000) AS f;
             IF NOT FOUND THEN
                 SELECT 'circuit_open' AS outcome,
@@ -213,9 +261,14 @@ BEGIN
                   FROM @extschema@.tako_provider_health() AS h
                  WHERE h.provider = split_part(k, ':', 1) AND h.paused_until IS NOT NULL;
             END IF;
-            RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
-                                             true, true,
-                                             CASE WHEN FOUND THEN format('%s: %s', failure.outcome, failure.error) END);
+            stale_reason := CASE WHEN FOUND THEN format('%s: %s', failure.outcome, failure.error) END;
+            served_stale := CASE WHEN stale_reason IS NULL THEN @extschema@.tako_queue_refresh(k, 'stale')
+                                 ELSE (@extschema@.tako_queue_stats()->>'serves_this_database')::boolean END;
+            IF served_stale THEN
+                PERFORM @extschema@.tako_count_hit(k);
+                RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
+                                                 entry.expires_at, true, true, stale_reason);
+            END IF;
         END IF;
         -- Single flight: one fetch per key at a time.
         IF have THEN

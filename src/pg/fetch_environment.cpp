@@ -81,7 +81,7 @@ void PgFetchEnvironment::report_outcome(std::string_view provider, std::string_v
     const std::int64_t now = unix_ms(std::chrono::system_clock::now());
     if (outcome == Outcome::Ok)
         shared::forget_failure(std::string(key));
-    else if (outcome != Outcome::CircuitOpen && outcome != Outcome::QuotaExhausted)
+    else if (outcome != Outcome::CircuitOpen)  // a pause is the provider's, not the key's
         shared::remember_failure(std::string(key), outcome, error, now);
     int index = shared::provider_index(provider);
     if (index < 0) return;

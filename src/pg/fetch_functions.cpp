@@ -22,12 +22,14 @@ namespace tako::pg {
 
 namespace {
 
-// tako_sync_request_usage() of the calling function's schema (absent before 1.3: a schema not yet
-// updated keeps its counts in shared memory only).
-void sync_request_usage(FunctionCallInfo fcinfo) {
-    pg_call([&] {
-        Oid sync = sibling_function(fcinfo->flinfo->fn_oid, "tako_sync_request_usage", 0, true);
-        if (OidIsValid(sync)) OidFunctionCall0Coll(sync, InvalidOid);
+// tako_<name>() of the calling function's schema, if it has one (tako_sync_request_usage came with
+// 1.3, tako_load_request_usage with 1.4: a schema not yet updated keeps its counts in shared memory
+// only, or writes them before the fetch too).
+bool call_sibling(FunctionCallInfo fcinfo, const char *name) {
+    return pg_call([&] {
+        Oid fn = sibling_function(fcinfo->flinfo->fn_oid, name, 0, true);
+        if (OidIsValid(fn)) OidFunctionCall0Coll(fn, InvalidOid);
+        return OidIsValid(fn);
     });
 }
 
@@ -80,9 +82,12 @@ Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
     // Jikan backdrops already known are not asked again; those asked for are kept (1.4).
     const std::string schema = own_schema(fcinfo);
     options.known_backdrops = pictures::known(schema, keys);
-    sync_request_usage(fcinfo);
+    // Before the fetch the counts are only loaded (no row is locked while the upstream answers);
+    // after it they are written.
+    if (!call_sibling(fcinfo, "tako_load_request_usage"))
+        call_sibling(fcinfo, "tako_sync_request_usage");
     std::vector<ListResult> results = run_fetch(keys, options);
-    sync_request_usage(fcinfo);
+    call_sibling(fcinfo, "tako_sync_request_usage");
     pictures::save(schema, results, origin.value_or("manual"));
 
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);

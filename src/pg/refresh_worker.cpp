@@ -156,8 +156,8 @@ std::vector<std::int64_t> announce(const std::string &schema,
         });
         ids.push_back(id);
     }
-    const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
-    pg_call([&] { SPI_execute(sync.c_str(), false, 0); });
+    const std::string load = "SELECT " + qualified(schema, "tako_load_request_usage") + "()";
+    pg_call([&] { SPI_execute(load.c_str(), false, 0); });
     return ids;
 }
 

@@ -84,26 +84,57 @@ RESET tako_cache.new_keys_per_hour;
 RESET tako_cache.rawg_requests_per_second;
 
 -- The daily request budget: read-through leaves the schedule its share; at the budget, nothing
--- reaches the provider; the lists it has are served stale, saying why.
+-- reaches the provider; the lists it has are served stale, saying why. Read-through is the refresh
+-- worker's, which follows the server's settings: they are set with ALTER SYSTEM.
+CREATE FUNCTION pg_temp.wait_queue() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..300 LOOP
+        EXIT WHEN (tako_queue_stats()->>'pending')::int = 0 AND (tako_queue_stats()->>'in_flight')::int = 0;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+-- (ALTER SYSTEM, then a reload that every process, the worker too, has applied.)
+CREATE FUNCTION pg_temp.set_server(name text, value text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_reload_conf();
+    FOR i IN 1..50 LOOP
+        EXIT WHEN current_setting(name) = value;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+    PERFORM pg_sleep(0.3);
+END $$;
 SELECT tako_refresh_keys(ARRAY['deezer:charts:albums', 'deezer:charts:tracks']) \g /dev/null
 SELECT requests_today AS used FROM tako_provider_health() WHERE provider = 'deezer' \gset
 -- 50% reserved of 2 × (used + 2): read-through may make 2 more requests, the schedule 2 + used more.
-SELECT set_config('tako_cache.deezer_daily_requests', (2 * (:used + 2))::text, false) \g /dev/null
-SET tako_cache.scheduled_reserve_percent = 50;
+SELECT (2 * (:used + 2))::text AS budget \gset
+ALTER SYSTEM SET tako_cache.deezer_daily_requests = :'budget';
+ALTER SYSTEM SET tako_cache.scheduled_reserve_percent = 50;
+SELECT pg_temp.set_server('tako_cache.deezer_daily_requests', :'budget') \g /dev/null
 SELECT is((SELECT read_through_budget FROM tako_provider_health() WHERE provider = 'deezer'), :used + 2::bigint,
           'the read-through share is half the budget');
 UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key LIKE 'deezer:%';
 \! test/upstream/ctl reset
-SELECT is(tako_discover('deezer:charts:albums')->'meta'->>'cached', 'false', 'read-through refreshes an expired list');
-SELECT is(tako_discover('deezer:charts:tracks')->'meta'->>'cached', 'false', '... and another');
+SELECT is(tako_discover('deezer:charts:albums')->'meta'->>'stale', 'true', 'an expired list is served stale at once');
+SELECT is(tako_discover('deezer:charts:tracks')->'meta'->>'stale', 'true', '... and another');
+SELECT pg_temp.wait_queue() \g /dev/null
+SELECT is((SELECT count(*)::int FROM discovery_cache WHERE cache_key IN ('deezer:charts:albums', 'deezer:charts:tracks')
+              AND expires_at > now()), 2, '... and the worker refreshes both with read-through''s share');
 SELECT throws_like($$SELECT tako_discover('deezer:charts:artists')$$, '%(quota_exhausted): deezer''s daily request budget is spent%',
                    'past its share, a list with nothing to serve is an error');
 SELECT throws_ok($$SELECT tako_discover('deezer:charts:artists')$$, 'TK429', NULL, '... SQLSTATE TK429');
 UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = 'deezer:charts:albums';
+SELECT tako_discover('deezer:charts:albums') \g /dev/null
+SELECT pg_temp.wait_queue() \g /dev/null
 SELECT matches(tako_discover('deezer:charts:albums')->'meta'->>'error', '^quota_exhausted: ',
                'an expired list is served stale, meta.error saying why');
 \set requests `test/upstream/ctl requests /deezer/`
 SELECT is(jsonb_array_length(:'requests'::jsonb), 2, 'read-through sent its 2 requests and no more');
+ALTER SYSTEM RESET tako_cache.deezer_daily_requests;
+ALTER SYSTEM RESET tako_cache.scheduled_reserve_percent;
+SELECT pg_temp.set_server('tako_cache.scheduled_reserve_percent', '25') \g /dev/null
+-- The rest is this session's own refreshes: its settings.
+SELECT set_config('tako_cache.deezer_daily_requests', :'budget', false) \g /dev/null
+SET tako_cache.scheduled_reserve_percent = 50;
 SELECT is(tako_refresh_keys(ARRAY['deezer:charts:albums'], 'cron')->>'succeeded', '1',
           'the schedule still has its reserved share');
 SELECT is(tako_refresh_keys(ARRAY['deezer:charts:tracks'], 'expired')->>'succeeded', '1',
