@@ -1,18 +1,144 @@
 #!/usr/bin/env python3
-"""Writes BENCHMARKS.md from the results file of bench/run.sh (stdout)."""
+"""Writes BENCHMARKS.md from the results file of bench/run.sh (stdout).
+
+bench/report.py --worker-load RESULTS [--update FILE]: only the section of bench/worker_load.sh run
+alone (printed; with --update, also put in FILE in place of that section)."""
 import statistics
 import sys
+import textwrap
 from collections import defaultdict
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if b else "n/a"
+
+
+def worker_load_section(wl):
+    """The section of bench/worker_load.sh's results ("worker_load on|off name value" lines)."""
+    out = []
+    w = out.append
+
+    def v(label, name, default=0.0):
+        try:
+            return float(wl.get((label, name), default))
+        except ValueError:
+            return default
+
+    def row(name, on, off, fmt):
+        w(f"| {name} | {fmt(on)} | {fmt(off)} | {ratio(on, off)} |")
+
+    ms = lambda x: f"{x:,.2f} ms" if x < 100 else f"{x:,.0f} ms"
+    count = lambda x: f"{x:,.0f}"
+    share = lambda x: f"{x * 100:.1f} %"
+    seconds = v("off", "seconds", v("on", "seconds"))
+    phases = wl.get(("on", "phases"), "").split(",")
+    kinds = {"normal": "normal answers", "delay": "every answer 3 s late", "500": "HTTP 500",
+             "503": "HTTP 503", "429": "HTTP 429 with Retry-After: 2"}
+    described = []
+    for p in phases:
+        kind, _, providers = p.partition(":")
+        text = kinds.get(kind, kind)
+        described.append(f"{text} from {providers.replace('+', ' and ')}" if providers else text)
+    w(WORKER_LOAD_TITLE + "\n")
+    if ("on", "calls") not in wl or ("off", "calls") not in wl:
+        w("`bench/worker_load.sh` did not complete (see the output of `make bench`): no figures.\n")
+        return out
+    w(textwrap.fill(
+        "`bench/worker_load.sh`: the same load twice, each on its own cluster and test upstream: *with the "
+        "worker* (`tako_cache.worker = on`, serving the bench database: an expired list is served stale at once "
+        "and refreshed by the worker, and a read in the last 20 % of a list's TTL queues its refresh ahead) and "
+        "*without* it (`tako_cache.worker = off`, the baseline: the reader that finds a list expired refreshes "
+        f"it in its session, the others get it stale meanwhile). {v('on', 'keys'):.0f} lists (Deezer, iTunes, TMDB, "
+        "Jikan, RAWG) are warmed first, and a trigger of the bench database cuts the TTL of every save to "
+        f"{v('on', 'ttl_s'):.0f} s. pgbench `-M prepared`, {v('on', 'clients'):.0f} clients (`-j 2`) at a steady "
+        f"{v('on', 'rate'):,.0f} calls/s in all for {seconds:.0f} s, each transaction `SELECT tako_discover(:key)` "
+        "of a random key of those, each logged (`-l`): a call's time is its logged time less its schedule lag. "
+        f"Meanwhile the test upstream (50 ms per answer) flaps, in {len(phases)} phases of "
+        f"{seconds / max(len(phases), 1):.0f} s: {', '.join(described)}. A key whose refresh failed is not asked "
+        "for again for a minute, with or without the worker: each error phase strikes other providers. "
+        "*Server CPU* is the user + system time of the postmaster and all its children during the run.",
+        width=105) + "\n")
+    w("| | with the worker | without (baseline) | vs baseline |")
+    w("|---|---|---|---|")
+    row("calls", v("on", "calls"), v("off", "calls"), count)
+    row("p50", v("on", "p50_ms"), v("off", "p50_ms"), ms)
+    row("p99", v("on", "p99_ms"), v("off", "p99_ms"), ms)
+    row("p99.9", v("on", "p999_ms"), v("off", "p999_ms"), ms)
+    row("max", v("on", "max_ms"), v("off", "max_ms"), ms)
+    row("calls over 100 ms", v("on", "over_100ms"), v("off", "over_100ms"), count)
+    row("calls over 1 s", v("on", "over_1s"), v("off", "over_1s"), count)
+    for kind in ("delay", "500", "503", "429", "normal"):
+        if kind in {p.partition(":")[0] for p in phases}:
+            row(f"… begun in a phase of {kinds[kind]}", v("on", f"over_1s_{kind}"), v("off", f"over_1s_{kind}"), count)
+    row("… of lists whose provider answered normally when they began", v("on", "over_1s_healthy"),
+        v("off", "over_1s_healthy"), count)
+    row("time the lists were expired (sampled every 0.25 s)", v("on", "expired_share"), v("off", "expired_share"), share)
+    row("time a session waited for another's transaction (sampled)", v("on", "lock_wait_share"),
+        v("off", "lock_wait_share"), share)
+    row("server CPU", v("on", "server_cpu_s"), v("off", "server_cpu_s"), lambda x: f"{x:.1f} s")
+    row("upstream requests", v("on", "upstream_requests"), v("off", "upstream_requests"), count)
+    row("… of them faulted (delayed or an error)", v("on", "upstream_faulted"), v("off", "upstream_faulted"), count)
+    row("lists refreshed", v("on", "refreshes_ok"), v("off", "refreshes_ok"), count)
+    row("refreshes failed", v("on", "refreshes_failed"), v("off", "refreshes_failed"), count)
+    row("refreshes that took over 1 s", v("on", "refreshes_over_1s"), v("off", "refreshes_over_1s"), count)
+    w(f"| refreshes by origin (tako_refresh_log) | {wl.get(('on', 'refresh_origins'), '?').replace(',', ', ')} "
+      f"| {wl.get(('off', 'refresh_origins'), '?').replace(',', ', ')} | |")
+    aborted = v("on", "aborted_clients") + v("off", "aborted_clients")
+    w("")
+    w(textwrap.fill(
+        f"The worker's queue after the run (`tako_queue_stats()`): {v('on', 'queue_done'):,.0f} refreshes done, "
+        f"{v('on', 'queue_failed'):,.0f} failed (a fetch that failed, or a queued refresh of a key that had failed "
+        f"less than a minute before, finished without a request), {v('on', 'queue_refused'):,.0f} refused, "
+        f"{v('on', 'queue_pending'):,.0f} pending, {v('on', 'queue_in_flight'):,.0f} in flight; "
+        f"{v('on', 'queue_worker_starts'):,.0f} worker start(s); the worker used {v('on', 'worker_cpu_s'):.1f} s of CPU.",
+        width=105))
+    if aborted:
+        w(f"**{aborted:.0f} pgbench clients aborted** (a call raised an error): the figures count their calls until then.")
+    w("")
+    on_slow, off_slow = v("on", "over_1s"), v("off", "over_1s")
+    fresher = (f" The lists were expired {share(v('on', 'expired_share'))} of the time with the worker, "
+               f"{share(v('off', 'expired_share'))} without.")
+    if on_slow == 0:
+        text = ("**What it shows:** with the worker, no call waits on the upstream except first misses (none here: "
+                f"every key was warmed): none of its {v('on', 'calls'):,.0f} calls took over a second, the slowest "
+                f"{ms(v('on', 'max_ms'))}, through the 3 s delays, the 5xx and the 429s"
+                + (f" ({v('on', 'refreshes_over_1s'):,.0f} of the worker's refreshes took over a second)"
+                   if v("on", "refreshes_over_1s") else "")
+                + f". Without it {off_slow:,.0f} calls took over a second (the slowest {v('off', 'max_ms') / 1000:.1f} s)"
+                + (f", and so did {v('off', 'refreshes_over_1s'):,.0f} refreshes that readers made in their sessions"
+                   if v("off", "refreshes_over_1s") else "")
+                + ": the reader that finds its list expired refreshes it itself, waiting out the delay, the "
+                "retries' backoff or the Retry-After (which holds back the provider's other requests too)."
+                + (f" {v('off', 'over_1s_healthy'):,.0f} of those calls were of lists whose provider was answering "
+                   "normally when they began, and a session was waiting for another session's transaction to end "
+                   f"{share(v('off', 'lock_wait_share'))} of the time ({share(v('on', 'lock_wait_share'))} with the worker)."
+                   if v("off", "over_1s_healthy") else "")
+                + fresher)
+    else:
+        text = (f"**What it shows:** with the worker {on_slow:,.0f} calls still took over a second (the slowest "
+                f"{v('on', 'max_ms') / 1000:.1f} s), against {off_slow:,.0f} without it (the slowest "
+                f"{v('off', 'max_ms') / 1000:.1f} s): see the phases they began in above." + fresher)
+    on_p50, off_p50, on_p99, off_p99 = v("on", "p50_ms"), v("off", "p50_ms"), v("on", "p99_ms"), v("off", "p99_ms")
+    if max(on_p99, off_p99) < 50:  # every upstream answer takes 50 ms or more
+        text += (f" The median and p99 ({ms(on_p50)} and {ms(on_p99)} with the worker, {ms(off_p50)} and "
+                 f"{ms(off_p99)} without) are below the upstream's 50 ms: calls that waited on no upstream in "
+                 "either configuration (fresh hits, and lists served stale), what they cost beside the pgbench "
+                 "clients, the test upstream and whatever else shares the machine.")
+    w(textwrap.fill(text, width=105) + "\n")
+    return out
 
 
 def main(path):
     tps = defaultdict(list)
     normalize, refresh, machine, values, http = [], {}, {}, {}, {}
+    wl = {}
     for line in open(path):
         parts = line.split()
         if not parts:
             continue
-        if parts[0] == "pgbench":
+        if parts[0] == "worker_load" and len(parts) >= 4:
+            wl[(parts[1], parts[2])] = " ".join(parts[3:])
+        elif parts[0] == "pgbench":
             tps[(parts[1], int(parts[2]))].append(float(parts[3]))
         elif parts[0] == "normalize":
             normalize.append(parts[1:])
@@ -28,9 +154,6 @@ def main(path):
     def med(label, clients):
         runs = tps.get((label, clients), [])
         return statistics.median(runs) if runs else 0.0
-
-    def ratio(a, b):
-        return f"{a / b:.2f}×" if b else "n/a"
 
     out = []
     w = out.append
@@ -148,6 +271,9 @@ def main(path):
         w(f"plus IGDB's token) is {bound / 1000:.1f} s: the concurrent refresh took "
           f"{ratio(refresh['default'][0], bound)} that.\n")
 
+    if wl or values.get("worker_load") == "failed":
+        out.extend(worker_load_section(wl))
+
     w("## Normalizers\n")
     w("Each fixture parsed and normalized to validated Format B items, in a loop, beside its baseline:")
     w("parsing the same bytes with nlohmann::json alone. *Ratio* is parse-only time over full time.\n")
@@ -159,5 +285,39 @@ def main(path):
     print("\n".join(out))
 
 
+WORKER_LOAD_TITLE = "## Refresh worker under a flapping upstream"
+
+
+def worker_load_only(path, update=None):
+    """bench/worker_load.sh run alone: its section, printed, and with `update` put in that file in
+    place of the section of an earlier run (or before the normalizers)."""
+    wl = {}
+    for line in open(path):
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == "worker_load":
+            wl[(parts[1], parts[2])] = " ".join(parts[3:])
+    section = worker_load_section(wl)
+    meta = lambda name: wl.get(("meta", name), "?")
+    section.insert(1, textwrap.fill(
+        f"*Measured by `bench/worker_load.sh` run alone, not in the run of the other sections:* {meta('date')}, "
+        f"commit {meta('commit')}, PostgreSQL {meta('postgres')}, {meta('cores')} cores, load average "
+        f"{meta('load')} when it began.", width=105) + "\n")
+    text = "\n".join(section)
+    print(text)
+    if update:
+        lines = open(update).read().split("\n")
+        if WORKER_LOAD_TITLE in lines:
+            start = lines.index(WORKER_LOAD_TITLE)
+            end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        else:
+            start = end = next((i for i, l in enumerate(lines) if l == "## Normalizers"), len(lines))
+        lines[start:end] = text.split("\n")
+        with open(update, "w") as f:
+            f.write("\n".join(lines))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--worker-load":  # bench/worker_load.sh run alone: its section only
+        worker_load_only(sys.argv[2], sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--update" else None)
+    else:
+        main(sys.argv[1])

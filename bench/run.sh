@@ -8,6 +8,8 @@
 #   - end to end over HTTP (bench/http/run.sh): an Express app on node-postgres under wrk, serving
 #     the same list through the seed's Node code, the README route and a Redis-backed route;
 #   - full refresh of the warm set against a 200 ms upstream: concurrent vs one key at a time;
+#   - tako_discover under a steady load while the upstream flaps (bench/worker_load.sh, two clusters
+#     of their own, about 3 minutes): with the refresh worker vs without it;
 #   - normalizer throughput on the fixtures vs parsing alone.
 # BENCH_SECONDS (per pgbench run, default 8) and BENCH_REPS (interleaved repetitions, default 3).
 set -euo pipefail
@@ -159,6 +161,9 @@ bound=$(cluster_psql -At -c "
       JOIN (VALUES ('tmdb', 40.0), ('jikan', 3.0), ('rawg', 5.0), ('igdb', 4.0), ('deezer', 10.0), ('itunes', 5.0)) AS l(p, r)
         USING (p)")
 echo "refresh_bound_ms $bound" >>"$results"
+
+echo "== refresh worker under a flapping upstream (bench/worker_load.sh: with it, then without it)"
+bash bench/worker_load.sh "$results" || echo "worker_load failed" >>"$results"
 
 echo "== machine"
 {
