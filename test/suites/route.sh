@@ -60,6 +60,10 @@ trap cleanup EXIT
 upstream_start >/dev/null || give_up "the test upstream did not start"
 conf=()
 while IFS= read -r line; do conf+=(--conf "$line"); done < <(upstream_conf_lines)
+# Every Jikan route is a first miss here, and the families Tako enriches ask /anime/{id}/pictures for
+# each of their 25 anime: under Jikan's real limits (3/s, 60/min) the third such route would wait a
+# minute for its pictures. The test upstream is local: no limit (the limits are integration's).
+conf+=(--conf "tako_cache.jikan_requests_per_second = 1000" --conf "tako_cache.jikan_requests_per_minute = 0")
 cluster_start route --conf "cron.database_name = 'tako_route'" --conf "tako_cache.database_name = 'tako_route'" "${conf[@]}" || give_up "the cluster did not start"
 export PGDATABASE=tako_route
 createdb tako_route && cluster_psql -c "CREATE EXTENSION tako_cache CASCADE" ||
