@@ -1,5 +1,7 @@
 # tako_cache: PGXS build of the extension, plus the project's two set-up commands.
-#   make test                 every test suite, on temporary clusters it starts itself
+#   make test                 every test suite, on temporary clusters it starts itself: the server's
+#                             suites on PostgreSQL 15, 17 and 18 (17 and 18 in Debian roots: see
+#                             test/lib/pg_version.sh); PG=17 for one version (make demo, make bench too)
 #   make fuzz                 the fuzz targets of test/fuzz, 600 s each (FUZZ_SECONDS=...)
 #   make demo                 a local cluster in .demo/ with the cache filled and served
 #   make && make install      build and install the extension (PostgreSQL 15, or PG_CONFIG=...)

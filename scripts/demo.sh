@@ -17,14 +17,17 @@ source test/lib/upstream.sh
 
 # The cluster lives in .demo/ unless the server's user cannot reach the repository (a checkout
 # under /root, run as root): then in /tmp, with .demo pointing at it. TAKO_DEMO_DIR puts it
-# elsewhere (test/suites/demo.sh runs the demo there, beside a demo of your own).
+# elsewhere (test/suites/demo.sh runs the demo there, beside a demo of your own). PostgreSQL 17
+# or 18 (PG=17, PG=18: test/lib/pg_version.sh) have .demo-17/ and .demo-18/ beside it.
+DEMO_NAME=.demo
+if pg_uses_root; then DEMO_NAME=.demo-$PG; fi
 demo_dir() {
     if [ -n "${TAKO_DEMO_DIR:-}" ]; then
         echo "$TAKO_DEMO_DIR"
     elif [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
-        echo "$ROOT/.demo"
+        echo "$ROOT/$DEMO_NAME"
     else
-        echo "/tmp/tako_cache-demo-$(echo "$ROOT" | md5sum | cut -c1-8)"
+        echo "/tmp/tako_cache$DEMO_NAME-$(echo "$ROOT" | md5sum | cut -c1-8)"
     fi
 }
 
@@ -43,7 +46,7 @@ stop_upstream() {
 }
 if [ "${1:-}" = --stop ]; then
     if [ -f "$DIR/data/postmaster.pid" ]; then
-        as_server_user /usr/lib/postgresql/15/bin/pg_ctl -D "$DIR/data" -m fast -w stop >/dev/null || true
+        as_server_user "$PG_BINDIR/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null || true
     fi
     stop_upstream
     echo "Stopped the demo's server and upstream ($DIR)."
@@ -51,13 +54,13 @@ if [ "${1:-}" = --stop ]; then
 fi
 
 ensure_deps
-PG_BINDIR=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
+[ -n "${PG:-}" ] || PG_BINDIR=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
 echo "Building and installing tako_cache..."
 build_and_install
 
 mkdir -p "$DIR"
-if [ "$DIR" != "$ROOT/.demo" ] && [ -z "${TAKO_DEMO_DIR:-}" ]; then
-    ln -sfn "$DIR" "$ROOT/.demo"
+if [ "$DIR" != "$ROOT/$DEMO_NAME" ] && [ -z "${TAKO_DEMO_DIR:-}" ]; then
+    ln -sfn "$DIR" "$ROOT/$DEMO_NAME"
 fi
 export PGHOST=$DIR PGUSER=postgres PGDATABASE=postgres
 if [ -f "$DIR/port" ] && [ -d "$DIR/data" ]; then
@@ -142,4 +145,4 @@ SELECT jobid, jobname, schedule, command FROM cron.job WHERE jobname LIKE 'tako_
 SELECT jsonb_pretty(tako_cache_stats()->'global');
 SQL
 echo
-echo "The cluster is still running: psql -h $PGHOST -p $PGPORT -U postgres; stop it with 'make demo-stop'."
+echo "The cluster is still running: psql -h $PGHOST -p $PGPORT -U postgres; stop it with 'make demo-stop${PG:+ PG=$PG}'."

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # `make test`: installs what is missing, builds and installs the extension, then runs every suite
 # (even when one fails) and ends with one tally line: "N passed, N failed".
+# The C++ suites run once; the build and the suites that need a server run on each PostgreSQL
+# version, tallied as <suite>@<version>: 15 (the machine's own), 17 and 18 (each in a Debian root,
+# built in the background while the C++ suites run, or reused: test/lib/pg_version.sh).
+# PG=17 (make test PG=17), or PG="15 18": those versions' build and server suites only.
 set -u
 cd "$(dirname "$0")/.."
+read -r -a VERSIONS <<<"${PG:-15 17 18}"
+only_versions=${PG:+1}
+unset PG  # each version's suites get theirs below
 source test/lib/deps.sh
 source test/lib/suite.sh
 
 # Suites in order; each is test/suites/<name>.sh and records its own tally.
-SUITES=(unit unit-asan fuzz upstream regress pgtap demo integration route)
-NEEDS_EXTENSION=(regress pgtap demo integration route)
+CXX_SUITES=(unit unit-asan fuzz upstream)
+SERVER_SUITES=(regress pgtap demo integration route)
+[ -n "$only_versions" ] && CXX_SUITES=()
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
+for v in "${VERSIONS[@]}"; do
+    case $v in 15 | 17 | 18) ;; *) echo "PG=$v: the tests run on PostgreSQL 15, 17 or 18"; echo "0 passed, 1 failed"; exit 1 ;; esac
+done
 
 rm -rf "$TAKO_RESULTS"
 mkdir -p "$TAKO_RESULTS"
@@ -21,24 +32,64 @@ if ! ensure_deps; then
     exit 1
 fi
 
-built=1
-echo "== build and install =="
-if ! build_and_install; then
-    built=0
-    record_tally build 0 1
-fi
+# The Debian roots of 17 and 18, built (unless cached) while the C++ suites run.
+declare -A root_pid
+for v in "${VERSIONS[@]}"; do
+    [ "$v" = "$TAKO_HOST_PG" ] && continue
+    bash scripts/pg_root.sh ensure "$v" >"$TAKO_RESULTS/root-$v.log" 2>&1 &
+    root_pid[$v]=$!
+done
 
-for suite in "${SUITES[@]}"; do
-    echo "== $suite =="
-    if [ $built = 0 ] && [[ " ${NEEDS_EXTENSION[*]} " == *" $suite "* ]]; then
-        echo "[$suite] not run: the extension did not build"
-        record_tally "$suite" 0 1
-        continue
-    fi
+run_suite() {  # SUITE TALLY-NAME [VAR=value...]
+    local suite=$1 name=$2 suite_started
+    shift 2
+    echo "== $name =="
     suite_started=$(date +%s)
-    timeout --kill-after=30 "$SUITE_TIMEOUT" bash "test/suites/$suite.sh"
-    echo "[$suite] $(($(date +%s) - suite_started)) s"
-    [ -f "$TAKO_RESULTS/$suite.tally" ] || record_tally "$suite" 0 1
+    env "$@" timeout --kill-after=30 "$SUITE_TIMEOUT" bash "test/suites/$suite.sh"
+    echo "[$name] $(($(date +%s) - suite_started)) s"
+    [ -f "$TAKO_RESULTS/$name.tally" ] || record_tally "$name" 0 1
+}
+
+for suite in "${CXX_SUITES[@]}"; do
+    run_suite "$suite" "$suite"
+done
+
+for v in "${VERSIONS[@]}"; do
+    echo "== PostgreSQL $v =="
+    version_started=$(date +%s)
+    ready=1
+    if [ -n "${root_pid[$v]:-}" ]; then
+        if wait "${root_pid[$v]}"; then
+            if grep -q '^pg_root: ' "$TAKO_RESULTS/root-$v.log"; then
+                sed -n "s/^pg_root: /[root@$v] /p" "$TAKO_RESULTS/root-$v.log"
+            else
+                echo "[root@$v] cached: $(tail -1 "$TAKO_RESULTS/root-$v.log")"
+            fi
+        else
+            tail -30 "$TAKO_RESULTS/root-$v.log"
+            record_tally "root@$v" 0 1
+            ready=0
+        fi
+    fi
+    if [ $ready = 1 ]; then
+        echo "== build and install@$v =="
+        build_started=$(date +%s)
+        if (export PG=$v; source test/lib/pg_version.sh && build_and_install); then
+            echo "[build@$v] $(($(date +%s) - build_started)) s"
+        else
+            record_tally "build@$v" 0 1
+            ready=0
+        fi
+    fi
+    for suite in "${SERVER_SUITES[@]}"; do
+        if [ $ready = 0 ]; then
+            echo "[$suite@$v] not run: no build of the extension on PostgreSQL $v"
+            record_tally "$suite@$v" 0 1
+            continue
+        fi
+        run_suite "$suite" "$suite@$v" PG="$v"
+    done
+    echo "[PostgreSQL $v] $(($(date +%s) - version_started)) s"
 done
 
 passed=0
@@ -46,7 +97,7 @@ failed=0
 echo "== summary =="
 for tally in "$TAKO_RESULTS"/*.tally; do
     read -r p f <"$tally"
-    printf '  %-14s %4d passed, %d failed\n' "$(basename "$tally" .tally)" "$p" "$f"
+    printf '  %-16s %4d passed, %d failed\n' "$(basename "$tally" .tally)" "$p" "$f"
     passed=$((passed + p))
     failed=$((failed + f))
 done

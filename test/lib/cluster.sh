@@ -1,4 +1,4 @@
-# Temporary PostgreSQL 15 clusters for the tests and the demo. Source this file.
+# Temporary PostgreSQL clusters (15, or PG's) for the tests and the demo. Source this file.
 #
 # PostgreSQL refuses to run as root, and CI runs as root: then the server runs as the `postgres`
 # system user that Debian's postgresql package creates, in a directory that user owns. A
@@ -10,13 +10,15 @@
 #   cluster_stop                                     stop it and remove its directory (unless
 #                                                    KEEP_CLUSTER=1 or it was given with --dir)
 
+# PG=17 or 18: that version's server, in its Debian root (test/lib/pg_version.sh); default 15.
+source "$(dirname "${BASH_SOURCE[0]}")/pg_version.sh" || return 1
 PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
 
 as_server_user() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+        pg_in_root runuser -u postgres -- "$@"
     else
-        "$@"
+        pg_in_root "$@"
     fi
 }
 

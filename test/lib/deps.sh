@@ -1,5 +1,8 @@
 # The Debian 12 packages that the build, the tests and the demo need. Source this file, then call
 # ensure_deps: it installs whatever is missing (as root, or through sudo).
+# PG=17 or 18: build_and_install builds and installs into that version's Debian root instead
+# (test/lib/pg_version.sh); what this side needs (clients, pg_prove, the test upstream) is the same.
+source "$(dirname "${BASH_SOURCE[0]}")/pg_version.sh" || return 1
 
 TAKO_PACKAGES=(
     make g++ cmake pkg-config                          # build
@@ -47,8 +50,12 @@ pg15_config() {
     fi
 }
 
-# Builds the extension and installs it, with the test-only boundary probe, into PostgreSQL 15.
+# Builds the extension and installs it, with the test-only boundary probe, into PostgreSQL 15 (or PG's).
 build_and_install() {
+    if pg_uses_root; then
+        pg_make -s -j2 >/dev/null && pg_make -s install probe-install >/dev/null
+        return
+    fi
     local pgc
     pgc=$(pg15_config)
     make -s -j2 PG_CONFIG="$pgc" >/dev/null || return 1

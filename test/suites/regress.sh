@@ -13,13 +13,17 @@ cluster_start regress --conf "cron.database_name = 'contrib_regression'" --conf 
 }
 trap cluster_stop EXIT
 
-out=$(make -s installcheck PG_CONFIG="$(pg15_config)" 2>&1)
+# PG=17/18: pg_regress of that version, in its root, from the copy of the sources (pg_make_dir).
+out=$(pg_make -s installcheck 2>&1)
 echo "$out" | grep -E '^(test |ok |not ok |     )|tests (passed|failed)' 
 passed=$(echo "$out" | grep -cE '^(test|ok) .*(\.\.\. ok|^ok )' || true)
 passed=$(echo "$out" | grep -E '^test ' | grep -c ' \.\.\. ok' || true)
 failed=$(echo "$out" | grep -E '^test ' | grep -c ' \.\.\. FAILED' || true)
-if [ "$failed" != 0 ] && [ -f regression.diffs ]; then
-    head -200 regression.diffs
+# PostgreSQL 16 and later: pg_regress prints TAP ("ok 1 - 01_install", "not ok 5 - 05_settings").
+passed=$((passed + $(echo "$out" | grep -cE '^ok [0-9]+ ' || true)))
+failed=$((failed + $(echo "$out" | grep -cE '^not ok [0-9]+ ' || true)))
+if [ "$failed" != 0 ] && [ -f "$(pg_make_dir)/regression.diffs" ]; then
+    head -200 "$(pg_make_dir)/regression.diffs"
 fi
 if [ $((passed + failed)) = 0 ]; then
     echo "$out" | tail -30
