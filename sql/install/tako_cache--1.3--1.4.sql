@@ -424,3 +424,111 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.tako_cache_stats() IS
     'tako_cache: Tako''s /api/cache/stats cache object, plus provider health, budgets, the refresh queue and jobs';
+
+------------------------------------------------------------------------------------------------
+-- pg_cron 1.5 and later: schedules in cron.timezone, and seconds schedules. pg_cron 1.4 keeps
+-- running in GMT with minute schedules, as before.
+------------------------------------------------------------------------------------------------
+
+-- Whether the pg_cron the server runs is 1.5 or later: its cron.timezone setting exists (it came
+-- with 1.5, as did seconds schedules). A cron.timezone set by hand for 1.4 is a placeholder, which
+-- 1.4 ignores and pg_settings does not list.
+CREATE FUNCTION @extschema@.tako_cron_is_1_5()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'cron.timezone')
+$$;
+COMMENT ON FUNCTION @extschema@.tako_cron_is_1_5() IS
+    'tako_cache: whether the server''s pg_cron is 1.5 or later (cron.timezone, seconds schedules)';
+
+-- The time zone pg_cron reads the jobs' times in: cron.timezone on 1.5 and later, GMT on 1.4.
+CREATE FUNCTION @extschema@.tako_cron_timezone()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN @extschema@.tako_cron_is_1_5()
+                THEN coalesce(nullif(current_setting('cron.timezone', true), ''), 'GMT')
+                ELSE 'GMT' END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_cron_timezone() IS
+    'tako_cache: the time zone pg_cron reads schedules in (cron.timezone from pg_cron 1.5, GMT before)';
+
+-- The plan of 1.1, with the jobs' times in pg_cron's time zone (with cron.timezone equal to
+-- tako_cache.schedule_timezone, they are the local times and DST moves nothing), and on pg_cron
+-- 1.5 and later the hit counters flushed every 30 seconds (1.4: every minute), so that a crash,
+-- which loses the hits still in shared memory, loses fewer.
+CREATE OR REPLACE FUNCTION @extschema@.tako_schedule_plan(at timestamptz DEFAULT now())
+RETURNS TABLE (jobname text, schedule text, command text, list text, provider text,
+               local_time time, cron_time time)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tz text := current_setting('tako_cache.schedule_timezone');
+    cron_tz text := @extschema@.tako_cron_timezone();
+    flush_schedule text := CASE WHEN @extschema@.tako_cron_is_1_5() THEN '30 seconds' ELSE '* * * * *' END;
+    ext text := quote_ident('@extschema@');
+BEGIN
+    RETURN QUERY
+    WITH slots AS (
+        SELECT s.list, s.provider, t AS local_time
+          FROM @extschema@.tako_refresh_slots AS s, unnest(s.local_times) AS t
+         WHERE s.enabled),
+    jobs AS (
+        SELECT format('tako_cache:%s:%s:%s', s.list, s.provider, to_char(s.local_time, 'HH24MI')) AS jobname,
+               format('CALL %s.tako_run_slot_job(%L, %L)', ext, s.list, s.provider) AS command,
+               s.list, s.provider, s.local_time, false AS hourly
+          FROM slots AS s
+        UNION ALL
+        SELECT 'tako_cache:expired', format('CALL %s.tako_run_hourly_job()', ext), 'expired', NULL, '00:15'::time, true
+        UNION ALL
+        SELECT 'tako_cache:flush-hits', format('SELECT %s.tako_flush_hits()', ext), 'flush-hits', NULL, NULL::time, false
+        UNION ALL
+        SELECT 'tako_cache:purge', format('SELECT %s.tako_purge_old_entries(90)', ext), 'purge', NULL, '05:00'::time, false
+        UNION ALL
+        SELECT 'tako_cache:log-cleanup', format('SELECT %s.tako_purge_refresh_log(30)', ext), 'log-cleanup', NULL,
+               '05:15'::time, false)
+    SELECT j.jobname,
+           CASE WHEN j.local_time IS NULL THEN flush_schedule
+                WHEN j.hourly THEN format('%s * * * *', extract(minute FROM c.t)::int)
+                ELSE format('%s %s * * *', extract(minute FROM c.t)::int, extract(hour FROM c.t)::int) END,
+           j.command, j.list, j.provider, j.local_time, c.t
+      FROM jobs AS j,
+           LATERAL (SELECT CASE WHEN j.local_time IS NOT NULL
+                                THEN @extschema@.tako_cron_time(j.local_time, tz, cron_tz, at) END AS t) AS c
+     ORDER BY j.jobname;
+END
+$$;
+
+-- The next time strictly after `after` that a tako_cache job schedule ("M H * * *" or "M * * * *",
+-- in pg_cron's time zone) fires; NULL for a schedule of another form. 1.0 counted the current
+-- minute as "next" (pg_cron starts a job at the start of its minute: by then it has run).
+CREATE OR REPLACE FUNCTION @extschema@.tako_next_run(schedule text, after timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parts text[] := regexp_match(schedule, '^(\d{1,2}) (\d{1,2}|\*) \* \* \*$');
+    cron_tz text := @extschema@.tako_cron_timezone();
+    base timestamp := date_trunc('minute', after AT TIME ZONE cron_tz);
+    candidate timestamp;
+BEGIN
+    IF parts IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF parts[2] = '*' THEN
+        candidate := date_trunc('hour', base) + make_interval(mins => parts[1]::int);
+        IF candidate <= base THEN candidate := candidate + interval '1 hour'; END IF;
+    ELSE
+        candidate := date_trunc('day', base) + make_interval(hours => parts[2]::int, mins => parts[1]::int);
+        IF candidate <= base THEN candidate := candidate + interval '1 day'; END IF;
+    END IF;
+    RETURN candidate AT TIME ZONE cron_tz;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_next_run(text, timestamptz) IS
+    'tako_cache: the next time after a given one that a tako_cache job schedule fires';

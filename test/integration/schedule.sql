@@ -33,8 +33,15 @@ SELECT set_eq(
              ('tako_cache:upcoming:igdb:1500', '0 15 * * *'), ('tako_cache:upcoming:igdb:2100', '0 21 * * *'),
              ('tako_cache:schedule:jikan:0530', '30 5 * * *'), ('tako_cache:schedule:jikan:1730', '30 17 * * *'),
              ('tako_cache:expired', '15 * * * *'), ('tako_cache:purge', '0 5 * * *'),
-             ('tako_cache:log-cleanup', '15 5 * * *'), ('tako_cache:flush-hits', '* * * * *')$$,
-    'cron.job holds exactly the seed''s staggered slots, the hourly check, the 05:00 purge, the log cleanup and the per-minute flush of hit counters');
+             ('tako_cache:log-cleanup', '15 5 * * *'),
+             ('tako_cache:flush-hits', CASE WHEN tako_cron_is_1_5() THEN '30 seconds' ELSE '* * * * *' END)$$,
+    'cron.job holds exactly the seed''s staggered slots, the hourly check, the 05:00 purge, the log cleanup and the flush of hit counters');
+-- pg_cron 1.5 and later (cron.timezone exists): hit counters every 30 seconds; 1.4: every minute.
+SELECT is(tako_cron_is_1_5(),
+          (SELECT string_to_array(extversion, '.')::text[] >= '{1,5}' FROM pg_extension WHERE extname = 'pg_cron'),
+          'tako_cron_is_1_5() agrees with the installed pg_cron (' ||
+          (SELECT extversion FROM pg_extension WHERE extname = 'pg_cron') || ')');
+SELECT is(tako_cron_timezone(), 'GMT', 'pg_cron''s time zone here: GMT (no cron.timezone set)');
 SELECT is((SELECT command FROM cron.job WHERE jobname = 'tako_cache:popular:tmdb:0300'),
           'CALL public.tako_run_slot_job(''popular'', ''tmdb'')', 'a slot job calls tako_run_slot_job(list, provider)');
 
@@ -112,6 +119,13 @@ SELECT is((SELECT j->>'next_run' FROM jsonb_array_elements(tako_cache_stats()->'
           '... the hourly one at the next quarter past');
 SELECT is(tako_next_run('30 4 * * *', '2026-11-24 04:29:30+00'), '2026-11-24 04:30:00+00'::timestamptz, 'next run later today');
 SELECT is(tako_next_run('30 4 * * *', '2026-11-24 04:31:00+00'), '2026-11-25 04:30:00+00'::timestamptz, 'next run tomorrow');
+SELECT is(tako_next_run('30 4 * * *', '2026-11-24 04:30:20+00'), '2026-11-25 04:30:00+00'::timestamptz,
+          'during its minute, the next run is tomorrow''s (today''s started at 04:30:00)');
+SELECT is(tako_next_run('15 * * * *', '2026-11-24 04:15:00+00'), '2026-11-24 05:15:00+00'::timestamptz,
+          'an hourly job, at its own minute: the next hour''s');
+SELECT is(tako_next_run('15 * * * *', '2026-11-24 04:14:59+00'), '2026-11-24 04:15:00+00'::timestamptz,
+          'an hourly job, a second before: this hour''s');
+SELECT is(tako_next_run('30 seconds', '2026-11-24 04:14:59+00'), NULL, 'a seconds schedule: no next run computed');
 SELECT is(tako_unschedule_refreshes(), 32, 'cleaned up');
 
 SELECT * FROM finish();

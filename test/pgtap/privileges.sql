@@ -76,7 +76,8 @@ SELECT is(
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE has_function_privilege('public', p.oid, 'EXECUTE')),
     ARRAY['tako_cache_key(text,text,text,text,text,text,text,text)', 'tako_cache_stats()',
-          'tako_canonical_key(text)', 'tako_cron_time(time without time zone,text,text,timestamp with time zone)',
+          'tako_canonical_key(text)', 'tako_cron_is_1_5()',
+          'tako_cron_time(time without time zone,text,text,timestamp with time zone)', 'tako_cron_timezone()',
           'tako_discover(text)',
           'tako_envelope(text,jsonb,jsonb,timestamp with time zone,timestamp with time zone,boolean,boolean,text)',
           'tako_families()', 'tako_get_cached(text)', 'tako_key_info(text)',
