@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark of tako_cache, each beside its baseline in the same run, and
-# BENCHMARKS.md written from the results (ratios, with the machine described).
+# BENCHMARKS.md written from the results (ratios, with the machine described; PG=17: on 17, into
+# BENCHMARKS-pg17.md).
 #   - hit path: pgbench (prepared statements) of the seed's getCached (SELECT then UPDATE), the
 #     seed's plain SELECT, tako_get_cached, tako_discover, and the wire limits (a SELECT of a
 #     constant of the list's size, and of the envelope's); hot key and uniform keys; 1 and 8
@@ -176,5 +177,8 @@ echo "== machine"
     echo "machine date $(date -u +%Y-%m-%d)"
     echo "machine commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >>"$results"
-python3 bench/report.py "$results" >BENCHMARKS.md
-echo "Wrote BENCHMARKS.md"
+# PostgreSQL 15 (the default) writes BENCHMARKS.md; PG=17 writes BENCHMARKS-pg17.md beside it.
+out=BENCHMARKS.md
+[ -n "${PG:-}" ] && [ "$PG" != 15 ] && out=BENCHMARKS-pg$PG.md
+python3 bench/report.py "$results" >"$out"
+echo "Wrote $out"
