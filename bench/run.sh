@@ -149,6 +149,13 @@ SQL
     echo "refresh $label $parallel $sequential" >>"$results"
     printf '  %-10s concurrent %6s ms, one at a time %6s ms\n' "$label" "$parallel" "$sequential"
 }
+# One unmeasured refresh first, limits lifted: the enriched Jikan lists' first refresh also asks
+# for the pictures of their anime (issue 12), which later refreshes never ask again; measured, it
+# would make the first way look slower than the second for a reason that is not the way. Its
+# requests still count in Jikan's shared 60-per-minute window: wait for that minute to pass.
+cluster_psql -At -c "SET tako_cache.jikan_requests_per_second = 1000; SET tako_cache.jikan_requests_per_minute = 0;
+                     SELECT tako_refresh_all()->>'duration_ms'" >/dev/null
+sleep 61
 refresh_times default ""
 lifted="SET tako_cache.tmdb_requests_per_second = 1000; SET tako_cache.jikan_requests_per_second = 1000;
 SET tako_cache.jikan_requests_per_minute = 120; SET tako_cache.rawg_requests_per_second = 1000;
