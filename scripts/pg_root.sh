@@ -28,6 +28,7 @@ set -euo pipefail
 ROOTS_DIR=${TAKO_ROOTS_DIR:-/var/cache/tako_cache/roots}
 MIRROR=${TAKO_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CLONE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+source "$CLONE/scripts/lib/apt.sh"
 RECIPE_VERSION=1
 
 die() { echo "pg_root: $*" >&2; exit 1; }
@@ -105,10 +106,7 @@ build() {  # VERSION: builds the root in a temporary folder, then renames it int
     suite=$(suite_of "$v")
     root=$(root_of "$v")
     tmp=$root.new
-    command -v debootstrap >/dev/null ||
-        { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null 2>&1 ||
-          { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null; }; } ||
-        die "could not install debootstrap"
+    command -v debootstrap >/dev/null || apt_install debootstrap || die "could not install debootstrap"
     # Debian 12's debootstrap has no script for forky (testing): sid's does for any later suite.
     [ -e "/usr/share/debootstrap/scripts/$suite" ] || script=/usr/share/debootstrap/scripts/sid
     safe_remove "$tmp"

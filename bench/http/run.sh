@@ -48,10 +48,7 @@ for tool in wrk:wrk redis-server:redis-server redis-cli:redis-tools node:nodejs 
     command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-        as_root apt-get update -q >/dev/null
-        as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-    }
+    apt_install "${missing[@]}"
 fi
 (cd test/route && npm ci --no-audit --no-fund >/dev/null)
 

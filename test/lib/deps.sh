@@ -3,6 +3,7 @@
 # PG=17 or 18: build_and_install builds and installs into that version's Debian root instead
 # (test/lib/pg_version.sh); what this side needs (clients, pg_prove, the test upstream) is the same.
 source "$(dirname "${BASH_SOURCE[0]}")/pg_version.sh" || return 1
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/apt.sh" || return 1
 
 TAKO_PACKAGES=(
     make g++ cmake pkg-config                          # build
@@ -13,6 +14,8 @@ TAKO_PACKAGES=(
     clang libclang-rt-14-dev llvm-14                   # fuzz targets: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
     postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl  # pgTAP and pg_prove
     python3 curl ca-certificates                       # the test upstream and its control calls; TLS roots
+    debootstrap                                        # the Debian roots of 17 and 18 (built in parallel:
+                                                       # installed here, before they start)
 )
 
 as_root() {
@@ -34,11 +37,7 @@ ensure_deps() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "Installing missing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-        as_root apt-get update -q >/dev/null &&
-            as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
-    }
+    apt_install "${missing[@]}"
 }
 
 # The PostgreSQL 15 pg_config, whichever other versions are installed.

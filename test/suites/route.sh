@@ -38,8 +38,7 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v jq >/dev/null || missing+=(jq)
 if [ ${#missing[@]} -gt 0 ]; then
-    as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-        { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
+    apt_install "${missing[@]}" ||
         give_up "could not install ${missing[*]}"
 fi
 
