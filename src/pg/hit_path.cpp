@@ -10,6 +10,12 @@
 // around, not after a restore, not for two lists saved by one transaction. jsonb output,
 // detoasting and decompression happen once per version and backend. The results are json (the
 // same text): jsonb output alone would cost ~4x the rest of a hit (BENCHMARKS.md).
+//
+// Where a version's row was last seen (its tuple id) is only a hint tried before the index: it is
+// forgotten on any relcache invalidation of the table (VACUUM FULL, CLUSTER, TRUNCATE, a restore,
+// the statistics VACUUM writes) and checked against the table's current length before it is read,
+// since a VACUUM that truncated the table may not have sent its invalidation yet. A hint that is
+// wrong costs one index probe, never an error.
 #include <algorithm>
 #include <string>
 #include <unordered_map>
@@ -17,8 +23,8 @@
 
 #include "core/envelope/envelope.hpp"
 #include "core/key.hpp"
+#include "pg/hit_counters.hpp"
 #include "pg/refresh_queue.hpp"
-#include "pg/shared_state.hpp"
 
 #include "pg/cache_table.hpp"
 #include "pg/datum.hpp"
@@ -37,7 +43,9 @@ extern "C" {
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -51,7 +59,8 @@ namespace {
 // What this backend rendered from one row version of a key.
 struct Rendered {
     Oid table = InvalidOid;
-    ItemPointerData tid{};  // where that version was last seen: tried before the index
+    ItemPointerData tid{};        // where that version was last seen: tried before the index
+    std::uint64_t tid_epoch = 0;  // the tid holds while tid_epoch is tid_epoch_now
     std::int64_t version = 0;
     bool fresh = false;    // not expired when last read
     std::string items;     // the data, as JSON text (tako_get_cached)
@@ -71,9 +80,19 @@ std::size_t size_of(const Rendered &r) {
 
 constexpr std::int64_t kUnversioned = -1;
 
+// Bumped by every relcache invalidation of a table (or of all): tuple ids seen before it are not
+// tried again. Invalidations are processed when the table is opened, before a tid is tried.
+std::uint64_t tid_epoch_now = 1;
+Oid tid_table = InvalidOid;  // the discovery_cache whose tuple ids are kept
+bool tid_callback_registered = false;
+void forget_tids(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == tid_table) ++tid_epoch_now;
+}
+
 // A row version as read by probe(); the palloc'd texts only when it is not the known version.
 struct Lookup {
     bool found = false;
+    std::uint64_t tid_epoch = 0;  // tid_epoch_now once the table was open
     bool expired = false;
     ItemPointerData tid{};
     std::int64_t version = 0;
@@ -89,6 +108,7 @@ void read_row(const CacheTable &t, TupleTableSlot *slot, const Rendered *known, 
     bool isnull = false;
     out.found = true;
     out.tid = slot->tts_tid;
+    out.tid_epoch = tid_epoch_now;
     // Before 1.2 (no data_version) every read renders afresh: no version to key a rendering by.
     out.version = t.data_version != InvalidAttrNumber
                       ? DatumGetInt64(slot_getattr(slot, t.data_version, &isnull))
@@ -112,9 +132,19 @@ void read_row(const CacheTable &t, TupleTableSlot *slot, const Rendered *known, 
 // tuple where this backend last saw the key's row, if that tuple is visible, is the key's and has
 // the known version (a key has one row); otherwise one probe of the cache_key index.
 void probe(const CacheTable &t, const char *key, const Rendered *known, Lookup &out) {
+    if (!tid_callback_registered) {
+        CacheRegisterRelcacheCallback(forget_tids, (Datum)0);
+        tid_callback_registered = true;
+    }
+    if (tid_table != t.table) {
+        tid_table = t.table;
+        ++tid_epoch_now;
+    }
     Relation heap = table_open(t.table, AccessShareLock);
     TupleTableSlot *slot = table_slot_create(heap, nullptr);
-    if (known && known->version != kUnversioned) {
+    if (known && known->version != kUnversioned && known->tid_epoch == tid_epoch_now &&
+        ItemPointerIsValid(&known->tid) &&
+        ItemPointerGetBlockNumber(&known->tid) < RelationGetNumberOfBlocks(heap)) {
         ItemPointerData tid = known->tid;
         if (table_tuple_fetch_row_version(heap, &tid, GetActiveSnapshot(), slot)) {
             bool isnull = false;
@@ -145,45 +175,17 @@ void probe(const CacheTable &t, const char *key, const Rendered *known, Lookup &
     table_close(heap, AccessShareLock);
 }
 
-// Without shared memory a hit updates its row (exact, but a write per hit; none on a standby).
-void count_in_table(Oid table, const std::string &key) {
-    static bool warned = false;
-    if (!warned) {
-        warned = true;
-        pg_call([] {
-            ereport(
-                WARNING,
-                (errmsg("tako_cache is not in shared_preload_libraries: each hit updates its row"),
-                 errdetail("Hits are counted in shared memory only when tako_cache is preloaded; "
-                           "without it a hit is slower and is not counted on a standby."),
-                 errhint("Add tako_cache to shared_preload_libraries and restart the server.")));
-        });
-    }
-    pg_call([&] {
-        if (RecoveryInProgress() || XactReadOnly) return;
-        StringInfoData sql;
-        initStringInfo(&sql);
-        appendStringInfo(&sql,
-                         "UPDATE %s SET fetch_count = fetch_count + 1, last_accessed = now() WHERE "
-                         "cache_key = $1",
-                         quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)),
-                                                    get_rel_name(table)));
-        Oid types[1] = {TEXTOID};
-        Datum values[1] = {CStringGetTextDatum(key.c_str())};
-        SPI_connect();
-        SPI_execute_with_args(sql.data, 1, types, values, nullptr, false, 0);
-        SPI_finish();
-    });
-}
-
 std::int64_t now_unix_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
-void count(Oid table, const std::string &key) {
-    if (!shared::count_hit(MyDatabaseId, key, now_unix_us())) count_in_table(table, key);
+// A hit is counted in shared memory, never written as the caller (hit_counters.hpp).
+void count(Oid, const std::string &key) {
+    const std::string_view k = key;
+    const std::int64_t now = now_unix_us();
+    pg_call([&] { hits::count(MyDatabaseId, k, now); });
 }
 
 CacheTable table_for(FunctionCallInfo fcinfo) {
@@ -212,12 +214,14 @@ Rendered *current_row(const CacheTable &t, const std::string &key) {
     if (!found.found) return nullptr;
     if (cached && cached->version == found.version && found.version != kUnversioned) {
         cached->tid = found.tid;
+        cached->tid_epoch = found.tid_epoch;
         cached->fresh = !found.expired;
         return cached;
     }
     Rendered fresh;
     fresh.table = t.table;
     fresh.tid = found.tid;
+    fresh.tid_epoch = found.tid_epoch;
     fresh.version = found.version;
     fresh.fresh = !found.expired;
     fresh.items = found.items;
@@ -317,13 +321,24 @@ Datum count_hit_fn(FunctionCallInfo fcinfo) {
 
 // Hits handed to a flush, subtracted from shared memory when its transaction commits (an aborted
 // flush leaves them to the next one).
-std::vector<std::pair<int, std::uint64_t>> taken;
+struct Taken {
+    int slot;
+    std::uint32_t generation;
+    std::uint64_t hits;
+};
+std::vector<Taken> taken;
 
+// PREPARE TRANSACTION is refused while a flush has taken hits (XACT_EVENT_PRE_PREPARE): a prepared
+// flush would commit later, in another process, without subtracting them.
 void on_transaction_end(XactEvent event, void *) {
+    if (event == XACT_EVENT_PRE_PREPARE && !taken.empty())
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("cannot PREPARE a transaction that flushed tako_cache hit counts")));
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
-        for (const auto &[slot, hits] : taken) shared::subtract_hits(slot, hits);
+        for (const Taken &t : taken) hits::flushed(t.slot, t.generation, t.hits);
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-        event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+        event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+        event == XACT_EVENT_PREPARE)
         taken.clear();
 }
 
@@ -346,25 +361,41 @@ Datum pending_hits_fn(FunctionCallInfo fcinfo) {
                 if (k) except.push_back(std::move(*k));
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
-    for (shared::PendingHits &p : shared::pending_hits(MyDatabaseId)) {
+    for (hits::Pending &p : hits::pending(MyDatabaseId)) {
         if (std::find(except.begin(), except.end(), p.key) != except.end()) continue;
-        for (const auto &[slot, hits] : taken)
-            if (slot == p.slot) p.hits -= std::min(p.hits, hits);
+        for (const Taken &t : taken)
+            if (t.slot == p.slot && t.generation == p.generation)
+                p.hits -= std::min(p.hits, t.hits);
         if (p.hits == 0) continue;
         Datum values[3] = {text_result(p.key), Int64GetDatum(static_cast<int64>(p.hits)),
                            timestamptz_datum(std::chrono::system_clock::time_point(
                                std::chrono::microseconds(p.last_us)))};
         bool nulls[3] = {false};
         pg_call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls); });
-        if (take) taken.emplace_back(p.slot, p.hits);
+        if (take) taken.push_back(Taken{p.slot, p.generation, p.hits});
     }
     return 0;
+}
+
+// tako_hit_stats() → jsonb: how hits are counted, and what could not be.
+Datum hit_stats_fn(FunctionCallInfo) {
+    const hits::Stats s = hits::stats();
+    nlohmann::json out = {
+        {"counting", s.shared ? "shared_memory" : "off: tako_cache is not preloaded"},
+        {"slots", s.slots},
+        {"slots_used", s.used},
+        {"skipped", s.skipped},
+        {"dropped", s.dropped},
+        {"reclaimed", s.reclaimed},
+    };
+    return jsonb_result(out.dump());
 }
 
 }  // namespace
 
 }  // namespace tako::pg
 
+TAKO_FUNCTION(tako_hit_stats, tako::pg::hit_stats_fn)
 TAKO_FUNCTION(tako_get_cached, tako::pg::get_cached)
 TAKO_FUNCTION(tako_discover, tako::pg::discover)
 TAKO_FUNCTION(tako_count_hit, tako::pg::count_hit_fn)

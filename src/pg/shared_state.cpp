@@ -6,6 +6,7 @@
 #include <new>
 
 #include "pg/error_boundary.hpp"
+#include "pg/hit_counters.hpp"
 #include "pg/refresh_queue.hpp"
 
 extern "C" {
@@ -30,18 +31,6 @@ struct FailureSlot {
 };
 constexpr int kFailureSlots = 512;
 
-struct HitSlot {
-    std::atomic<std::uint64_t> tag{0};  // 0: free; else the hash of (database, key), never 0
-    std::uint32_t database = 0;
-    char key[256]{};
-    std::atomic<std::uint64_t> hits{0};
-    std::atomic<std::int64_t> last_us{0};  // Unix microseconds of the latest hit
-};
-constexpr int kHitSlots = 4096;
-constexpr int kHitProbes = 32;
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
-              "shared-memory counters need lock-free atomics");
-
 struct State {
     slock_t mutex{};
     RateLimitState limits[kProviders];
@@ -52,7 +41,6 @@ struct State {
     FailureSlot failures[kFailureSlots]{};
     HourlyCount new_keys[kProviders];
     bool usage_loaded = false;
-    HitSlot hit_slots[kHitSlots];
 };
 
 State local_state;       // used when not preloaded
@@ -66,6 +54,8 @@ void request_shmem() {
     if (previous_request_hook) previous_request_hook();
     RequestAddinShmemSpace(sizeof(State));
     RequestAddinShmemSpace(queue::shmem_size());
+    RequestAddinShmemSpace(hits::shmem_size());
+    hits::request_lwlocks();
 }
 
 void startup_shmem() {
@@ -80,6 +70,8 @@ void startup_shmem() {
     }
     void *q = ShmemInitStruct("tako_cache refresh queue", queue::shmem_size(), &found);
     queue::init_shmem(q, found);
+    void *h = ShmemInitStruct("tako_cache hit counters", hits::shmem_size(), &found);
+    hits::init_shmem(h, found);
     LWLockRelease(AddinShmemInitLock);
     state = s;
     shared_memory = true;
@@ -266,66 +258,6 @@ std::optional<KeyFailure> recent_failure(const std::string &key, std::int64_t si
     slot.error[sizeof slot.error - 1] = '\0';
     if (slot.failed_ms == 0 || slot.failed_ms < since_ms || key != slot.key) return std::nullopt;
     return KeyFailure{static_cast<Outcome>(slot.outcome), slot.error, slot.failed_ms};
-}
-
-namespace {
-
-std::uint64_t hit_tag(std::uint32_t database, std::string_view key) {
-    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over the database id and the key
-    for (int i = 0; i < 4; ++i) h = (h ^ ((database >> (8 * i)) & 0xFF)) * 1099511628211ULL;
-    for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
-    return h ? h : 1;
-}
-
-bool same_key(const HitSlot &slot, std::uint32_t database, std::string_view key) {
-    return slot.database == database && key.size() < sizeof slot.key &&
-           std::memcmp(slot.key, key.data(), key.size()) == 0 && slot.key[key.size()] == '\0';
-}
-
-}  // namespace
-
-bool count_hit(std::uint32_t database, std::string_view key, std::int64_t now_us) {
-    if (!shared_memory || key.size() >= sizeof(HitSlot::key)) return false;
-    const std::uint64_t tag = hit_tag(database, key);
-    for (int probe = 0; probe < kHitProbes; ++probe) {
-        HitSlot &slot = state->hit_slots[(tag + probe) % kHitSlots];
-        std::uint64_t seen = slot.tag.load(std::memory_order_acquire);
-        if (seen == 0) {
-            // Claim the free slot for this key (the only locked step, once per key).
-            SpinLockAcquire(&state->mutex);
-            if (slot.tag.load(std::memory_order_relaxed) == 0) {
-                slot.database = database;
-                std::memcpy(slot.key, key.data(), key.size());
-                slot.key[key.size()] = '\0';
-                slot.tag.store(tag, std::memory_order_release);
-            }
-            SpinLockRelease(&state->mutex);
-            seen = slot.tag.load(std::memory_order_acquire);
-        }
-        if (seen == tag && same_key(slot, database, key)) {
-            slot.hits.fetch_add(1, std::memory_order_relaxed);
-            slot.last_us.store(now_us, std::memory_order_relaxed);
-            return true;
-        }
-    }
-    return false;
-}
-
-std::vector<PendingHits> pending_hits(std::uint32_t database) {
-    std::vector<PendingHits> out;
-    if (!shared_memory) return out;
-    for (int i = 0; i < kHitSlots; ++i) {
-        HitSlot &slot = state->hit_slots[i];
-        if (slot.tag.load(std::memory_order_acquire) == 0 || slot.database != database) continue;
-        std::uint64_t hits = slot.hits.load(std::memory_order_relaxed);
-        if (hits == 0) continue;
-        out.push_back(PendingHits{i, slot.key, hits, slot.last_us.load(std::memory_order_relaxed)});
-    }
-    return out;
-}
-
-void subtract_hits(int slot, std::uint64_t hits) {
-    state->hit_slots[slot].hits.fetch_sub(hits, std::memory_order_relaxed);
 }
 
 void forget_igdb_token(const std::string &token) {

@@ -67,18 +67,6 @@ void remember_failure(const std::string &key, Outcome outcome, const std::string
 void forget_failure(const std::string &key);
 std::optional<KeyFailure> recent_failure(const std::string &key, std::int64_t since_ms);
 
-// Hit counters of tako_get_cached / tako_discover: one slot per (database, key), counted with
-// atomics (no lock, no row write per hit); tako_flush_hits() adds them to discovery_cache.
-// count_hit returns false when it cannot count (not preloaded, or the table of slots is full).
-bool count_hit(std::uint32_t database, std::string_view key, std::int64_t now_us);
-struct PendingHits {
-    int slot;
-    std::string key;
-    std::uint64_t hits;
-    std::int64_t last_us;
-};
-std::vector<PendingHits> pending_hits(std::uint32_t database);
-void subtract_hits(int slot, std::uint64_t hits);
 const char *provider_name(int provider);
 
 }  // namespace tako::pg::shared

@@ -1,6 +1,6 @@
 -- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(39);
+SELECT plan(45);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_flush_hits();
@@ -47,6 +47,13 @@ SELECT throws_ok($$SELECT tako_run_slot('charts', 'deezer')$$, '42501', NULL, 'c
 SELECT throws_ok($$SELECT * FROM tako_refresh_slots$$, '42501', NULL, 'cannot read or edit the slots');
 SELECT throws_ok($$SELECT * FROM tako_provider_health()$$, '42501', NULL, 'cannot read provider health directly');
 SELECT lives_ok($$SELECT tako_cache_stats()->'providers'$$, '... but sees it in the stats');
+SELECT is(tako_cache_stats()->'queue' ? 'worker_pid' OR tako_cache_stats()->'queue' ? 'last_key', false,
+          '... without the worker''s pid or the last key');
+SELECT is((SELECT count(*)::int FROM jsonb_array_elements(tako_cache_stats()->'providers') AS p
+            WHERE p ? 'last_error_message'), 0, '... or any error text');
+SELECT ok(tako_cache_stats()->'hits' ? 'skipped' AND tako_cache_stats()->'queue' ? 'pending',
+          '... but with the counts and states');
+SELECT throws_ok($$SELECT tako_cache_stats_detailed()$$, '42501', NULL, 'cannot call the detailed stats');
 SELECT throws_ok($$SHOW tako_cache.tmdb_api_key$$, '42501', NULL, 'cannot SHOW an API key');
 SELECT throws_ok($$SELECT current_setting('tako_cache.igdb_client_secret')$$, '42501', NULL,
                  'cannot read the IGDB secret');
@@ -59,11 +66,16 @@ SELECT throws_ok($$SET tako_cache.tmdb_base_url = 'http://attacker.example'$$, '
 SELECT throws_ok($$SET tako_cache.mode = 'api_only'$$, '42501', NULL, 'cannot change the mode');
 
 RESET ROLE;
+SELECT tako_flush_hits();
 
 -- The hit it made was counted once, and the owner still sees the secret.
 SELECT is((SELECT fetch_count FROM discovery_cache WHERE cache_key = 'deezer:charts:artists'), 1::bigint,
           'the PUBLIC-only role''s hit was counted exactly once');
 SELECT is(current_setting('tako_cache.tmdb_api_key'), 'tap-secret', 'a superuser reads the key');
+SELECT ok(tako_cache_stats()->'queue' ? 'worker_pid' AND tako_cache_stats()->'providers'->0 ? 'last_error_message',
+          'the owner sees the worker''s pid and the error texts');
+SELECT function_privs_are('public', 'tako_cache_stats_detailed', ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE'],
+                          'pg_monitor may read the detailed stats');
 SELECT function_privs_are('public', 'tako_save_cached',
                           ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval', 'jsonb'],
                           'public', ARRAY[]::text[], 'PUBLIC has no EXECUTE on tako_save_cached');
@@ -76,6 +88,7 @@ SELECT is(
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE has_function_privilege('public', p.oid, 'EXECUTE')),
     ARRAY['tako_cache_key(text,text,text,text,text,text,text,text)', 'tako_cache_stats()',
+          'tako_cache_stats_public()',
           'tako_canonical_key(text)', 'tako_cron_is_1_5()',
           'tako_cron_time(time without time zone,text,text,timestamp with time zone)', 'tako_cron_timezone()',
           'tako_discover(text)',
