@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# No unprivileged caller can stall the cache (1.5). A role with PUBLIC's grants only calls every
+# function PUBLIC may execute inside one transaction it keeps open, and holds the advisory locks
+# 1.4 relied on (pg_advisory_lock is PUBLIC's and their keys are predictable). Meanwhile the
+# owner's saves, refreshes, a pg_cron slot's procedure, the hit flush and the daily purge, a miss
+# and a stale read of another PUBLIC-only role all finish, each within a second. Prints TAP.
+set -u
+cd "$(dirname "$0")/../.."
+source test/lib/tap.sh
+cached=deezer:charts:albums   # read by the hostile role
+stale=deezer:charts:artists   # expired, read by the hostile role and later by a reader
+miss=deezer:charts:tracks     # not cached: the hostile role holds its 1.4 single-flight lock
+q -c "SELECT tako_refresh_keys(ARRAY['$cached', '$stale'])" \
+  -c "DELETE FROM discovery_cache WHERE cache_key = '$miss'" \
+  -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$stale'" \
+  -c "DROP ROLE IF EXISTS stall_hostile" -c "DROP ROLE IF EXISTS stall_reader" \
+  -c "CREATE ROLE stall_hostile LOGIN" -c "CREATE ROLE stall_reader LOGIN" >/dev/null
+wait_queue
+
+# The hostile session: each call in a savepoint of its own (a call refused with 42501 leaves the
+# transaction open), then its locks, then it sleeps with all of it held.
+hostile_sql() {
+    cat <<SQL
+\\set ON_ERROR_ROLLBACK on
+BEGIN;
+SELECT tako_get_cached('$cached'), tako_get_cached('$stale');
+SELECT tako_discover('$cached'), tako_discover('$stale');
+SELECT tako_cache_stats();
+SELECT tako_cache_stats_public();
+SELECT tako_cache_key('tmdb', 'popular', 'tv'), tako_canonical_key('deezer:charts'), tako_parse_key('$cached'),
+       tako_key_info('$cached'), tako_families(), tako_validate_items('[]');
+SELECT tako_normalize('deezer', 'charts', '{"data": []}');
+SELECT tako_envelope('$cached', '[]', '{}', now(), now() + interval '1 hour', true, false, NULL);
+SELECT tako_cron_is_1_5(), tako_cron_timezone(), tako_next_run('0 2 * * *', now());
+SELECT tako_cron_time('02:00', 'tmdb', 'trending', now());
+SELECT tako_require_canonical_key('$cached'), tako_require_platforms('$cached');
+SELECT tako_require_pg_cron();
+SELECT tako_schedule_commands();
+SELECT * FROM tako_schedule_plan(now());
+SELECT count(*) FROM discovery_cache;
+LOCK TABLE discovery_cache IN ACCESS SHARE MODE;
+SELECT pg_advisory_lock(hashtext('tako_cache'), 0), pg_advisory_xact_lock(hashtext('tako_cache'), 1),
+       pg_advisory_lock(hashtext('tako_cache'), hashtext('$cached')),
+       pg_advisory_lock(hashtext('tako_cache'), hashtext('$stale')),
+       pg_advisory_lock(hashtext('tako_cache'), hashtext('$miss'));
+SELECT pg_sleep(120);
+SQL
+}
+hostile_sql | psql -X -q -U stall_hostile >/dev/null 2>&1 &
+hostile=$!
+for _ in $(seq 1 100); do
+    [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'stall_hostile' AND query LIKE 'SELECT pg_sleep%'")" = 1 ] && break
+    sleep 0.1
+done
+check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '"'stall_hostile'"' AND state = '"'active'"' AND backend_xid IS NULL")" = 1 ]' \
+    "the hostile role sits in its open transaction, having called every PUBLIC function: it holds no transaction id, so no row lock"
+
+# Each of these runs with a one-second statement timeout: a wait on the hostile role fails it.
+timed() {  # LABEL SQL [ROLE]: runs SQL, prints "ms|status"
+    local started status
+    started=$(ms)
+    if PGOPTIONS="-c statement_timeout=1s" psql -X -q -At ${3:+-U "$3"} -c "$2" >/dev/null 2>"/tmp/tako_stalls.err"; then status=ok; else status=$(head -1 /tmp/tako_stalls.err); fi
+    echo "$(($(ms) - started))|$status"
+}
+verdict() {  # LABEL RESULT
+    local ms_taken=${2%%|*} status=${2#*|}
+    check '[ "$status" = ok ] && [ "$ms_taken" -lt 1000 ]' "$1: $status in $ms_taken ms"
+}
+verdict "the owner saves a list the hostile role read" \
+    "$(timed save "SELECT tako_save_cached('$cached', NULL, NULL, data) FROM discovery_cache WHERE cache_key = '$cached'")"
+verdict "the hit flush" "$(timed flush "SELECT tako_flush_hits()")"
+verdict "a refresh by hand of a list it read" "$(timed refresh "SELECT tako_refresh('$cached')")"
+verdict "a pg_cron slot's procedure on that list" "$(timed job "CALL tako_refresh_job(ARRAY['$cached'])")"
+verdict "the daily purge" "$(timed purge "SELECT tako_purge_old_entries(90)")"
+verdict "a PUBLIC-only role's miss, whose 1.4 lock it holds" \
+    "$(timed miss "SELECT tako_discover('$miss')->'meta'->>'cached'" stall_reader)"
+verdict "a PUBLIC-only role's stale read" "$(timed stale "SELECT tako_discover('$stale')" stall_reader)"
+wait_queue
+check '[ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$stale'"'")" = t ]' \
+    "... and the worker refreshed the stale list beside the hostile role"
+check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '"'stall_hostile'"'")" = 1 ]' \
+    "the hostile role was there all along"
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'stall_hostile'" >/dev/null
+wait "$hostile" 2>/dev/null
+rm -f /tmp/tako_stalls.err
+q -c "DROP ROLE stall_hostile" -c "DROP ROLE stall_reader" >/dev/null 2>&1
+echo "1..$n"
