@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upgrades (issues 6, 9, 10, 11): install 1.0, fill the cache, update to 1.1, 1.2, 1.3 and 1.4, and find
+# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4 and 1.5, and find
 # everything intact at each step; the updated extension is the same, object for object, as a fresh
 # install, and so is 1.0 updated straight to the newest version. Prints TAP.
 set -u
@@ -99,6 +99,18 @@ check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extna
 check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
 check '[ "$(q -d tako_up_old -c "SELECT tako_cache_stats()->'"'queue'"' ? '"'pending'"'")" = t ]' \
     "the stats show the refresh queue"
+
+# 1.4 → 1.5: hit counting and the stats change, nothing stored does; the hits not yet flushed stay.
+q -d tako_up_old -c "SELECT count(tako_get_cached('deezer:charts:albums')) FROM generate_series(1, 4)" >/dev/null
+before=$(state tako_up_old)
+pending_before=$(q -d tako_up_old -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = 'deezer:charts:albums'")
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.5'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.5 ]' "updated to 1.5"
+check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
+check '[ -n "$pending_before" ] && [ "$(q -d tako_up_old -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = '"'deezer:charts:albums'"'")" = "$pending_before" ]' \
+    "... and the hits not yet flushed ($pending_before), which the stats no longer flush"
+check '[ "$(q -d tako_up_old -c "SELECT tako_cache_stats()->'"'hits'"'->>'"'counting'"'")" = shared_memory ]' \
+    "the stats say how hits are counted"
 
 # 1.0 straight to the newest version.
 newest=$(sed -n "s/^default_version = '\\(.*\\)'/\\1/p" tako_cache.control)
