@@ -110,6 +110,7 @@ FetchOptions fetch_options() {
     options.http.max_bytes = static_cast<std::size_t>(settings::max_response_bytes());
     options.http.user_agent = "tako_cache/1.0 (PostgreSQL extension; +https://github.com/tako-api)";
     options.retry.max_attempts = settings::retry_attempts();
+    options.http.proxy = settings::proxy();
     // Redirects may only lead to the configured providers (no request to any other host, ever).
     UpstreamSettings upstream = settings::upstream();
     for (const std::string *url :

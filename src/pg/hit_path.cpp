@@ -17,6 +17,7 @@
 // since a VACUUM that truncated the table may not have sent its invalidation yet. A hint that is
 // wrong costs one index probe, never an error.
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -47,6 +48,7 @@ extern "C" {
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -56,23 +58,72 @@ namespace tako::pg {
 
 namespace {
 
+// The renderings live in a memory context of their own under TopMemoryContext ("tako_cache render
+// cache": pg_backend_memory_contexts shows it), bounded by tako_cache.render_cache_size; past it
+// they are dropped at once and the context reset. Allocation failures become std::bad_alloc
+// (MCXT_ALLOC_NO_OOM), never a longjmp through C++ frames.
+MemoryContext render_context = nullptr;
+
+template <typename T>
+struct RenderAllocator {
+    using value_type = T;
+    RenderAllocator() = default;
+    template <typename U>
+    RenderAllocator(const RenderAllocator<U> &) {}
+    T *allocate(std::size_t n) {
+        void *p = MemoryContextAllocExtended(render_context, n * sizeof(T),
+                                             MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
+        if (!p) throw std::bad_alloc();
+        return static_cast<T *>(p);
+    }
+    void deallocate(T *p, std::size_t) { pfree(p); }
+    template <typename U>
+    bool operator==(const RenderAllocator<U> &) const {
+        return true;
+    }
+    template <typename U>
+    bool operator!=(const RenderAllocator<U> &) const {
+        return false;
+    }
+};
+using Text = std::basic_string<char, std::char_traits<char>, RenderAllocator<char>>;
+
 // What this backend rendered from one row version of a key.
 struct Rendered {
     Oid table = InvalidOid;
     ItemPointerData tid{};        // where that version was last seen: tried before the index
     std::uint64_t tid_epoch = 0;  // the tid holds while tid_epoch is tid_epoch_now
     std::int64_t version = 0;
-    bool fresh = false;    // not expired when last read
-    std::string items;     // the data, as JSON text (tako_get_cached)
-    std::string upstream;  // discovery_cache.upstream, as JSON text
+    bool fresh = false;  // not expired when last read
+    Text items;          // the data, as JSON text (tako_get_cached)
+    Text upstream;       // discovery_cache.upstream, as JSON text
     std::int64_t saved_us = 0, expires_us = 0;
     std::size_t count = 0;      // items in data
-    std::string envelope;       // the fresh-hit envelope (tako_discover), "" until first needed
+    Text envelope;              // the fresh-hit envelope (tako_discover), "" until first needed
     bool ahead_queued = false;  // this backend asked the worker to refresh this version
 };
-std::unordered_map<std::string, Rendered> rendered;
+std::unordered_map<std::string, Rendered, std::hash<std::string>, std::equal_to<std::string>,
+                   RenderAllocator<std::pair<const std::string, Rendered>>>
+    rendered;
 std::size_t rendered_bytes = 0;
-constexpr std::size_t kMaxRenderedBytes = 64u << 20;  // per backend; beyond it start afresh
+
+void ensure_render_context() {
+    if (!render_context)
+        pg_call([] {
+            render_context = AllocSetContextCreate(TopMemoryContext, "tako_cache render cache",
+                                                   ALLOCSET_DEFAULT_SIZES);
+        });
+}
+
+// Drops every rendering, and the memory that held them.
+void forget_renderings() {
+    {
+        decltype(rendered) empty;  // an empty map allocates nothing
+        rendered.swap(empty);      // the nodes and buckets go with `empty`, before the reset
+    }
+    rendered_bytes = 0;
+    pg_call([] { MemoryContextReset(render_context); });
+}
 
 std::size_t size_of(const Rendered &r) {
     return r.items.size() + r.upstream.size() + r.envelope.size();
@@ -199,13 +250,14 @@ CacheTable table_for(FunctionCallInfo fcinfo) {
 std::string hit_key(FunctionCallInfo fcinfo) {
     std::optional<std::string> key = text_arg(fcinfo, 0);
     if (!key) throw Error(sqlstate::kNullValue, "cache key must not be null");
-    if (rendered.count(*key)) return std::move(*key);
+    if (render_context && rendered.count(*key)) return std::move(*key);
     return parse_key(*key).key;
 }
 
 // The rendering of `key`'s current row version under the caller's snapshot, read (and rendered)
 // when this backend has not seen that version yet; nullptr when the key has no row.
 Rendered *current_row(const CacheTable &t, const std::string &key) {
+    ensure_render_context();
     auto known = rendered.find(key);
     Rendered *cached =
         known != rendered.end() && known->second.table == t.table ? &known->second : nullptr;
@@ -218,6 +270,10 @@ Rendered *current_row(const CacheTable &t, const std::string &key) {
         cached->fresh = !found.expired;
         return cached;
     }
+    // Room first: a reset frees everything in the context, so it happens before `fresh` is built.
+    if (rendered_bytes + std::strlen(found.items) + std::strlen(found.upstream) >
+        settings::render_cache_bytes())
+        forget_renderings();
     Rendered fresh;
     fresh.table = t.table;
     fresh.tid = found.tid;
@@ -233,10 +289,6 @@ Rendered *current_row(const CacheTable &t, const std::string &key) {
         pfree(found.items);
         pfree(found.upstream);
     });
-    if (rendered_bytes + size_of(fresh) > kMaxRenderedBytes) {
-        rendered.clear();
-        rendered_bytes = 0;
-    }
     Rendered &slot = rendered[key];
     rendered_bytes -= std::min(rendered_bytes, size_of(slot));
     rendered_bytes += size_of(fresh);
@@ -294,7 +346,7 @@ Datum discover(FunctionCallInfo fcinfo) {
     if (!row || !row->fresh) return discover_fill(fcinfo, key);
     if (row->envelope.empty()) {
         const ParsedKey parsed = parse_key(key);
-        const nlohmann::json upstream = nlohmann::json::parse(row->upstream);
+        const nlohmann::json upstream = nlohmann::json::parse(std::string_view(row->upstream));
         const std::string items = compact_json(row->items);
         EnvelopeInput in;
         in.key = &parsed;
@@ -304,7 +356,8 @@ Datum discover(FunctionCallInfo fcinfo) {
         in.saved_unix_us = row->saved_us;
         in.expires_unix_us = row->expires_us;
         in.cached = true;
-        row->envelope = render_envelope(in);
+        const std::string envelope = render_envelope(in);
+        row->envelope.assign(envelope.data(), envelope.size());
         rendered_bytes += row->envelope.size();
     }
     refresh_ahead(*row, key);

@@ -21,6 +21,7 @@ bool enabled_ = true;
 int mode_ = static_cast<int>(Mode::Hybrid);
 char *base_urls_[6];
 char *igdb_token_url_;
+char *proxy_;
 char *tmdb_api_key_;
 char *tmdb_language_;
 char *locale_;
@@ -48,6 +49,7 @@ int new_keys_per_hour_ = 20;
 bool worker_ = true;
 char *database_name_;
 int refresh_ahead_percent_ = 20;
+int render_cache_kb_ = 16384;
 
 const struct config_enum_entry kModes[] = {{"hybrid", static_cast<int>(Mode::Hybrid), false},
                                            {"api_only", static_cast<int>(Mode::ApiOnly), false},
@@ -150,6 +152,11 @@ void define() {
                   "TMDB API key (v3 key) or read access token (v4, sent as a Bearer token).",
                   &tmdb_api_key_);
     define_secret("tako_cache.rawg_api_key", "RAWG API key.", &rawg_api_key_);
+    // Hidden like a key: a proxy URL can carry credentials.
+    define_secret("tako_cache.proxy",
+                  "Proxy for every upstream request (scheme://[user:password@]host:port); empty: "
+                  "none. The server's http_proxy environment is never used.",
+                  &proxy_);
     define_secret("tako_cache.igdb_client_id", "Twitch client id for IGDB.", &igdb_client_id_);
     define_secret("tako_cache.igdb_client_secret", "Twitch client secret for IGDB.",
                   &igdb_client_secret_);
@@ -234,6 +241,13 @@ void define() {
                             "refresh with the worker (0: no refresh-ahead).",
                             nullptr, &refresh_ahead_percent_, 20, 0, 90, PGC_SUSET, 0, nullptr,
                             nullptr, nullptr);
+    DefineCustomIntVariable(
+        "tako_cache.render_cache_size",
+        "Memory each backend may keep of the lists it rendered for hits (in its "
+        "own memory context, \"tako_cache render cache\"); beyond it the "
+        "renderings are dropped and made again as hits need them.",
+        nullptr, &render_cache_kb_, 16384, 256, 1048576, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
+        nullptr);
     MarkGUCPrefixReserved("tako_cache");
 }
 
@@ -256,6 +270,9 @@ std::string base_url(std::string_view provider) {
 
 std::string igdb_token_url() {
     return value(igdb_token_url_);
+}
+std::string proxy() {
+    return value(proxy_);
 }
 std::string tmdb_api_key() {
     return value(tmdb_api_key_);
@@ -326,6 +343,9 @@ bool worker() {
 }
 std::string database_name() {
     return value(database_name_);
+}
+std::size_t render_cache_bytes() {
+    return static_cast<std::size_t>(render_cache_kb_) * 1024;
 }
 int refresh_ahead_percent() {
     return refresh_ahead_percent_;

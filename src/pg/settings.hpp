@@ -19,6 +19,7 @@ Mode mode();
 // The configured base URL of a provider, without a trailing slash.
 std::string base_url(std::string_view provider);
 std::string igdb_token_url();
+std::string proxy();  // "" for none
 std::string tmdb_api_key();
 std::string tmdb_language();
 // The labels' language (tako_cache.locale).
@@ -44,6 +45,7 @@ int new_keys_per_hour();
 bool worker();
 std::string database_name();
 int refresh_ahead_percent();
+std::size_t render_cache_bytes();  // tako_cache.render_cache_size
 // Everything the request builders need, read from the settings above.
 UpstreamSettings upstream();
 

@@ -68,6 +68,15 @@ check '[[ $out == http_error\|*"refused: http://169.254.169.254/latest/meta-data
     "redirect to another host: refused, data kept: ${out:0:120}"
 check '[ "$(count_requests /tmdb/movie/popular)" = 1 ]' "... only the configured upstream was asked"
 
+# A base URL naming a host (not an address) that resolves to loopback: refused before connecting;
+# the tests' own base URLs name 127.0.0.1 itself, which is allowed.
+$ctl reset
+base=$(q -c "SHOW tako_cache.tmdb_base_url")
+out=$(refresh "SET tako_cache.tmdb_base_url = '${base/127.0.0.1/localhost}';")
+check '[[ $out == network_error\|*"an internal address that no base URL names"* ]] && kept' \
+    "a provider host resolving to loopback is refused: ${out:0:120}"
+check '[ "$(count_requests /tmdb/movie/popular)" = 0 ]' "... nothing reached it"
+
 # A redirect on the same host is followed.
 $ctl reset
 $ctl fault '{"match": "/tmdb/movie/popular", "times": 1, "fault": {"redirect": "/tmdb/movie/top_rated?api_key=test-tmdb-key&language=fr-FR&page=1"}}'

@@ -111,6 +111,17 @@ pending=$(q -d $db -c "SELECT coalesce(sum(hits), 0) FROM tako_pending_hits()")
 check '[ "$res" = 5000 ] && [ "$skipped" = 0 ] && [ "$pending" = 5000 ]' \
     "... so 5,000 more distinct keys are all counted (read $res, pending $pending, skipped $skipped)"
 
+# The renderings a backend keeps are in a memory context of their own, within
+# tako_cache.render_cache_size, however many lists it reads.
+mem=$(q -d $db <<SQL
+SET tako_cache.render_cache_size = '1MB';
+SELECT count(tako_discover(f.k)) FROM ($(keys_sql 10000)) AS f \g /dev/null
+SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'tako_cache render cache';
+SQL
+)
+check '[ -n "$mem" ] && [ "$mem" -le $((1024 * 1024 + 256 * 1024)) ]' \
+    "10,000 lists rendered by one backend: its \"tako_cache render cache\" context holds $mem bytes (setting: 1 MB)"
+
 # Without preloading (a documented mode): no shared memory, hits are not counted, reads never fail.
 port_pre=$PGPORT host_pre=$PGHOST data_pre=$PGDATA dir_pre=$CLUSTER_DIR
 conf=(--conf "shared_preload_libraries = 'pg_cron'" --conf "cron.database_name = 'postgres'")

@@ -8,6 +8,9 @@
 #include <new>
 
 #include "core/error.hpp"
+#include "core/http/address.hpp"
+
+#include <sys/socket.h>
 
 namespace tako {
 
@@ -35,6 +38,9 @@ struct HttpEngine::Transfer {
     std::size_t max_bytes = 0;
     bool too_large = false;
     const std::vector<std::string> *allowed_hosts = nullptr;
+    std::string url_literal;       // the request URL's host when it is an IP literal
+    std::string proxy_literal;     // the proxy's, likewise
+    std::string refused_address;   // an internal address the host resolved to, refused
     bool in_redirect = false;      // the headers being read are those of a 3xx answer
     std::string refused_redirect;  // the Location that was refused, if any
     char error_buffer[CURL_ERROR_SIZE] = {0};
@@ -52,6 +58,24 @@ struct HttpEngine::Transfer {
             return 0;  // never let an exception cross libcurl's C frames
         }
         return bytes;
+    }
+
+    // Before each connection: the address libcurl resolved is checked (address.hpp).
+    static curl_socket_t on_open_socket(void *self, curlsocktype purpose,
+                                        struct curl_sockaddr *address) {
+        auto *t = static_cast<Transfer *>(self);
+        try {
+            if (purpose == CURLSOCKTYPE_IPCXN && is_internal_address(&address->addr)) {
+                const std::string text = address_text(&address->addr);
+                if (text.empty() || (text != t->url_literal && text != t->proxy_literal)) {
+                    t->refused_address = text.empty() ? "an unknown address family" : text;
+                    return CURL_SOCKET_BAD;
+                }
+            }
+        } catch (...) {
+            return CURL_SOCKET_BAD;
+        }
+        return socket(address->family, address->socktype, address->protocol);
     }
 
     static std::size_t on_header(char *data, std::size_t size, std::size_t count, void *self) {
@@ -116,6 +140,19 @@ void set(CURL *handle, CURLoption option, T value) {
     if (rc != CURLE_OK)
         throw Error(sqlstate::kInternal,
                     std::string("libcurl refused an option: ") + curl_easy_strerror(rc));
+}
+
+// The host of `url` when it is an IP literal (canonical text), else "".
+std::string literal_host_of(const std::string &url) {
+    if (url.empty()) return "";
+    curl::Url parsed(curl_url());
+    char *host = nullptr;
+    if (!parsed ||
+        curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), CURLU_GUESS_SCHEME) != CURLUE_OK ||
+        curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        return "";
+    curl::String owner(host);
+    return ip_literal(host);
 }
 
 HttpFailure classify(CURLcode rc, bool too_large, double connect_seconds) {
@@ -187,12 +224,19 @@ HttpEngine::Id HttpEngine::start(const HttpRequest &request) {
     if (!t->easy) throw std::bad_alloc();
     t->max_bytes = options_.max_bytes;
     t->allowed_hosts = &options_.allowed_hosts;
+    t->url_literal = literal_host_of(request.url);
+    t->proxy_literal = literal_host_of(options_.proxy);
     CURL *h = t->easy.get();
     set(h, CURLOPT_URL, request.url.c_str());
     // Only plain HTTP(S), for the first request and for every redirect.
     set(h, CURLOPT_PROTOCOLS_STR, "http,https");
     set(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     set(h, CURLOPT_FOLLOWLOCATION, 1L);
+    // "" disables every proxy, including those of the server's environment.
+    set(h, CURLOPT_PROXY, options_.proxy.c_str());
+    set(h, CURLOPT_NOPROXY, "");  // and no exception taken from no_proxy either
+    set(h, CURLOPT_OPENSOCKETFUNCTION, &Transfer::on_open_socket);
+    set(h, CURLOPT_OPENSOCKETDATA, static_cast<void *>(t.get()));
     set(h, CURLOPT_MAXREDIRS, options_.max_redirects);
     // PostgreSQL owns SIGALRM (statement_timeout): libcurl must not touch signals.
     set(h, CURLOPT_NOSIGNAL, 1L);
@@ -251,6 +295,8 @@ std::vector<HttpEngine::Done> HttpEngine::poll(std::chrono::milliseconds max_wai
         curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &t.response.seconds);
         t.response.failure = classify(rc, t.too_large, connect_seconds);
         if (!t.refused_redirect.empty()) t.response.failure = HttpFailure::RedirectRefused;
+        if (!t.refused_address.empty() && t.response.failure != HttpFailure::None)
+            t.response.failure = HttpFailure::Connect;
         if (t.response.failure != HttpFailure::None) {
             t.response.error = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(rc);
             if (t.response.failure == HttpFailure::TooLarge)
@@ -260,6 +306,10 @@ std::vector<HttpEngine::Done> HttpEngine::poll(std::chrono::milliseconds max_wai
                 t.response.error =
                     "redirect to a host that is not a configured provider refused: " +
                     t.refused_redirect.substr(0, 200);
+            if (!t.refused_address.empty() && t.response.failure == HttpFailure::Connect)
+                t.response.error = "connection refused by tako_cache: the host resolves to " +
+                                   t.refused_address +
+                                   ", an internal address that no base URL names";
         }
         curl_multi_remove_handle(multi_.get(), h);
         done.push_back(Done{it->first, std::move(t.response)});

@@ -52,6 +52,13 @@ struct HttpOptions {
     // Hosts ("host:port", lower case) a redirect may lead to; empty: any. The PostgreSQL layer
     // allows only the configured providers' hosts, so the server never contacts anything else.
     std::vector<std::string> allowed_hosts;
+    // Connections go only to public addresses (address.hpp), or to the internal address a
+    // request's URL names as an IP literal (http://127.0.0.1:8080/...): a host *name* that
+    // resolves to an internal address is refused before connecting.
+    // The proxy every request goes through ("scheme://host:port"), or "" for none. Never taken from
+    // the server's environment (http_proxy and the like are ignored). Through a proxy, the proxy
+    // resolves the names; the proxy's own address is checked like any other.
+    std::string proxy;
     long connect_timeout_ms = 2000;
     long timeout_ms = 10000;
     std::size_t max_bytes = 16 * 1024 * 1024;
