@@ -219,6 +219,20 @@ void flushed(int slot, std::uint32_t generation, std::uint64_t hits) noexcept {
     LWLockRelease(lock);
 }
 
+void forget_database(std::uint32_t database) noexcept {
+    if (!table) return;
+    LWLockAcquire(lock, LW_EXCLUSIVE);
+    for (Slot &s : table->slots) {
+        const std::uint64_t tag = s.tag.load();
+        if (tag == 0 || tag == kClaiming || s.database != database) continue;
+        s.tag.store(kClaiming);  // a racing hit fails its compare-and-swap and claims afresh
+        const std::uint64_t word = s.word.exchange(next_generation(s.word.load()));
+        table->dropped.fetch_add(hits_of(word), std::memory_order_relaxed);
+        s.tag.store(0);
+    }
+    LWLockRelease(lock);
+}
+
 Stats stats() {
     Stats out;
     out.shared = table != nullptr;

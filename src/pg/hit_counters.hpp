@@ -36,6 +36,10 @@ struct Pending {
 };
 std::vector<Pending> pending(std::uint32_t database);
 
+// Frees every slot of a database being dropped (its unflushed hits are counted as dropped), so
+// that the keys of a dropped database do not hold slots for an hour.
+void forget_database(std::uint32_t database) noexcept;
+
 // Subtracts hits a committed flush wrote to the table, and frees the slot when none are left.
 void flushed(int slot, std::uint32_t generation, std::uint64_t hits) noexcept;
 

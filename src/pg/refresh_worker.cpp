@@ -23,9 +23,12 @@
 #include "core/key.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
+#include "pg/hit_counters.hpp"
 #include "pg/pictures.hpp"
 #include "pg/refresh_queue.hpp"
 #include "pg/refresh_worker.hpp"
+
+#include "pg/hit_counters.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
 
@@ -62,8 +65,11 @@ void on_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int 
     // DROP DATABASE waits (5 s, then fails) for every session in the database, the worker too:
     // the worker leaves at once. The postmaster starts it again a few seconds later (it then
     // waits for the DROP to end, and fails to start while its database does not exist).
-    if (access == OAT_DROP && class_id == DatabaseRelationId)
+    // Its hit counters go with it, rather than holding their slots for an hour.
+    if (access == OAT_DROP && class_id == DatabaseRelationId) {
         queue::stop_worker_of(object_id, get_database_name(object_id));
+        hits::forget_database(object_id);
+    }
 }
 
 void detach(int, Datum) {

@@ -14,6 +14,9 @@ q -c "DELETE FROM tako_refresh_log WHERE origin = 'cron'"
 slot_time=$(q -c "SELECT to_char(date_trunc('minute', now() AT TIME ZONE 'UTC')
                           + CASE WHEN extract(second FROM now()) < 45 THEN interval '1 minute' ELSE interval '2 minutes' END, 'HH24:MI')")
 q -c "UPDATE tako_refresh_slots SET local_times = '{$slot_time}' WHERE list = 'charts' AND provider = 'deezer'"
+# The other slots are off meanwhile: an upcoming slot runs at every hour's minute 0, which the
+# coming minute may be.
+q -c "UPDATE tako_refresh_slots SET enabled = false WHERE (list, provider) <> ('charts', 'deezer') AND enabled"
 jobname="tako_cache:charts:deezer:${slot_time/:/}"
 check '[ "$(q -c "SELECT count(*) FROM tako_schedule_refreshes() WHERE jobname = '"'$jobname'"'")" = 1 ]' \
     "tako_schedule_refreshes() installs $jobname"
@@ -34,6 +37,7 @@ check '[ "$(q -c "SELECT count(*) FROM discovery_cache WHERE provider = '"'deeze
 check '[ "$(q -c "SELECT count(*) FROM tako_refresh_log WHERE origin = '"'cron'"' AND provider <> '"'deezer'"'")" = 0 ]' \
     "... and nothing of another provider"
 q -c "UPDATE tako_refresh_slots SET local_times = '{04:00}' WHERE list = 'charts' AND provider = 'deezer'"
+q -c "UPDATE tako_refresh_slots SET enabled = true"
 q -c "SELECT tako_unschedule_refreshes()" >/dev/null
 
 # Another database: pg_cron is in cron.database_name only.

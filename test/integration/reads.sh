@@ -122,6 +122,15 @@ SQL
 check '[ -n "$mem" ] && [ "$mem" -le $((1024 * 1024 + 256 * 1024)) ]' \
     "10,000 lists rendered by one backend: its \"tako_cache render cache\" context holds $mem bytes (setting: 1 MB)"
 
+# A dropped database's counters go with it: its keys do not hold slots for an hour.
+used_before=$(q -c "SELECT h->>'slots_used' FROM tako_hit_stats() AS h")
+dropped_before=$(q -c "SELECT h->>'dropped' FROM tako_hit_stats() AS h")
+q -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null
+used_after=$(q -c "SELECT h->>'slots_used' FROM tako_hit_stats() AS h")
+dropped=$(q -c "SELECT (h->>'dropped')::bigint - $dropped_before FROM tako_hit_stats() AS h")
+check '[ "$used_before" -gt 5000 ] && [ "$used_after" -lt 100 ] && [ "$dropped" -ge 5000 ]' \
+    "DROP DATABASE frees its hit counters ($used_before in use before, $used_after after; $dropped unflushed hits dropped)"
+
 # Without preloading (a documented mode): no shared memory, hits are not counted, reads never fail.
 port_pre=$PGPORT host_pre=$PGHOST data_pre=$PGDATA dir_pre=$CLUSTER_DIR
 conf=(--conf "shared_preload_libraries = 'pg_cron'" --conf "cron.database_name = 'postgres'")
