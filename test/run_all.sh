@@ -3,7 +3,7 @@
 # (even when one fails) and ends with one tally line: "N passed, N failed".
 # The C++ suites run once; the build and the suites that need a server run on each PostgreSQL
 # version, tallied as <suite>@<version>: 15 (the machine's own), 17 and 18 (each in a Debian root,
-# built in the background while the C++ suites run, or reused: test/lib/pg_version.sh).
+# built or reused: test/lib/pg_version.sh). The C++ suites and each version run side by side.
 # PG=17 (make test PG=17), or PG="15 18": those versions' build and server suites only.
 set -u
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ source test/lib/deps.sh
 source test/lib/suite.sh
 
 # Suites in order; each is test/suites/<name>.sh and records its own tally.
-CXX_SUITES=(unit unit-asan fuzz upstream)
+CXX_SUITES=(unit fuzz upstream)
 SERVER_SUITES=(regress pgtap demo integration route)
 [ -n "$only_versions" ] && CXX_SUITES=()
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
@@ -32,14 +32,6 @@ if ! ensure_deps; then
     exit 1
 fi
 
-# The Debian roots of 17 and 18, built (unless cached) while the C++ suites run.
-declare -A root_pid
-for v in "${VERSIONS[@]}"; do
-    [ "$v" = "$TAKO_HOST_PG" ] && continue
-    bash scripts/pg_root.sh ensure "$v" >"$TAKO_RESULTS/root-$v.log" 2>&1 &
-    root_pid[$v]=$!
-done
-
 run_suite() {  # SUITE TALLY-NAME [VAR=value...]
     local suite=$1 name=$2 suite_started
     shift 2
@@ -50,16 +42,24 @@ run_suite() {  # SUITE TALLY-NAME [VAR=value...]
     [ -f "$TAKO_RESULTS/$name.tally" ] || record_tally "$name" 0 1
 }
 
-for suite in "${CXX_SUITES[@]}"; do
-    run_suite "$suite" "$suite"
-done
+# The C++ suites, one after the other.
+cxx_pipeline() {
+    local suite
+    for suite in "${CXX_SUITES[@]}"; do
+        run_suite "$suite" "$suite"
+    done
+}
 
-for v in "${VERSIONS[@]}"; do
+# One PostgreSQL version: its Debian root (built unless cached), its build, then its server suites
+# one after the other. Versions run side by side: each has its own clusters (temporary
+# directories, free ports), test upstream, build tree and demo directory; compilers take turns
+# (TAKO_BUILD_LOCK), the suites mostly wait (pg_cron's minute, injected delays, restarts).
+version_pipeline() {
+    local v=$1 ready=1 version_started build_started suite
     echo "== PostgreSQL $v =="
     version_started=$(date +%s)
-    ready=1
-    if [ -n "${root_pid[$v]:-}" ]; then
-        if wait "${root_pid[$v]}"; then
+    if [ "$v" != "$TAKO_HOST_PG" ]; then
+        if bash scripts/pg_root.sh ensure "$v" >"$TAKO_RESULTS/root-$v.log" 2>&1; then
             if grep -q '^pg_root: ' "$TAKO_RESULTS/root-$v.log"; then
                 sed -n "s/^pg_root: /[root@$v] /p" "$TAKO_RESULTS/root-$v.log"
             else
@@ -74,7 +74,7 @@ for v in "${VERSIONS[@]}"; do
     if [ $ready = 1 ]; then
         echo "== build and install@$v =="
         build_started=$(date +%s)
-        if (export PG=$v; source test/lib/pg_version.sh && build_and_install); then
+        if (export PG=$v; source test/lib/pg_version.sh && with_build_lock build_and_install); then
             echo "[build@$v] $(($(date +%s) - build_started)) s"
         else
             record_tally "build@$v" 0 1
@@ -90,6 +90,25 @@ for v in "${VERSIONS[@]}"; do
         run_suite "$suite" "$suite@$v" PG="$v"
     done
     echo "[PostgreSQL $v] $(($(date +%s) - version_started)) s"
+}
+
+# Every pipeline in the background, its output in its own log, printed whole when it ends (in
+# this order), so that the output reads as if they had run one after the other.
+export TAKO_BUILD_LOCK=$TAKO_RESULTS/build.lock
+declare -a logs=() pids=()
+for v in "${VERSIONS[@]}"; do
+    logs+=("$TAKO_RESULTS/pipeline-$v.log")
+    version_pipeline "$v" >"${logs[-1]}" 2>&1 &
+    pids+=($!)
+done
+if [ ${#CXX_SUITES[@]} -gt 0 ]; then
+    logs=("$TAKO_RESULTS/pipeline-cxx.log" "${logs[@]}")
+    cxx_pipeline >"${logs[0]}" 2>&1 &
+    pids=($! "${pids[@]}")
+fi
+for i in "${!pids[@]}"; do
+    wait "${pids[$i]}"
+    cat "${logs[$i]}"
 done
 
 passed=0

@@ -57,26 +57,26 @@ out=$({
     echo "\\! psql -X -q -d $db -c \"INSERT INTO discovery_cache (cache_key, data, expires_at) SELECT 'deezer:charts:artists', data, now() + interval '1 day' FROM (SELECT jsonb_build_array(jsonb_build_object('id', 'deezer:1', 'type', 'music_artist', 'source', 'deezer', 'sourceId', '1', 'title', 'moved', 'titleOriginal', NULL, 'description', NULL, 'year', NULL, 'images', jsonb_build_object('primary', NULL, 'thumbnail', NULL, 'gallery', '[]'::jsonb), 'urls', jsonb_build_object('source', NULL, 'detail', '/x'), 'details', jsonb_build_object('position', 1))) AS data) AS d\" >/dev/null"
     echo "SELECT 'blocks|' || pg_relation_size('discovery_cache') / 8192;"
     read_both purge_vacuum
-    { setup_sql | sed 1d; echo "SELECT count(tako_save_cached(k, NULL, NULL, pg_temp.items(k))) FROM ($(keys_sql 3000)) AS f;"; } >"/tmp/tako_reads_fill.sql"
-    echo "\\! psql -X -q -d $db -f /tmp/tako_reads_fill.sql >/dev/null"
+    { setup_sql | sed 1d; echo "SELECT count(tako_save_cached(k, NULL, NULL, pg_temp.items(k))) FROM ($(keys_sql 3000)) AS f;"; } >"/tmp/tako_reads_fill.$$.sql"
+    echo "\\! psql -X -q -d $db -f /tmp/tako_reads_fill.$$.sql >/dev/null"
     read_both refilled
     as_owner "DELETE FROM discovery_cache WHERE cache_key LIKE 'igdb:%'"
     as_owner "VACUUM FULL discovery_cache"
     read_both vacuum_full
-    echo "\\! psql -X -q -d $db -f /tmp/tako_reads_fill.sql >/dev/null"
+    echo "\\! psql -X -q -d $db -f /tmp/tako_reads_fill.$$.sql >/dev/null"
     read_both refilled_again
     as_owner "CLUSTER discovery_cache USING discovery_cache_pkey"
     read_both cluster
     # A restore of the table's data: emptied, then loaded back from a dump (new row addresses,
     # the same data versions).
-    echo "\\! pg_dump -d $db --data-only -t discovery_cache -f /tmp/tako_reads_dump.sql"
+    echo "\\! pg_dump -d $db --data-only -t discovery_cache -f /tmp/tako_reads_dump.$$.sql"
     as_owner "TRUNCATE discovery_cache"
     echo "SELECT 'truncated|' || coalesce(json_array_length(tako_get_cached('deezer:charts:artists'))::text, 'null');"
-    echo "\\! psql -X -q -d $db -c 'ALTER TABLE public.discovery_cache DISABLE TRIGGER USER' -f /tmp/tako_reads_dump.sql -c 'ALTER TABLE public.discovery_cache ENABLE TRIGGER USER' >/dev/null"
+    echo "\\! psql -X -q -d $db -c 'ALTER TABLE public.discovery_cache DISABLE TRIGGER USER' -f /tmp/tako_reads_dump.$$.sql -c 'ALTER TABLE public.discovery_cache ENABLE TRIGGER USER' >/dev/null"
     read_both restored
 } | psql -X -q -At -U reads_public -d $db 2>&1)
 [ -n "${READS_DEBUG:-}" ] && echo "$out" | sed "s/^/# /"
-rm -f /tmp/tako_reads_fill.sql /tmp/tako_reads_dump.sql
+rm -f /tmp/tako_reads_fill.$$.sql /tmp/tako_reads_dump.$$.sql
 got() { echo "$out" | grep "^$1|" | head -1 | cut -d'|' -f2-; }
 check '[ "$(got start)" = "1|1" ]' "a PUBLIC-only session reads the list through both functions ($(got start))"
 check '[ "$(got purge_vacuum)" = "1|1" ]' "... after the daily purge, the list saved anew and a VACUUM that shrank the table to $(got blocks) blocks ($(got purge_vacuum))"

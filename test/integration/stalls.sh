@@ -60,7 +60,7 @@ check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '"'stall
 timed() {  # LABEL SQL [ROLE]: runs SQL, prints "ms|status"
     local started status
     started=$(ms)
-    if PGOPTIONS="-c statement_timeout=1s" psql -X -q -At ${3:+-U "$3"} -c "$2" >/dev/null 2>"/tmp/tako_stalls.err"; then status=ok; else status=$(head -1 /tmp/tako_stalls.err); fi
+    if PGOPTIONS="-c statement_timeout=1s" psql -X -q -At ${3:+-U "$3"} -c "$2" >/dev/null 2>"/tmp/tako_stalls.$$.err"; then status=ok; else status=$(head -1 /tmp/tako_stalls.$$.err); fi
     echo "$(($(ms) - started))|$status"
 }
 verdict() {  # LABEL RESULT
@@ -83,6 +83,6 @@ check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '"'stall
     "the hostile role was there all along"
 q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'stall_hostile'" >/dev/null
 wait "$hostile" 2>/dev/null
-rm -f /tmp/tako_stalls.err
+rm -f /tmp/tako_stalls.$$.err
 q -c "DROP ROLE stall_hostile" -c "DROP ROLE stall_reader" >/dev/null 2>&1
 echo "1..$n"

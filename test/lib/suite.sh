@@ -11,3 +11,17 @@ record_tally() {  # suite passed failed
     echo "$2 $3" >"$TAKO_RESULTS/$name.tally"
     echo "[$name] $2 passed, $3 failed"
 }
+
+# Runs a command holding the build lock when TAKO_BUILD_LOCK names one (test/run_all.sh: suites
+# run side by side and their compilers take turns, each with both cores).
+with_build_lock() {
+    [ -n "${TAKO_BUILD_LOCK:-}" ] || { "$@"; return; }
+    local fd rc
+    exec {fd}>>"$TAKO_BUILD_LOCK"
+    flock "$fd"
+    "$@"
+    rc=$?
+    flock -u "$fd"
+    exec {fd}>&-
+    return $rc
+}

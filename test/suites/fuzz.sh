@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # libFuzzer targets of the core (test/fuzz, see its README.md): builds them with clang and
-# ASan+UBSan in build/fuzz, then runs each for FUZZ_SECONDS (default 15) on a copy of its seed
-# corpus, FUZZ_JOBS targets at a time (default 2). One passed test per target that ran clean, one
-# failed per target that crashed, broke an invariant, leaked, hung or ran out of memory.
+# ASan+UBSan in build/fuzz, then runs each on its committed corpus (every input once: the seeds and
+# the inputs that once found a bug), or fuzzes it for FUZZ_SECONDS from a copy of that corpus,
+# FUZZ_JOBS targets at a time (default 2). One passed test per target that ran clean, one failed
+# per target that crashed, broke an invariant, leaked, hung or ran out of memory.
 #
-#   FUZZ_SECONDS=600 bash test/suites/fuzz.sh        the long run (`make fuzz`)
+#   bash test/suites/fuzz.sh                         replay the corpus (`make test`)
+#   FUZZ_SECONDS=600 bash test/suites/fuzz.sh        fuzz 600 s each (`make fuzz`)
 #   FUZZ_TARGETS="key quote" bash test/suites/fuzz.sh  only these targets
 #   FUZZ_SEED=0 ...                                   a random seed (default 1: reproducible)
 #   FUZZ_MERGE=1 ...                                  afterwards, merge the inputs that found new
@@ -18,7 +20,7 @@ cd "$TAKO_ROOT"
 
 suite=fuzz
 build=build/fuzz
-seconds=${FUZZ_SECONDS:-15}
+seconds=${FUZZ_SECONDS:-0}  # 0: replay only
 # A fixed seed by default, so the short run of make test explores the same inputs on every machine
 # and a failure there replays; `make fuzz` passes 0 (libFuzzer picks a random seed each run).
 fuzz_seed=${FUZZ_SEED:-1}
@@ -40,7 +42,7 @@ fi
 echo "[$suite] building the targets in $build (clang, ASan+UBSan, libFuzzer)"
 if ! { cmake -S . -B "$build" -DTAKO_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
            -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.log" 2>&1 &&
-       cmake --build "$build" -j2 --target fuzz_targets >>"$build.log" 2>&1; }; then
+       with_build_lock cmake --build "$build" -j2 --target fuzz_targets >>"$build.log" 2>&1; }; then
     tail -40 "$build.log"
     echo "[$suite] build failed"
     record_tally "$suite" 0 1
@@ -71,16 +73,25 @@ run_target() {
     for seed in "$target" ${EXTRA_SEEDS[$target]:-}; do
         [ -d "test/fuzz/corpus/$seed" ] && cp test/fuzz/corpus/"$seed"/* "$run/corpus/" 2>/dev/null
     done
-    local args=(-max_total_time="$seconds" -seed="$fuzz_seed" -timeout=10 -rss_limit_mb=2048
+    local args=(-seed="$fuzz_seed" -timeout=10 -rss_limit_mb=2048
                 -print_final_stats=1
                 -artifact_prefix="$run/artifacts/")
+    if [ "$seconds" = 0 ]; then
+        args+=(-runs=0)  # each input of the corpus once, then stop
+    else
+        args+=(-max_total_time="$seconds")
+    fi
     [ -n "${DICT[$target]:-}" ] && args+=(-dict="test/fuzz/${DICT[$target]}.dict")
     timeout --kill-after=10 $((seconds + 120)) "$build/fuzz_$target" "${args[@]}" "$run/corpus" \
         >"$run/log" 2>&1
     echo $? >"$run/rc"
 }
 
-echo "[$suite] running ${#targets[@]} targets for ${seconds} s each, $jobs at a time"
+if [ "$seconds" = 0 ]; then
+    echo "[$suite] replaying the corpus of ${#targets[@]} targets, $jobs at a time"
+else
+    echo "[$suite] running ${#targets[@]} targets for ${seconds} s each, $jobs at a time"
+fi
 running=0
 for target in "${targets[@]}"; do
     if [ ! -x "$build/fuzz_$target" ]; then

@@ -53,7 +53,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd test/route && npm ci --no-audit --no-fund) >"$work/npm.log" 2>&1 ||
+# Once for every version (their route suites may run side by side): under a lock, and only when
+# the lockfile changed since the last install.
+npm_install() {
+    local stamp=node_modules/.tako_installed
+    [ -f "$stamp" ] && [ "$stamp" -nt package-lock.json ] && [ "$stamp" -nt package.json ] && return 0
+    npm ci --no-audit --no-fund && touch "$stamp"
+}
+(cd test/route && exec 9>>.npm.lock && flock 9 && npm_install) >"$work/npm.log" 2>&1 ||
     give_up "npm ci failed in test/route: $(tail -5 "$work/npm.log")"
 
 upstream_start >/dev/null || give_up "the test upstream did not start"
