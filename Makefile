@@ -2,6 +2,8 @@
 #   make test                 every test suite, on temporary clusters it starts itself: the server's
 #                             suites on PostgreSQL 15, 17 and 18 (17 and 18 in Debian roots: see
 #                             test/lib/pg_version.sh); PG=17 for one version (make demo, make bench too)
+#   make check                the quick loop for a change: the unit tests under the sanitizers, then
+#                             one version's (PG, default 15) build, pg_regress and pgTAP suites
 #   make fuzz                 the fuzz targets of test/fuzz, 600 s each (FUZZ_SECONDS=...)
 #   make demo                 a local cluster in .demo/ with the cache filled and served
 #   make && make install      build and install the extension (PostgreSQL 15, or PG_CONFIG=...)
@@ -31,8 +33,12 @@ override with_llvm = no
 # PostgreSQL 15's own pg_config when it is there, whatever else is installed.
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
+# `make check` is the project's quick loop (below), not PGXS's (which only says to use installcheck).
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+PGXS :=
+endif
 
-.PHONY: test demo demo-stop unit fuzz bench format probe-install
+.PHONY: test check demo demo-stop unit fuzz bench format probe-install
 
 ifneq ($(PGXS),)
 include $(PGXS)
@@ -62,6 +68,9 @@ endif
 
 test:
 	bash test/run_all.sh
+
+check:
+	bash test/run_all.sh --check
 
 demo:
 	bash scripts/demo.sh

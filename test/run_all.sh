@@ -5,10 +5,19 @@
 # version, tallied as <suite>@<version>: 15 (the machine's own), 17 and 18 (each in a Debian root,
 # built or reused: test/lib/pg_version.sh). The C++ suites and each version run side by side.
 # PG=17 (make test PG=17), or PG="15 18": those versions' build and server suites only.
+# --check (`make check`): the quick loop for a change: the unit tests (under the sanitizers), then
+# one version's (PG, default 15) build, pg_regress and pgTAP suites.
 set -u
 cd "$(dirname "$0")/.."
-read -r -a VERSIONS <<<"${PG:-15 17 18}"
-only_versions=${PG:+1}
+check_only=0
+[ "${1:-}" = --check ] && check_only=1
+if [ $check_only = 1 ]; then
+    read -r -a VERSIONS <<<"${PG:-15}"
+    only_versions=""
+else
+    read -r -a VERSIONS <<<"${PG:-15 17 18}"
+    only_versions=${PG:+1}
+fi
 unset PG  # each version's suites get theirs below
 source test/lib/deps.sh
 source test/lib/suite.sh
@@ -17,6 +26,10 @@ source test/lib/suite.sh
 CXX_SUITES=(unit fuzz upstream)
 SERVER_SUITES=(regress pgtap demo integration route)
 [ -n "$only_versions" ] && CXX_SUITES=()
+if [ $check_only = 1 ]; then
+    CXX_SUITES=(unit)
+    SERVER_SUITES=(regress pgtap)
+fi
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
 for v in "${VERSIONS[@]}"; do
     case $v in 15 | 17 | 18) ;; *) echo "PG=$v: the tests run on PostgreSQL 15, 17 or 18"; echo "0 passed, 1 failed"; exit 1 ;; esac
@@ -101,6 +114,12 @@ for v in "${VERSIONS[@]}"; do
     version_pipeline "$v" >"${logs[-1]}" 2>&1 &
     pids+=($!)
 done
+# A bare Debian 12 machine's first try (test/suites/bare.sh): with the whole run only.
+if [ $check_only = 0 ] && [ -z "$only_versions" ]; then
+    logs+=("$TAKO_RESULTS/pipeline-bare.log")
+    run_suite bare bare >"${logs[-1]}" 2>&1 &
+    pids+=($!)
+fi
 if [ ${#CXX_SUITES[@]} -gt 0 ]; then
     logs=("$TAKO_RESULTS/pipeline-cxx.log" "${logs[@]}")
     cxx_pipeline >"${logs[0]}" 2>&1 &

@@ -10,6 +10,7 @@
 
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"
+#include "pg/shared_state.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -77,20 +78,45 @@ Datum queue_refresh(FunctionCallInfo fcinfo) {
     return BoolGetDatum(true);
 }
 
-// tako_worker_fetch(key text) → jsonb: has the refresh worker refresh `key` now and waits for it
-// ({status, outcome, error, sqlstate}, as tako_refresh). NULL when the worker cannot do it for this
-// session: then the caller fetches the list itself. A snapshot taken for the whole transaction
-// (REPEATABLE READ) would not see the worker's save: those sessions fetch themselves too.
+// tako_worker_fetch(key text, new_key boolean DEFAULT false) → jsonb: has the refresh worker
+// refresh `key` now and waits for it ({status, outcome, error, sqlstate}, as tako_refresh). NULL
+// when the worker cannot do it for this session: then the caller fetches the list itself. A
+// snapshot taken for the whole transaction (REPEATABLE READ) would not see the worker's save: those
+// sessions fetch themselves too.
+//
+// This is the single flight of misses: every caller of a key waits for the one request of it in
+// the queue, which no role can hold (an advisory lock any role can take is not used). `new_key`:
+// the key is neither cached nor a warm key, so its request spends one of the provider's new keys
+// this hour (tako_cache.new_keys_per_hour), once per request: a caller that finds the key already
+// queued joins it and spends nothing; when none is left, the answer is the budget's error
+// (outcome "new_key_budget", SQLSTATE TK429), unless a request of the key is already under way.
 Datum worker_fetch(FunctionCallInfo fcinfo) {
     const std::string key = key_arg(fcinfo);
+    const bool new_key = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
     if (!worker_serves_this_session() || IsolationUsesXactSnapshot()) {
         warn_no_worker();
         fcinfo->isnull = true;
         return 0;
     }
+    const int provider = new_key ? shared::provider_index(parse_key(key).provider()) : -1;
+    const std::int64_t taken_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+    const bool took =
+        provider >= 0 && shared::take_new_key(provider, settings::new_keys_per_hour(), taken_ms);
     queue::Ticket ticket;
-    const queue::Queued queued =
-        queue::enqueue_now(MyDatabaseId, key, queue::Reason::Miss, &ticket);
+    const queue::Queued queued = queue::enqueue_now(MyDatabaseId, key, queue::Reason::Miss, &ticket,
+                                                    true, provider >= 0 && !took);
+    if (took && queued != queue::Queued::Added) shared::give_back_new_key(provider, taken_ms);
+    if (queued == queue::Queued::NotThere) {
+        nlohmann::json out = nlohmann::json::object();
+        out["key"] = key;
+        out["status"] = "error";
+        out["outcome"] = "new_key_budget";
+        out["sqlstate"] = "TK429";
+        out["error"] = "new-key budget spent";
+        return jsonb_result(out.dump());
+    }
     if (queued == queue::Queued::Full || queued == queue::Queued::NoWorker) {
         fcinfo->isnull = true;
         return 0;
@@ -107,6 +133,8 @@ Datum worker_fetch(FunctionCallInfo fcinfo) {
     }
     nlohmann::json out = nlohmann::json::object();
     out["key"] = key;
+    // This caller found the request already queued or under way, and waited for it.
+    out["joined"] = queued == queue::Queued::AlreadyThere;
     if (result.state == queue::Result::State::TimedOut) {
         out["status"] = "error";
         out["outcome"] = "timeout";

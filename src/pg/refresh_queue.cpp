@@ -114,7 +114,11 @@ void on_transaction_end(XactEvent event, void *) {
             enqueue_now(MyDatabaseId, key, reason, nullptr, false);
         at_commit.clear();
         wake_worker();
-    } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
+    } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+               event == XACT_EVENT_PREPARE) {
+        // A prepared transaction may still roll back, and commits later, maybe in another
+        // session: its requests are forgotten (the next read of a stale list asks again),
+        // never left for this session's next commit.
         at_commit.clear();
     }
 }
@@ -178,8 +182,8 @@ void wake_worker() noexcept {
     if (latch) SetLatch(latch);
 }
 
-Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket,
-                   bool wake) noexcept {
+Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket, bool wake,
+                   bool join_only) noexcept {
     if (!queue) return Queued::NoWorker;
     if (key.size() >= sizeof(Slot::key)) return Queued::Full;
     Queued result = Queued::NoWorker;
@@ -200,6 +204,9 @@ Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ti
             // A read that waits is more urgent than a refresh-ahead: it keeps the slot, now Miss.
             if (reason == Reason::Miss) s.reason = Reason::Miss;
             result = Queued::AlreadyThere;
+        } else if (join_only) {
+            result = Queued::NotThere;
+            return;
         } else {
             s = Slot();
             s.state = SlotState::Pending;

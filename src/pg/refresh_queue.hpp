@@ -33,15 +33,16 @@ bool is_shared();
 // The worker serves `database`, is running, and the server is not in recovery.
 bool available(Oid database);
 
-enum class Queued { Added, AlreadyThere, Full, NoWorker };
+enum class Queued { Added, AlreadyThere, NotThere, Full, NoWorker };
 struct Ticket {
     int slot = -1;
     std::uint64_t serial = 0;
 };
 // Queues `key` now (Miss: the caller waits for it). Never throws or raises.
 // `wake`: set the worker's latch (false: the caller wakes it once after queueing several keys).
+// `join_only`: only wait for a request of the key already queued or in flight (NotThere if none).
 Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket,
-                   bool wake = true) noexcept;
+                   bool wake = true, bool join_only = false) noexcept;
 void wake_worker() noexcept;
 
 // Queues `key` when the current transaction commits (forgotten if it aborts).

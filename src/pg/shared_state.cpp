@@ -176,6 +176,10 @@ bool take_new_key(int provider, std::int64_t limit, std::int64_t now_ms) {
     return taken;
 }
 
+void give_back_new_key(int provider, std::int64_t taken_ms) {
+    locked([&](State &s) { give_back_one(s.new_keys[provider], taken_ms); });
+}
+
 std::int64_t new_keys_this_hour(int provider, std::int64_t now_ms) {
     std::int64_t n = 0;
     locked([&](State &s) { n = taken_this_hour(s.new_keys[provider], now_ms); });

@@ -50,6 +50,7 @@ bool first_usage_load();
 // Takes one of the new keys read-through may fetch this hour; false when they are all taken.
 bool take_new_key(int provider, std::int64_t limit, std::int64_t now_ms);
 std::int64_t new_keys_this_hour(int provider, std::int64_t now_ms);
+void give_back_new_key(int provider, std::int64_t taken_ms);
 // Returns true when this outcome opened the breaker.
 bool record_outcome(int provider, Outcome outcome, const std::string &error, std::int64_t now_ms,
                     const BreakerPolicy &policy);

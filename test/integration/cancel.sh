@@ -34,9 +34,11 @@ cancel_after_start() {  # cancel_after_start APPNAME SQL → sets out and elapse
         sleep 0.05
     done
     sleep 0.5
+    # From the moment the cancel is sent (pg_cancel_backend has returned): the canceller's own
+    # start (a psql, through the root's wrapper for 17 and 18) is not the cache's to answer for.
     local t0
-    t0=$(ms)
     q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = '$app'" >/dev/null
+    t0=$(ms)
     wait $pid
     elapsed=$(($(ms) - t0))
     out=$(cat "$file")

@@ -19,6 +19,8 @@ failing_path='/jikan/seasons/now?page=1&limit=25&sfw=false&filter=music'
 psql -X -q -c "DELETE FROM discovery_cache WHERE cache_key IN ('$missing', '$expired', '$failing')"
 
 # 20 sessions, one missing key, a slow upstream (so that all of them arrive during the fetch).
+new_keys() { q -c "SELECT new_keys_this_hour FROM tako_provider_health() WHERE provider = 'jikan'"; }
+new_keys_before=$(new_keys)
 $ctl reset
 $ctl fault '{"match": "'"$missing_path"'", "fault": {"delay_ms": 1500}}'
 for i in $(seq 1 20); do
@@ -31,6 +33,8 @@ check '[ "$(count_requests "$missing_path")" = 1 ]' \
 check '[ "$(cat "$dir"/miss.* | grep -c "^true .* 25$")" = 20 ]' "... and all 20 get its 25 items"
 check '[ "$(cat "$dir"/miss.* | grep -c "^true false 25$")" = 1 ] && [ "$(cat "$dir"/miss.* | grep -c "^true true 25$")" = 19 ]' \
     "... one fetched them, 19 were served what it saved"
+new_keys_spent=$(($(new_keys) - new_keys_before))
+check '[ "$new_keys_spent" = 1 ]' "... and they spent one new key of Jikan's hour between them ($new_keys_spent)"
 
 # An expired entry being refreshed by one session is served stale to the others at once.
 psql -X -q -At -c "SELECT tako_refresh('$expired')->>'status'" >/dev/null

@@ -2,8 +2,7 @@
 # No unprivileged caller can stall the cache (1.5). A role with PUBLIC's grants only calls every
 # function PUBLIC may execute inside one transaction it keeps open, and holds the advisory locks
 # 1.4 relied on for the hit flush and the single flight of lists it read (pg_advisory_lock is
-# PUBLIC's and their keys are predictable). Not yet covered: a miss still waits on its key's
-# advisory lock (the single flight of a miss is not yet the queue's). Meanwhile the
+# PUBLIC's and their keys are predictable), the one of a miss among them. Meanwhile the
 # owner's saves, refreshes, a pg_cron slot's procedure, the hit flush and the daily purge, a miss
 # and a stale read of another PUBLIC-only role all finish, each within a second. Prints TAP.
 set -u
@@ -43,7 +42,8 @@ SELECT count(*) FROM discovery_cache;
 LOCK TABLE discovery_cache IN ACCESS SHARE MODE;
 SELECT pg_advisory_lock(hashtext('tako_cache'), 0), pg_advisory_xact_lock(hashtext('tako_cache'), 1),
        pg_advisory_lock(hashtext('tako_cache'), hashtext('$cached')),
-       pg_advisory_lock(hashtext('tako_cache'), hashtext('$stale'));
+       pg_advisory_lock(hashtext('tako_cache'), hashtext('$stale')),
+       pg_advisory_lock(hashtext('tako_cache'), hashtext('$miss'));
 SELECT pg_sleep(120);
 SQL
 }

@@ -12,7 +12,8 @@
 
 # PG=17 or 18: that version's server, in its Debian root (test/lib/pg_version.sh); default 15.
 source "$(dirname "${BASH_SOURCE[0]}")/pg_version.sh" || return 1
-PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
+# (On a bare machine there is no pg_config yet: the demo installs PostgreSQL, then sets PG_BINDIR.)
+PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir 2>/dev/null || true)}
 
 as_server_user() {
     if [ "$(id -u)" = 0 ]; then

@@ -65,5 +65,22 @@ TEST(NewKeysPerHour, TakesUpToTheLimitThenRenewsEachHour) {
     EXPECT_FALSE(take_one(c, 0, kNoon + kHour)) << "a limit of 0 lets no new key through";
 }
 
+TEST(NewKeysPerHour, OneGivenBackCanBeTakenAgainWithinItsHourOnly) {
+    HourlyCount c;
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(take_one(c, 3, kNoon + i));
+    give_back_one(c, kNoon + 2);
+    EXPECT_EQ(taken_this_hour(c, kNoon + 3), 2);
+    EXPECT_TRUE(take_one(c, 3, kNoon + 4));
+    EXPECT_FALSE(take_one(c, 3, kNoon + 5));
+    give_back_one(c, kNoon - kHour);  // taken in the previous hour: this hour's count is kept
+    EXPECT_EQ(taken_this_hour(c, kNoon + 5), 3);
+    EXPECT_TRUE(take_one(c, 3, kNoon + kHour));
+    give_back_one(c, kNoon + 5);  // taken before the hour turned: nothing to give back
+    EXPECT_EQ(taken_this_hour(c, kNoon + kHour), 1);
+    HourlyCount empty;
+    give_back_one(empty, kNoon);
+    EXPECT_EQ(taken_this_hour(empty, kNoon), 0) << "never below zero";
+}
+
 }  // namespace
 }  // namespace tako

@@ -93,4 +93,8 @@ std::int64_t taken_this_hour(const HourlyCount &counter, std::int64_t now_ms) {
     return counter.hour == now_ms / kHourMs ? counter.count : 0;
 }
 
+void give_back_one(HourlyCount &counter, std::int64_t taken_ms) {
+    if (counter.hour == taken_ms / kHourMs && counter.count > 0) --counter.count;
+}
+
 }  // namespace tako

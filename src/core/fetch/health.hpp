@@ -52,6 +52,9 @@ void restore_requests(ProviderHealth &health, std::int64_t requests, std::int64_
 // Takes one of `limit` for the hour of `now_ms`; false when they are all taken this hour.
 bool take_one(HourlyCount &counter, std::int64_t limit, std::int64_t now_ms);
 std::int64_t taken_this_hour(const HourlyCount &counter, std::int64_t now_ms);
+// Gives back one taken at `taken_ms` that was not needed after all (another session's request for
+// the same key was already under way); nothing when the hour has turned since.
+void give_back_one(HourlyCount &counter, std::int64_t taken_ms);
 
 inline bool paused(const ProviderHealth &health, std::int64_t now_ms) {
     return health.paused_until_ms > now_ms;
