@@ -12,6 +12,20 @@ record_tally() {  # suite passed failed
     echo "[$name] $2 passed, $3 failed"
 }
 
+# Suites that count their own checks: check DESCRIPTION COMMAND... adds to `passed` or `failed`
+# (set them to 0 first) and prints an "ok" or "not ok" line.
+check() {
+    local what=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok - $what"
+    else
+        failed=$((failed + 1))
+        echo "not ok - $what"
+    fi
+}
+
 # Runs a command holding the build lock when TAKO_BUILD_LOCK names one (test/run_all.sh: suites
 # run side by side and their compilers take turns, each with both cores).
 with_build_lock() {

@@ -15,17 +15,6 @@ cd "$TAKO_ROOT"
 suite=bare
 passed=0
 failed=0
-check() {  # DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "ok - $what"
-    else
-        failed=$((failed + 1))
-        echo "not ok - $what"
-    fi
-}
 give_up() {
     echo "not ok - $1"
     record_tally "$suite" "$passed" $((failed + 1))

@@ -9,17 +9,6 @@ cd "$TAKO_ROOT"
 suite=demo
 passed=0
 failed=0
-check() {  # description, then a command that succeeds when it holds
-    local what=$1
-    shift
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "ok - $what"
-    else
-        failed=$((failed + 1))
-        echo "not ok - $what"
-    fi
-}
 
 # The demo empties its directory when it creates the cluster: the logs live beside it.
 work=$(mktemp -d /tmp/tako_cache.demo-test.XXXXXX)
