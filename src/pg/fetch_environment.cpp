@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "storage/procsignal.h"
 }
 
 namespace tako::pg {
@@ -41,6 +42,10 @@ PgFetchEnvironment::PgFetchEnvironment() {
 }
 
 bool PgFetchEnvironment::interrupted() {
+    // A procsignal barrier (DROP DATABASE of any database, say, waits for every backend to close
+    // its files) is absorbed while a fetch waits on the upstream, not only at the fetch's end: the
+    // fetch touches no relation, so there is nothing to wait for.
+    if (ProcSignalBarrierPending) pg_call([] { ProcessProcSignalBarrier(); });
     return QueryCancelPending || ProcDiePending;
 }
 

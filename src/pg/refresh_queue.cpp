@@ -17,7 +17,7 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
-#include "storage/spin.h"
+#include "storage/lwlock.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 }
@@ -34,6 +34,7 @@ struct Slot {
     Oid database = InvalidOid;
     std::uint64_t serial = 0;  // new for every request that starts the slot afresh
     std::int64_t queued_us = 0;
+    std::int64_t done_us = 0;  // when it became Done: its result is kept a while for its waiters
     char key[256] = {0};
     // The last refresh's result (state Done), for the sessions waiting on it.
     bool ok = false;
@@ -44,9 +45,15 @@ struct Slot {
 constexpr int kSlots = 1024;
 // Longer than the worker's restart interval (refresh_worker.cpp).
 constexpr int kWorkerGoneMs = 15000;
+// A finished request's result stays in its slot this long before the slot may serve another key:
+// its waiters (woken at once, or within a second) read it long before.
+constexpr std::int64_t kKeepResultUs = 60LL * 1000 * 1000;
 
+// The queue. `lock` (an LWLock of its own tranche, "tako_cache refresh queue") protects every
+// field and slot: the worker's identity, the slots' states, keys and results, the counters. It is
+// held for scans of the slots (1,024, no allocation), never across a wait or an upstream request.
+// `done` wakes the sessions waiting for results.
 struct Queue {
-    slock_t mutex{};
     ConditionVariable done{};  // broadcast at every finished refresh
     std::uint64_t next_serial = 0;
     int worker_pid = 0;
@@ -63,6 +70,8 @@ struct Queue {
 };
 
 Queue *queue = nullptr;  // shared memory only: without preloading there is no worker
+LWLock *lock = nullptr;
+constexpr const char *kTranche = "tako_cache refresh queue";
 
 std::int64_t now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -81,14 +90,15 @@ void copy_cut(char (&out)[N], std::string_view text) noexcept {
 }
 
 template <typename Fn>
-void locked(Fn &&fn) {
-    SpinLockAcquire(&queue->mutex);
+void locked(Fn &&fn, LWLockMode mode = LW_EXCLUSIVE) {
+    LWLockAcquire(lock, mode);
     fn(*queue);
-    SpinLockRelease(&queue->mutex);
+    LWLockRelease(lock);
 }
 
-// The slot of `key` (any state but Free), else a Free slot, else the oldest Done one; -1 if full.
-int find_slot(Queue &q, Oid database, std::string_view key) {
+// The slot of `key` (any state but Free), else a Free slot, else the oldest Done one whose result
+// has been kept long enough for its waiters; -1 if full.
+int find_slot(Queue &q, Oid database, std::string_view key, std::int64_t now) {
     int free_slot = -1, done_slot = -1;
     for (int i = 0; i < kSlots; ++i) {
         Slot &s = q.slots[i];
@@ -97,8 +107,8 @@ int find_slot(Queue &q, Oid database, std::string_view key) {
             continue;
         }
         if (s.database == database && key == s.key) return i;
-        if (s.state == SlotState::Done &&
-            (done_slot < 0 || s.queued_us < q.slots[done_slot].queued_us))
+        if (s.state == SlotState::Done && s.done_us < now - kKeepResultUs &&
+            (done_slot < 0 || s.done_us < q.slots[done_slot].done_us))
             done_slot = i;
     }
     return free_slot >= 0 ? free_slot : done_slot;
@@ -154,13 +164,17 @@ std::size_t shmem_size() {
     return sizeof(Queue);
 }
 
+void request_lwlocks() {
+    RequestNamedLWLockTranche(kTranche, 1);
+}
+
 void init_shmem(void *memory, bool found) {
     auto *q = static_cast<Queue *>(memory);
     if (!found) {
         new (q) Queue();
-        SpinLockInit(&q->mutex);
         ConditionVariableInit(&q->done);
     }
+    lock = &GetNamedLWLockTranche(kTranche)[0].lock;
     queue = q;
 }
 
@@ -171,7 +185,7 @@ bool is_shared() {
 bool available(Oid database) {
     if (!queue || RecoveryInProgress()) return false;
     bool up = false;
-    locked([&](Queue &q) { up = q.worker_pid != 0 && q.worker_database == database; });
+    locked([&](Queue &q) { up = q.worker_pid != 0 && q.worker_database == database; }, LW_SHARED);
     return up;
 }
 
@@ -191,7 +205,7 @@ Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ti
     const std::int64_t now = now_us();
     locked([&](Queue &q) {
         if (q.worker_pid == 0 || q.worker_database != database) return;
-        int i = find_slot(q, database, key);
+        int i = find_slot(q, database, key, now);
         if (i < 0) {
             ++q.refused_count;
             result = Queued::Full;
@@ -240,14 +254,14 @@ void wait_for(const Ticket &ticket, int timeout_ms, Result *out) {
     TimestampTz gone_since = 0;
     ConditionVariablePrepareToSleep(&queue->done);
     for (;;) {
-        bool finished = false, gone = false;
-        SpinLockAcquire(&queue->mutex);
+        bool finished = false, gone = false, lost = false;
+        LWLockAcquire(lock, LW_SHARED);
         const Slot &s = queue->slots[ticket.slot];
         if (s.serial != ticket.serial) {
-            // Reused for another key after it finished: the result is in the table.
-            finished = true;
-            out->ok = true;
-            out->outcome[0] = '\0';
+            // Started afresh since (the same key asked for again, or a result kept its minute
+            // and the slot went to another key): this request's result is gone. Never taken for
+            // another request's: the caller fetches the list itself.
+            lost = true;
         } else if (s.state == SlotState::Done) {
             finished = true;
             out->ok = s.ok;
@@ -257,9 +271,13 @@ void wait_for(const Ticket &ticket, int timeout_ms, Result *out) {
         } else if (queue->worker_pid == 0) {
             gone = true;
         }
-        SpinLockRelease(&queue->mutex);
+        LWLockRelease(lock);
         if (finished) {
             out->state = Result::State::Done;
+            break;
+        }
+        if (lost) {
+            out->state = Result::State::WorkerGone;
             break;
         }
         // A worker that dies comes back within its restart interval and takes the key again; one
@@ -313,13 +331,15 @@ void requeue_in_flight() noexcept {
 
 bool has_pending(Oid database) noexcept {
     bool found = false;
-    locked([&](Queue &q) {
-        for (const Slot &s : q.slots)
-            if (s.state == SlotState::Pending && s.database == database) {
-                found = true;
-                break;
-            }
-    });
+    locked(
+        [&](Queue &q) {
+            for (const Slot &s : q.slots)
+                if (s.state == SlotState::Pending && s.database == database) {
+                    found = true;
+                    break;
+                }
+        },
+        LW_SHARED);
     return found;
 }
 
@@ -347,7 +367,6 @@ std::vector<Taken> take_pending(Oid database, std::size_t max) {
             found[n].slot = order[k];
             found[n].serial = s.serial;
             found[n].reason = s.reason;
-            // The key is copied below, outside the lock (no allocation under a spinlock).
             ++n;
         }
     });
@@ -366,6 +385,7 @@ void finish(const Taken &taken, bool ok, std::string_view outcome, std::string_v
         Slot &s = q.slots[taken.slot];
         if (s.serial != taken.serial || s.state != SlotState::InFlight) return;  // finished
         s.state = SlotState::Done;
+        s.done_us = now;
         s.ok = ok;
         copy_cut(s.outcome, outcome);
         copy_cut(s.sqlstate, sqlstate);
@@ -380,10 +400,12 @@ void finish(const Taken &taken, bool ok, std::string_view outcome, std::string_v
 
 int drop_pending(Oid database) noexcept {
     int dropped = 0;
+    const std::int64_t now = now_us();
     locked([&](Queue &q) {
         for (Slot &s : q.slots)
             if (s.state == SlotState::Pending && s.database == database) {
                 s.state = SlotState::Done;
+                s.done_us = now;
                 s.ok = false;
                 copy_cut(s.outcome, "not_refreshed");
                 copy_cut(s.sqlstate, "55000");
@@ -409,7 +431,7 @@ void stop_worker_of(Oid database, const char *name) noexcept {
 bool worker_database_dropped(const char *name) noexcept {
     if (!queue) return false;
     bool dropped = false;
-    locked([&](Queue &q) { dropped = std::strcmp(q.dropped_database, name) == 0; });
+    locked([&](Queue &q) { dropped = std::strcmp(q.dropped_database, name) == 0; }, LW_SHARED);
     return dropped;
 }
 
@@ -417,22 +439,24 @@ Stats stats() {
     Stats out;
     if (!queue) return out;
     char last_key[256], last_outcome[32];
-    locked([&](Queue &q) {
-        out.worker_pid = q.worker_pid;
-        out.database = q.worker_database;
-        out.worker_started_us = q.worker_started_us;
-        out.worker_starts = q.worker_starts;
-        for (const Slot &s : q.slots) {
-            if (s.state == SlotState::Pending) ++out.pending;
-            if (s.state == SlotState::InFlight) ++out.in_flight;
-        }
-        out.done = q.done_count;
-        out.failed = q.failed_count;
-        out.refused = q.refused_count;
-        out.last_run_us = q.last_run_us;
-        std::memcpy(last_key, q.last_key, sizeof last_key);
-        std::memcpy(last_outcome, q.last_outcome, sizeof last_outcome);
-    });
+    locked(
+        [&](Queue &q) {
+            out.worker_pid = q.worker_pid;
+            out.database = q.worker_database;
+            out.worker_started_us = q.worker_started_us;
+            out.worker_starts = q.worker_starts;
+            for (const Slot &s : q.slots) {
+                if (s.state == SlotState::Pending) ++out.pending;
+                if (s.state == SlotState::InFlight) ++out.in_flight;
+            }
+            out.done = q.done_count;
+            out.failed = q.failed_count;
+            out.refused = q.refused_count;
+            out.last_run_us = q.last_run_us;
+            std::memcpy(last_key, q.last_key, sizeof last_key);
+            std::memcpy(last_outcome, q.last_outcome, sizeof last_outcome);
+        },
+        LW_SHARED);
     out.last_key = last_key;
     out.last_outcome = last_outcome;
     return out;

@@ -26,6 +26,7 @@ const char *origin_of(Reason reason);
 bool reason_of(std::string_view origin, Reason &out);
 
 std::size_t shmem_size();
+void request_lwlocks();  // its LWLock tranche (shmem_request_hook)
 void init_shmem(void *memory, bool found);
 // True once the queue lives in shared memory (tako_cache preloaded).
 bool is_shared();
@@ -38,7 +39,8 @@ struct Ticket {
     int slot = -1;
     std::uint64_t serial = 0;
 };
-// Queues `key` now (Miss: the caller waits for it). Never throws or raises.
+// Queues `key` now (Miss: the caller waits for it). Never throws or raises. The ticket's result is
+// the result of that key's request only: a waiter never reads another request's.
 // `wake`: set the worker's latch (false: the caller wakes it once after queueing several keys).
 // `join_only`: only wait for a request of the key already queued or in flight (NotThere if none).
 Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ticket,
@@ -50,6 +52,8 @@ void request_at_commit(std::string_view key, Reason reason);
 
 // What the worker reported for a ticket.
 struct Result {
+    // WorkerGone: the worker went away, or the request's slot was started afresh before its
+    // result was read; either way the caller fetches the list itself.
     enum class State { Done, WorkerGone, TimedOut } state = State::TimedOut;
     bool ok = false;
     char outcome[32] = {0};

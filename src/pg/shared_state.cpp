@@ -56,6 +56,7 @@ void request_shmem() {
     RequestAddinShmemSpace(queue::shmem_size());
     RequestAddinShmemSpace(hits::shmem_size());
     hits::request_lwlocks();
+    queue::request_lwlocks();
 }
 
 void startup_shmem() {
