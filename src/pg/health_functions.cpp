@@ -14,12 +14,6 @@ namespace tako::pg {
 
 namespace {
 
-std::int64_t now_unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // The provider named by text argument `n`.
 int provider_arg(FunctionCallInfo fcinfo, int n) {
     std::optional<std::string> provider = text_arg(fcinfo, n);
@@ -35,7 +29,7 @@ int provider_arg(FunctionCallInfo fcinfo, int n) {
 Datum provider_health(FunctionCallInfo fcinfo) {
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
-    const std::int64_t now_ms = now_unix_ms();
+    const std::int64_t now_ms = shared::now_unix_ms();
     auto time_or_null = [](std::int64_t ms, bool &null) {
         null = ms == 0;
         return timestamptz_datum(
@@ -73,9 +67,7 @@ Datum recent_failure(FunctionCallInfo fcinfo) {
     std::optional<std::string> key = text_arg(fcinfo, 0);
     if (!key || PG_ARGISNULL(1))
         throw Error(sqlstate::kNullValue, "key and within_ms must not be null");
-    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+    const std::int64_t now_ms = shared::now_unix_ms();
     auto failure = shared::recent_failure(*key, now_ms - PG_GETARG_INT32(1));
     if (!failure) return 0;
     Datum values[4] = {text_result(to_string(failure->outcome)), text_result(failure->error),
@@ -93,7 +85,7 @@ Datum recent_failure(FunctionCallInfo fcinfo) {
 Datum take_new_key(FunctionCallInfo fcinfo) {
     const int provider = provider_arg(fcinfo, 0);
     return BoolGetDatum(
-        shared::take_new_key(provider, settings::new_keys_per_hour(), now_unix_ms()));
+        shared::take_new_key(provider, settings::new_keys_per_hour(), shared::now_unix_ms()));
 }
 
 // tako_restore_request_usage(provider text, requests bigint): raises the provider's count of
@@ -101,7 +93,7 @@ Datum take_new_key(FunctionCallInfo fcinfo) {
 Datum restore_request_usage(FunctionCallInfo fcinfo) {
     const int provider = provider_arg(fcinfo, 0);
     if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValue, "requests must not be null");
-    shared::restore_requests(provider, PG_GETARG_INT64(1), now_unix_ms());
+    shared::restore_requests(provider, PG_GETARG_INT64(1), shared::now_unix_ms());
     return 0;
 }
 

@@ -21,10 +21,14 @@ namespace tako::pg {
 
 namespace {
 
-std::string key_arg(FunctionCallInfo fcinfo) {
+ParsedKey parsed_key_arg(FunctionCallInfo fcinfo) {
     std::optional<std::string> key = text_arg(fcinfo, 0);
     if (!key) throw Error(sqlstate::kNullValue, "cache key must not be null");
-    return parse_key(*key).key;
+    return parse_key(*key);
+}
+
+std::string key_arg(FunctionCallInfo fcinfo) {
+    return parsed_key_arg(fcinfo).key;
 }
 
 // The worker can refresh lists for this session: it serves this database, and this transaction
@@ -91,17 +95,16 @@ Datum queue_refresh(FunctionCallInfo fcinfo) {
 // queued joins it and spends nothing; when none is left, the answer is the budget's error
 // (outcome "new_key_budget", SQLSTATE TK429), unless a request of the key is already under way.
 Datum worker_fetch(FunctionCallInfo fcinfo) {
-    const std::string key = key_arg(fcinfo);
+    const ParsedKey parsed = parsed_key_arg(fcinfo);
+    const std::string &key = parsed.key;
     const bool new_key = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
     if (!worker_serves_this_session() || IsolationUsesXactSnapshot()) {
         warn_no_worker();
         fcinfo->isnull = true;
         return 0;
     }
-    const int provider = new_key ? shared::provider_index(parse_key(key).provider()) : -1;
-    const std::int64_t taken_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+    const int provider = new_key ? shared::provider_index(parsed.provider()) : -1;
+    const std::int64_t taken_ms = shared::now_unix_ms();
     const bool took =
         provider >= 0 && shared::take_new_key(provider, settings::new_keys_per_hour(), taken_ms);
     queue::Ticket ticket;

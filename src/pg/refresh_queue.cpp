@@ -367,6 +367,8 @@ std::vector<Taken> take_pending(Oid database, std::size_t max) {
             found[n].slot = order[k];
             found[n].serial = s.serial;
             found[n].reason = s.reason;
+            // The key is copied below, after the lock: nothing that can allocate (and throw)
+            // runs while it is held.
             ++n;
         }
     });

@@ -27,8 +27,6 @@
 #include "pg/pictures.hpp"
 #include "pg/refresh_queue.hpp"
 #include "pg/refresh_worker.hpp"
-
-#include "pg/hit_counters.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <new>
 
@@ -169,6 +170,12 @@ bool first_usage_load() {
         s.usage_loaded = true;
     });
     return first;
+}
+
+std::int64_t now_unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 bool take_new_key(int provider, std::int64_t limit, std::int64_t now_ms) {

@@ -47,6 +47,8 @@ void restore_requests(int provider, std::int64_t requests, std::int64_t now_ms);
 // True the first time it is called in this server's life (or this session's, when not preloaded):
 // that caller loads the counts kept in the table.
 bool first_usage_load();
+// The wall clock in Unix milliseconds, as the budgets below count time.
+std::int64_t now_unix_ms();
 // Takes one of the new keys read-through may fetch this hour; false when they are all taken.
 bool take_new_key(int provider, std::int64_t limit, std::int64_t now_ms);
 std::int64_t new_keys_this_hour(int provider, std::int64_t now_ms);

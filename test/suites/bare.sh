@@ -78,11 +78,8 @@ in_bare() {  # CMD...: in the bare root, as root, with its own /tmp, and /proc, 
 }
 
 nothing_installed() {
-    local pkg
-    for pkg in make g++ postgresql-15 debootstrap python3 curl; do
-        in_bare dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && return 1
-    done
-    return 0
+    ! in_bare dpkg-query -W -f='${Status}\n' make g++ postgresql-15 debootstrap python3 curl 2>/dev/null |
+        grep -q "install ok installed"
 }
 check "the root is bare: no make, g++, postgresql-15, debootstrap, python3 or curl" nothing_installed
 
