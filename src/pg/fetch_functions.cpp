@@ -13,6 +13,7 @@
 #include "pg/settings.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "funcapi.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -64,7 +65,8 @@ Datum fetch(FunctionCallInfo fcinfo) {
 // tako_fetch_lists(keys text[], origin text DEFAULT 'manual') → one row per key: the outcome of
 // fetching and normalizing its list, every key's requests running concurrently under the
 // providers' rate limits. Automatic origins (anything but 'manual') skip providers paused by the
-// circuit breaker. Writes no table: tako_refresh_keys() saves and logs.
+// circuit breaker. Writes no list: tako_refresh_keys() saves and logs them (it writes the
+// requests counted today and the Jikan pictures learned, except for a read in a transaction block).
 Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
     auto texts = text_array_arg(fcinfo, 0);
     if (!texts) throw Error(sqlstate::kNullValue, "keys must not be null");
@@ -87,8 +89,15 @@ Datum fetch_lists_fn(FunctionCallInfo fcinfo) {
     if (!call_sibling(fcinfo, "tako_load_request_usage"))
         call_sibling(fcinfo, "tako_sync_request_usage");
     std::vector<ListResult> results = run_fetch(keys, options);
-    call_sibling(fcinfo, "tako_sync_request_usage");
-    pictures::save(schema, results, origin.value_or("manual"));
+    // A read in the caller's transaction block writes nothing: a row it wrote would stay locked
+    // until the caller ends that transaction (the counts stay in shared memory for the next
+    // fetch to write; the pictures are asked again).
+    bool in_block = false;
+    pg_call([&] { in_block = IsTransactionBlock(); });
+    if (!(options.read_through && in_block)) {
+        call_sibling(fcinfo, "tako_sync_request_usage");
+        pictures::save(schema, results, origin.value_or("manual"));
+    }
 
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
 cached=deezer:charts:albums   # read by the hostile role
 stale=deezer:charts:artists   # expired, read by the hostile role and later by a reader
-miss=deezer:charts:tracks     # not cached
+miss=itunes:charts:gb-album   # not cached (no other file fails it)
 q -c "SELECT tako_refresh_keys(ARRAY['$cached', '$stale'])" \
   -c "DELETE FROM discovery_cache WHERE cache_key = '$miss'" \
   -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$stale'" \
@@ -83,6 +83,86 @@ check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '"'stall
     "the hostile role was there all along"
 q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'stall_hostile'" >/dev/null
 wait "$hostile" 2>/dev/null
+
+# A database the refresh worker does not serve: sessions fetch lists themselves, under the single
+# flight of a lock whose keys no role can guess. One hostile session reads two misses and a stale
+# list inside its open transaction (what it fetched is served, not saved: nothing stays locked);
+# another reads a miss in a statement that goes on for two minutes after the list's save (it holds
+# the row and the single-flight lock of that key while it lasts).
+solo=tako_stalls_solo
+block_miss=itunes:charts:fr-album     # read by the hostile role in its transaction block
+long_miss=itunes:charts:de-album      # read by the hostile role's long statement
+reader_block_miss=itunes:charts:it-album
+q -d postgres -c "DROP DATABASE IF EXISTS $solo" -c "CREATE DATABASE $solo" \
+  -c "ALTER DATABASE $solo SET tako_cache.new_keys_per_hour = 1000" >/dev/null
+trap 'q -d postgres -c "DROP DATABASE IF EXISTS $solo WITH (FORCE)" >/dev/null 2>&1' EXIT
+export PGDATABASE=$solo
+q -c "CREATE EXTENSION tako_cache" -c "SELECT tako_refresh_keys(ARRAY['$stale'])" \
+  -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$stale'" >/dev/null
+check '[ "$(q -c "SELECT tako_queue_stats()->>'"'serves_this_database'"'")" = false ]' \
+    "a second database, which the refresh worker does not serve"
+solo_sql() {
+    cat <<SQL
+\\set ON_ERROR_ROLLBACK on
+BEGIN;
+SELECT tako_discover('$block_miss')->'meta'->>'cached', tako_discover('$stale')->'meta'->>'stale';
+SELECT tako_discover('$block_miss'), tako_get_cached('$stale'), tako_cache_stats();
+SELECT pg_advisory_lock(hashtext('tako_cache'), 0), pg_advisory_lock(hashtext('tako_cache'), hashtext('$block_miss')),
+       pg_advisory_lock(hashtext('tako_cache'), hashtext('$long_miss')), pg_advisory_lock(hashtext('tako_cache'), hashtext('$stale')),
+       pg_advisory_lock(hashtext('tako_cache'), hashtext('$reader_block_miss'));
+SELECT pg_sleep(120);
+SQL
+}
+solo_sql | psql -X -q -U stall_hostile >/dev/null 2>&1 &
+hostile=$!
+psql -X -q -U stall_hostile -c "SELECT tako_discover('$long_miss') IS NOT NULL, pg_sleep(120)" >/dev/null 2>&1 &
+hostile_long=$!
+for _ in $(seq 1 100); do
+    [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$solo' AND usename = 'stall_hostile' AND query LIKE '%pg_sleep(120)%' AND wait_event = 'PgSleep'")" = 2 ] && break
+    sleep 0.1
+done
+check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '"'$solo'"' AND usename = '"'stall_hostile'"' AND wait_event = '"'PgSleep'"'")" = 2 ]' \
+    "the hostile role sits in its open transaction and in its long statement"
+check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '"'$solo'"' AND usename = '"'stall_hostile'"' AND query LIKE '"'SELECT pg_sleep%'"' AND backend_xid IS NULL")" = 1 ]' \
+    "... the open transaction read a miss (twice) and a stale list, and holds no transaction id: it wrote nothing"
+check '[ "$(q -c "SELECT count(*) FROM discovery_cache WHERE cache_key = '"'$block_miss'"'")" = 0 ]' \
+    "... the miss it read in its transaction block was served, not saved"
+
+verdict "(no worker) a PUBLIC-only role's miss of the list the open transaction read" \
+    "$(timed miss "SELECT tako_discover('$block_miss')->'meta'->>'cached'" stall_reader)"
+check '[ "$(q -c "SELECT count(*) FROM discovery_cache WHERE cache_key = '"'$block_miss'"'")" = 1 ]' \
+    "... and saved it"
+verdict "(no worker) a PUBLIC-only role's stale read (the list is refreshed)" \
+    "$(timed stale "SELECT tako_discover('$stale')" stall_reader)"
+check '[ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$stale'"'")" = t ]' \
+    "... saved fresh"
+res=$(timed reader_block "BEGIN; SELECT tako_discover('$reader_block_miss')->'meta'->>'cached'; COMMIT;" stall_reader)
+verdict "(no worker) a PUBLIC-only role's miss in its own transaction block" "$res"
+verdict "(no worker) the hit flush" "$(timed flush "SELECT tako_flush_hits()")"
+verdict "(no worker) the daily purge" "$(timed purge "SELECT tako_purge_old_entries(90)")"
+verdict "(no worker) a refresh by hand of every list read" \
+    "$(timed refresh "SELECT tako_refresh_keys(ARRAY['$block_miss', '$stale'])")"
+verdict "(no worker) a pg_cron slot's procedure on them" \
+    "$(timed job "CALL tako_refresh_job(ARRAY['$block_miss', '$stale'])")"
+# The long statement holds the row of its list: a writer waits for it three times 150 ms, then
+# leaves the list as it is and says so; a reader waits a second for the single flight, then fetches
+# the list and serves it without saving it.
+started=$(ms)
+out=$(PGOPTIONS="-c statement_timeout=5s" q -c "SELECT tako_refresh('$long_miss')->>'outcome'" 2>&1)
+took=$(($(ms) - started))
+check '[ "$out" = locked ] && [ "$took" -lt 1000 ]' \
+    "(no worker) a refresh of the list the long statement holds gives up in $took ms: $out"
+started=$(ms)
+out=$(PGOPTIONS="-c statement_timeout=5s" q -U stall_reader -c "SELECT (d->'meta'->>'cached') || ' ' || json_array_length(d->'data') FROM tako_discover('$long_miss') AS d" 2>&1)
+took=$(($(ms) - started))
+check '[ "$out" = "false 2" ] && [ "$took" -lt 2000 ]' \
+    "(no worker) a PUBLIC-only role's miss of that list waits a second, then is served from the upstream, in $took ms: $out"
+check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '"'$solo'"' AND usename = '"'stall_hostile'"'")" = 2 ]' \
+    "the hostile sessions were there all along"
+q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'stall_hostile'" >/dev/null
+wait "$hostile" "$hostile_long" 2>/dev/null
+unset PGDATABASE
+q -d postgres -c "DROP DATABASE IF EXISTS $solo WITH (FORCE)" >/dev/null
 rm -f /tmp/tako_stalls.$$.err
 q -c "DROP ROLE stall_hostile" -c "DROP ROLE stall_reader" >/dev/null 2>&1
 echo "1..$n"

@@ -67,7 +67,7 @@ SELECT is(
           'tako_count_hit(text)', 'tako_discover(text)',
           'tako_envelope(text,jsonb,jsonb,timestamp with time zone,timestamp with time zone,boolean,boolean,text)',
           'tako_families()', 'tako_fetch(text)', 'tako_fetch_lists(text[],text)', 'tako_first_usage_load()',
-          'tako_get_cached(text)', 'tako_hit_stats()', 'tako_key_info(text)', 'tako_normalize(text,text,jsonb,text)',
+          'tako_get_cached(text)', 'tako_hit_stats()', 'tako_in_transaction_block()', 'tako_key_info(text)', 'tako_normalize(text,text,jsonb,text)',
           'tako_pending_hits(boolean)', 'tako_pending_hits(boolean,text[])', 'tako_provider_health()',
           'tako_queue_refresh(text,text)', 'tako_queue_stats()',
           'tako_recent_failure(text,integer)', 'tako_restore_request_usage(text,bigint)',

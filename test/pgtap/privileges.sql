@@ -1,6 +1,6 @@
 -- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(45);
+SELECT plan(47);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_flush_hits();
@@ -104,6 +104,12 @@ SELECT table_privs_are('public', 'discovery_cache', 'public', ARRAY['SELECT'],
                        'PUBLIC may only SELECT discovery_cache');
 SELECT table_privs_are('public', 'tako_jikan_pictures', 'public', ARRAY[]::text[],
                        'PUBLIC may not read or write tako_jikan_pictures');
+SELECT table_privs_are('public', 'tako_secret', 'public', ARRAY[]::text[],
+                       'PUBLIC may not read the salt of the single-flight lock keys');
+SET LOCAL ROLE tap_public_only;
+SELECT throws_ok('SELECT salt FROM tako_secret', '42501', NULL,
+                 'a PUBLIC-only role cannot read it');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

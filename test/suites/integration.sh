@@ -2,7 +2,8 @@
 # Integration tests against the test upstream (test/upstream): a fresh cluster whose provider base
 # URLs and keys point at it. pgTAP files (test/integration/*.sql, run by pg_prove; each assertion
 # counts) and shell tests (test/integration/*.sh, TAP output; each "ok" counts).
-# IT_ONLY="discover.sql upgrade.sh" runs only those files (while iterating).
+# IT_ONLY="discover.sql upgrade.sh" runs only those files (while iterating); IT_VERBOSE=1 prints
+# every line of their TAP output, not only the failures.
 set -u
 source "$(dirname "$0")/../lib/suite.sh"
 source "$TAKO_ROOT/test/lib/cluster.sh"
@@ -29,6 +30,7 @@ passed=0
 failed=0
 count() {  # TAP text on stdin → adds to passed/failed, prints failures
     local out=$1
+    [ -z "${IT_VERBOSE:-}" ] || echo "$out"
     echo "$out" | grep -E '^not ok|^# ' | grep -vE '^# +(Looks like)' | head -60
     passed=$((passed + $(echo "$out" | grep -cE '^ok [0-9]')))
     failed=$((failed + $(echo "$out" | grep -cE '^not ok [0-9]')))
