@@ -237,6 +237,36 @@ COMMENT ON FUNCTION @extschema@.tako_flight_lock(text, integer) IS
     'tako_cache internal: the single-flight lock of a key this session fetches itself, held to the end of the transaction; waits at most wait_ms (0: does not wait); false when not taken';
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_flight_lock(text, integer) FROM PUBLIC;
 
+-- What an upstream failure says to any role: the outcome's own words, the HTTP status and the
+-- attempts, never the text the transfer or the upstream gave (it can name internal addresses,
+-- ports, or quote what the upstream answered). The whole text is in tako_refresh_log and in
+-- tako_cache_stats()'s details, for the extension's owner and the roles granted them.
+CREATE FUNCTION @extschema@.tako_public_error(outcome text, error text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN outcome IN ('not_configured', 'circuit_open', 'quota_exhausted', 'new_key_budget', 'locked',
+                         'too_large', 'invalid_key', 'not_installed')
+            THEN error
+        ELSE concat_ws(' ',
+                 CASE outcome
+                     WHEN 'network_error' THEN 'could not connect to the upstream'
+                     WHEN 'timeout' THEN 'the upstream did not answer in time'
+                     WHEN 'tls_error' THEN 'the TLS handshake with the upstream failed'
+                     WHEN 'invalid_response' THEN 'the upstream''s answer is not a list tako_cache can read'
+                     ELSE 'the upstream answered ' ||
+                          coalesce('HTTP ' || (regexp_match(error, '^HTTP (\d{3})'))[1], 'with an error')
+                 END,
+                 (regexp_match(error, '\((after \d+ attempts)\)'))[1])
+             || ' (the extension''s owner sees the details)'
+    END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_public_error(text, text) IS
+    'tako_cache internal: an upstream failure as any role may read it (no address or upstream text; those are in the refresh log)';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_public_error(text, text) FROM PUBLIC;
+
 -- Every save of a fetched list bounds its wait for the list's row: another transaction may hold
 -- it (a reader's save in a statement that goes on, an administrator's UPDATE). Three waits of
 -- 150 ms, then the list is left as it is and the refresh says so (outcome "locked"; the next
@@ -283,7 +313,8 @@ BEGIN
             PERFORM set_config('lock_timeout', '200ms', true);
             UPDATE @extschema@.discovery_cache AS c
                SET last_refresh_at = tako_apply_fetched.finished_at, last_refresh_status = 'error',
-                   last_error = tako_apply_fetched.error, consecutive_failures = c.consecutive_failures + 1
+                   last_error = @extschema@.tako_public_error(tako_apply_fetched.outcome, tako_apply_fetched.error),
+                   consecutive_failures = c.consecutive_failures + 1
              WHERE c.cache_key = tako_apply_fetched.cache_key;
             PERFORM set_config('lock_timeout', previous, true);
         EXCEPTION WHEN lock_not_available THEN
@@ -407,16 +438,19 @@ DECLARE
     served_stale boolean;
     warm boolean;
     result jsonb;
+    serves boolean;
     worker boolean;
     in_block boolean;
     unsaved boolean;
+    said text;
 BEGIN
     IF NOT current_setting('tako_cache.enabled')::boolean THEN
         PERFORM @extschema@.tako_require_platforms(k);
         SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
         IF fetched.outcome <> 'ok' THEN
             RAISE EXCEPTION USING ERRCODE = fetched.sqlstate,
-                MESSAGE = format('upstream request for %s failed (%s): %s', k, fetched.outcome, fetched.error);
+                MESSAGE = format('upstream request for %s failed (%s): %s', k, fetched.outcome,
+                                 @extschema@.tako_public_error(fetched.outcome, fetched.error));
         END IF;
         RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at, NULL,
                                          false, false);
@@ -448,8 +482,8 @@ BEGIN
 
     -- The refresh worker fetches for this session unless its snapshot could not see what the
     -- worker saves; otherwise the session fetches the list itself.
-    worker := coalesce((@extschema@.tako_queue_stats()->>'serves_this_database')::boolean, false)
-              AND current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable');
+    serves := coalesce((@extschema@.tako_queue_stats()->>'serves_this_database')::boolean, false);
+    worker := serves AND current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable');
     in_block := @extschema@.tako_in_transaction_block();
     unsaved := in_block;
 
@@ -468,7 +502,8 @@ BEGIN
                   FROM @extschema@.tako_provider_health() AS h
                  WHERE h.provider = split_part(k, ':', 1) AND h.paused_until IS NOT NULL;
             END IF;
-            stale_reason := CASE WHEN FOUND THEN format('%s: %s', failure.outcome, failure.error) END;
+            stale_reason := CASE WHEN FOUND THEN format('%s: %s', failure.outcome,
+                                                        @extschema@.tako_public_error(failure.outcome, failure.error)) END;
             served_stale := CASE WHEN stale_reason IS NULL THEN @extschema@.tako_queue_refresh(k, 'stale')
                                  ELSE (@extschema@.tako_queue_stats()->>'serves_this_database')::boolean END;
             IF served_stale THEN
@@ -518,8 +553,9 @@ BEGIN
         SELECT f.outcome, f.error, f.failed_at, f.sqlstate INTO failure
           FROM @extschema@.tako_recent_failure(k, 60000) AS f;
         IF FOUND THEN
-            result := jsonb_build_object('outcome', failure.outcome, 'sqlstate', failure.sqlstate,
-                'error', format('%s (%s s ago; not retried before %s)', failure.error,
+            result := jsonb_build_object('outcome', failure.outcome, 'sqlstate', failure.sqlstate, 'public', true,
+                'error', format('%s (%s s ago; not retried before %s)',
+                                @extschema@.tako_public_error(failure.outcome, failure.error),
                                 round(extract(epoch FROM clock_timestamp() - failure.failed_at)),
                                 to_char((failure.failed_at + interval '1 minute') AT TIME ZONE 'UTC',
                                         'HH24:MI:SS "UTC"')));
@@ -531,7 +567,8 @@ BEGIN
         -- statement), spending a new key of the hour once per request of it, whoever waits for
         -- it; without the worker, this session fetches it and spends one.
         warm := have OR EXISTS (SELECT 1 FROM @extschema@.tako_warm_keys AS w WHERE w.cache_key = k AND w.enabled);
-        IF worker THEN
+        IF worker OR NOT serves THEN
+            -- Without a worker for this database, NULL (and a WARNING, once per session, says why).
             result := @extschema@.tako_worker_fetch(k, NOT warm);
         END IF;
         IF result IS NULL AND (warm OR @extschema@.tako_take_new_key(split_part(k, ':', 1))) THEN
@@ -569,13 +606,16 @@ BEGIN
                                   k, current_setting('tako_cache.new_keys_per_hour')),
                   HINT = 'Retry later, or add the key to tako_warm_keys.';
     END IF;
-    -- The upstream failed, now or a moment ago: stale-if-error, or the error.
+    -- The upstream failed, now or a moment ago: stale-if-error, or the error (in words any role
+    -- may read).
+    said := CASE WHEN result ? 'public' THEN result->>'error'
+                 ELSE @extschema@.tako_public_error(result->>'outcome', result->>'error') END;
     IF have THEN
         PERFORM @extschema@.tako_count_hit(k);
         RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
-                                         true, true, format('%s: %s', result->>'outcome', result->>'error'));
+                                         true, true, format('%s: %s', result->>'outcome', said));
     END IF;
     RAISE EXCEPTION USING ERRCODE = result->>'sqlstate',
-        MESSAGE = format('upstream request for %s failed (%s): %s', k, result->>'outcome', result->>'error');
+        MESSAGE = format('upstream request for %s failed (%s): %s', k, result->>'outcome', said);
 END
 $$;

@@ -2,6 +2,8 @@
 
 #include "pg/error_boundary.hpp"
 #include "pg/settings.hpp"
+#include "pg/key_failures.hpp"
+#include "pg/provider_state.hpp"
 #include "pg/shared_state.hpp"
 
 extern "C" {

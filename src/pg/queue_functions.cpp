@@ -10,7 +10,7 @@
 
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"
-#include "pg/shared_state.hpp"
+#include "pg/budgets.hpp"
 
 extern "C" {
 #include "access/xact.h"

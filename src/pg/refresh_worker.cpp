@@ -28,7 +28,7 @@
 #include "pg/refresh_queue.hpp"
 #include "pg/refresh_worker.hpp"
 #include "pg/settings.hpp"
-#include "pg/shared_state.hpp"
+#include "pg/key_failures.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -52,7 +52,9 @@ namespace tako::pg::worker {
 
 namespace {
 
-constexpr std::size_t kBatch = 64;  // keys fetched together (concurrently, under the rate limits)
+// Keys fetched together (concurrently, under the rate limits); fewer when their responses could
+// take more than tako_cache.worker_fetch_memory.
+constexpr std::size_t kBatch = 64;
 constexpr int kRestartSeconds = 5;
 constexpr std::int64_t kRetryAfterFailureMs = 60000;  // as tako_discover_fill: a minute
 
@@ -251,7 +253,7 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
     pg_call([] { begin_step("tako_cache: announcing refreshes"); });
     schema = extension_schema();
     // Taken once this transaction runs: the keys one commit queued are all there by then.
-    batch = queue::take_pending(MyDatabaseId, kBatch);
+    batch = queue::take_pending(MyDatabaseId, settings::worker_batch_keys(kBatch));
     if (schema.empty()) {
         // tako_cache is not installed here (or not updated to a version with the worker).
         pg_call([] { commit_step(); });

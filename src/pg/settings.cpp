@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <climits>
 #include <string>
 
@@ -50,6 +51,7 @@ bool worker_ = true;
 char *database_name_;
 int refresh_ahead_percent_ = 20;
 int render_cache_kb_ = 16384;
+int worker_fetch_memory_kb_ = 256 * 1024;
 
 const struct config_enum_entry kModes[] = {{"hybrid", static_cast<int>(Mode::Hybrid), false},
                                            {"api_only", static_cast<int>(Mode::ApiOnly), false},
@@ -248,6 +250,12 @@ void define() {
         "renderings are dropped and made again as hits need them.",
         nullptr, &render_cache_kb_, 16384, 256, 1048576, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
         nullptr);
+    DefineCustomIntVariable(
+        "tako_cache.worker_fetch_memory",
+        "Memory the refresh worker's responses in flight may take: a batch fetches at most this "
+        "divided by tako_cache.max_response_bytes lists at once (at least one, at most 64).",
+        nullptr, &worker_fetch_memory_kb_, 256 * 1024, 1024, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB,
+        nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("tako_cache");
 }
 
@@ -344,6 +352,12 @@ bool worker() {
 std::string database_name() {
     return value(database_name_);
 }
+std::size_t worker_batch_keys(std::size_t most) {
+    const std::size_t memory = static_cast<std::size_t>(worker_fetch_memory_kb_) * 1024;
+    const std::size_t per_list = static_cast<std::size_t>(max_response_bytes_);
+    return std::clamp<std::size_t>(memory / per_list, 1, most);
+}
+
 std::size_t render_cache_bytes() {
     return static_cast<std::size_t>(render_cache_kb_) * 1024;
 }

@@ -46,6 +46,9 @@ bool worker();
 std::string database_name();
 int refresh_ahead_percent();
 std::size_t render_cache_bytes();  // tako_cache.render_cache_size
+// How many of at most `most` lists a worker batch fetches at once: tako_cache.worker_fetch_memory
+// over tako_cache.max_response_bytes, at least one.
+std::size_t worker_batch_keys(std::size_t most);
 // Everything the request builders need, read from the settings above.
 UpstreamSettings upstream();
 
