@@ -41,7 +41,8 @@ void attach_provider_state() {
 
 std::int64_t reserve_slot(int provider, const RateLimit &limit, std::int64_t earliest_us) {
     std::int64_t start = earliest_us;
-    part.with([&](Providers &p) { start = tako::reserve_slot(p.limits[provider], limit, earliest_us); });
+    part.with(
+        [&](Providers &p) { start = tako::reserve_slot(p.limits[provider], limit, earliest_us); });
     return start;
 }
 
@@ -96,8 +97,7 @@ bool record_outcome(int provider, Outcome outcome, const std::string &error, std
     char text[sizeof(Providers::last_error[0])];
     copy_cut(text, sizeof text, error);
     const bool keep_text = outcome != Outcome::Ok && outcome != Outcome::CircuitOpen &&
-                           outcome != Outcome::NotConfigured &&
-                           outcome != Outcome::QuotaExhausted;
+                           outcome != Outcome::NotConfigured && outcome != Outcome::QuotaExhausted;
     bool opened = false;
     part.with([&](Providers &p) {
         opened = tako::record_outcome(p.health[provider], outcome, now_ms, policy);

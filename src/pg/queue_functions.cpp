@@ -8,9 +8,9 @@
 #include "core/key.hpp"
 #include "pg/refresh_queue.hpp"
 
+#include "pg/budgets.hpp"
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"
-#include "pg/budgets.hpp"
 
 extern "C" {
 #include "access/xact.h"

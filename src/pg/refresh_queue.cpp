@@ -6,6 +6,7 @@
 #include <new>
 #include <utility>
 
+#include "core/queue/slot_choice.hpp"
 #include "pg/error_boundary.hpp"
 
 extern "C" {
@@ -25,8 +26,6 @@ extern "C" {
 namespace tako::pg::queue {
 
 namespace {
-
-enum class SlotState : std::uint8_t { Free = 0, Pending, InFlight, Done };
 
 struct Slot {
     SlotState state = SlotState::Free;
@@ -96,22 +95,14 @@ void locked(Fn &&fn, LWLockMode mode = LW_EXCLUSIVE) {
     LWLockRelease(lock);
 }
 
-// The slot of `key` (any state but Free), else a Free slot, else the oldest Done one whose result
-// has been kept long enough for its waiters; -1 if full.
+// The slot of `key` (core/queue/slot_choice.hpp: its own, else a free one, else the oldest Done
+// one whose result has been kept long enough for its waiters); -1 if full.
 int find_slot(Queue &q, Oid database, std::string_view key, std::int64_t now) {
-    int free_slot = -1, done_slot = -1;
-    for (int i = 0; i < kSlots; ++i) {
-        Slot &s = q.slots[i];
-        if (s.state == SlotState::Free) {
-            if (free_slot < 0) free_slot = i;
-            continue;
-        }
-        if (s.database == database && key == s.key) return i;
-        if (s.state == SlotState::Done && s.done_us < now - kKeepResultUs &&
-            (done_slot < 0 || s.done_us < q.slots[done_slot].done_us))
-            done_slot = i;
-    }
-    return free_slot >= 0 ? free_slot : done_slot;
+    auto view = [&q](std::size_t i) {
+        const Slot &s = q.slots[i];
+        return SlotView{s.state, s.database, std::string_view(s.key), s.done_us};
+    };
+    return choose_slot(kSlots, view, database, key, now, kKeepResultUs);
 }
 
 // Keys this transaction asked for, queued when it commits.

@@ -24,11 +24,11 @@
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
 #include "pg/hit_counters.hpp"
+#include "pg/key_failures.hpp"
 #include "pg/pictures.hpp"
 #include "pg/refresh_queue.hpp"
 #include "pg/refresh_worker.hpp"
 #include "pg/settings.hpp"
-#include "pg/key_failures.hpp"
 
 extern "C" {
 #include "access/xact.h"
