@@ -250,17 +250,16 @@ AS $$
         WHEN outcome IN ('not_configured', 'circuit_open', 'quota_exhausted', 'new_key_budget', 'locked',
                          'too_large', 'invalid_key', 'not_installed')
             THEN error
-        ELSE concat_ws(' ',
-                 CASE outcome
-                     WHEN 'network_error' THEN 'could not connect to the upstream'
-                     WHEN 'timeout' THEN 'the upstream did not answer in time'
-                     WHEN 'tls_error' THEN 'the TLS handshake with the upstream failed'
-                     WHEN 'invalid_response' THEN 'the upstream''s answer is not a list tako_cache can read'
-                     ELSE 'the upstream answered ' ||
-                          coalesce('HTTP ' || (regexp_match(error, '^HTTP (\d{3})'))[1], 'with an error')
-                 END,
-                 (regexp_match(error, '\((after \d+ attempts)\)'))[1])
-             || ' (the extension''s owner sees the details)'
+        ELSE CASE outcome
+                 WHEN 'network_error' THEN 'could not connect to the upstream'
+                 WHEN 'timeout' THEN 'the upstream did not answer in time'
+                 WHEN 'tls_error' THEN 'the TLS handshake with the upstream failed'
+                 WHEN 'invalid_response' THEN 'the upstream''s answer is not a list tako_cache can read'
+                 ELSE coalesce('HTTP ' || (regexp_match(error, '^HTTP (\d{3})'))[1] || ' from the upstream',
+                               'the upstream answered with an error')
+             END
+             || ' (' || concat_ws('; ', (regexp_match(error, '\((after \d+ attempts)\)'))[1],
+                                 'the details are for the extension''s owner') || ')'
     END
 $$;
 COMMENT ON FUNCTION @extschema@.tako_public_error(text, text) IS

@@ -26,7 +26,7 @@ leaks() {  # TEXT: what of an address or the upstream's text it shows
 
 q -c "ALTER ROLE errors_public SET tako_cache.itunes_base_url = 'http://127.0.0.1:1/itunes'" >/dev/null
 out=$(q -U errors_public -c "SELECT tako_discover('$refused')" 2>&1)
-check '[ -z "$(leaks "$out")" ] && grep -q "failed (network_error): could not connect to the upstream" <<<"$out"' \
+check '[ -z "$(leaks "$out")" ] && grep -q "failed (network_error): could not connect to the upstream (after 3 attempts; " <<<"$out"' \
     "a miss whose upstream refuses the connection: the error names no address (${out%%$'\n'*})"
 logged=$(q -c "SELECT p->>'last_error_message' FROM jsonb_array_elements(tako_cache_stats()->'providers') AS p WHERE p->>'provider' = 'itunes'")
 check '[ -n "$(leaks "$logged")" ]' "... tako_cache_stats() shows the owner the transfer's own words ($logged)"
@@ -40,7 +40,7 @@ q -c "ALTER ROLE errors_public RESET tako_cache.itunes_base_url" >/dev/null
 q -U errors_public -c "SELECT tako_discover('$failing')" >/dev/null 2>&1
 wait_queue
 out=$(q -U errors_public -c "SELECT d->'meta' FROM tako_discover('$failing') AS d" 2>&1)
-check '[ -z "$(leaks "$out")" ] && grep -q "HTTP 503" <<<"$out" && grep -q "\"stale\" *: *true" <<<"$out"' \
+check '[ -z "$(leaks "$out")" ] && grep -q "server_error: HTTP 503 from the upstream (after 3 attempts; " <<<"$out" && grep -q "\"stale\" *: *true" <<<"$out"' \
     "a stale list whose refresh fails: served stale, the reason names the HTTP status, not what the upstream said ($out)"
 out=$(q -U errors_public -c "SELECT last_error FROM discovery_cache WHERE cache_key = '$failing'" 2>&1)
 check '[ -z "$(leaks "$out")" ] && grep -q "HTTP 503" <<<"$out"' \
@@ -49,6 +49,46 @@ logged=$(q -c "SELECT error FROM tako_refresh_log WHERE cache_key = '$failing' O
 check 'grep -q "$secret" <<<"$logged"' "... while the refresh log keeps the upstream's text ($logged)"
 out=$(q -U errors_public -c "SELECT tako_cache_stats()" 2>&1)
 check '[ -z "$(leaks "$out")" ]' "... and tako_cache_stats() shows PUBLIC none of it"
+
+# Every error a PUBLIC-only role can cause with what it may call: the message (CONTEXT aside) shows
+# no SQL statement, file path, source file or internal schema (PROBE_SHOW=1 prints them).
+probe_sql() {
+    cat <<'SQL'
+\set ON_ERROR_STOP off
+SET client_min_messages = error;
+SELECT tako_get_cached(NULL);
+SELECT tako_get_cached('nope');
+SELECT tako_get_cached(repeat('a', 300));
+SELECT tako_discover('tmdb:trending:movie:year');
+SELECT tako_discover('rawg:popular:999999');
+SELECT tako_discover(repeat('x:', 200));
+SELECT tako_cache_key('tmdb', 'nope');
+SELECT tako_cache_key(NULL, NULL);
+SELECT tako_canonical_key('deezer:charts:planets');
+SELECT tako_parse_key('');
+SELECT tako_key_info('itunes:charts:zz-album');
+SELECT tako_normalize('tmdb', 'popular', '{"results": 5}');
+SELECT tako_normalize('nope', 'popular', '{}');
+SELECT tako_validate_items('{"not": "an array"}');
+SELECT tako_validate_items('[{"id": 1}]', 'strict');
+SELECT tako_envelope('nope', '[]', '{}', now(), now(), true, false, NULL);
+SELECT tako_next_run('every day', now());
+SELECT tako_cron_time('02:00', 'Mars/Olympus', 'UTC', now());
+SELECT tako_require_canonical_key('TMDB:Trending');
+SELECT tako_require_platforms('igdb:popular:6,999999');
+SELECT * FROM tako_schedule_plan(now());
+SELECT tako_discover_fill('tmdb:popular:movie');
+SELECT tako_refresh('tmdb:popular:movie');
+SELECT tako_save_cached('tmdb:popular:movie', NULL, NULL, '[]');
+SELECT * FROM tako_secret;
+UPDATE discovery_cache SET data = '[]';
+SQL
+}
+errors=$(probe_sql | psql -X -q -At -U errors_public 2>&1 | grep -E '^(ERROR|psql:.*ERROR)')
+total=$(grep -c ERROR <<<"$errors"); [ -z "${PROBE_SHOW:-}" ] || sed "s/^/# /" <<<"$errors"
+bad=$(grep -E '\b(SELECT|INSERT|UPDATE|DELETE|PERFORM)\b .*\b(FROM|INTO|SET|WHERE)\b|base/[0-9]|/usr/|/var/|/tmp/|\.so\b|\.c:[0-9]|\.cpp|pg_temp|@extschema@|SPI_' <<<"$errors")
+check '[ "$total" -ge 20 ] && [ -z "$bad" ]' \
+    "$total errors a PUBLIC-only role causes with what it may call: none shows SQL, a file path or an internal schema${bad:+ ($bad)}"
 
 $ctl reset >/dev/null
 q -c "DROP OWNED BY errors_public" -c "DROP ROLE errors_public" >/dev/null 2>&1

@@ -153,7 +153,7 @@ took=$(($(ms) - started))
 check '[ "$out" = locked ] && [ "$took" -lt 1000 ]' \
     "(no worker) a refresh of the list the long statement holds gives up in $took ms: $out"
 started=$(ms)
-out=$(PGOPTIONS="-c statement_timeout=5s" q -U stall_reader -c "SELECT (d->'meta'->>'cached') || ' ' || json_array_length(d->'data') FROM tako_discover('$long_miss') AS d" 2>&1)
+out=$(PGOPTIONS="-c statement_timeout=5s -c client_min_messages=error" q -U stall_reader -c "SELECT (d->'meta'->>'cached') || ' ' || json_array_length(d->'data') FROM tako_discover('$long_miss') AS d" 2>&1)
 took=$(($(ms) - started))
 check '[ "$out" = "false 2" ] && [ "$took" -lt 2000 ]' \
     "(no worker) a PUBLIC-only role's miss of that list waits a second, then is served from the upstream, in $took ms: $out"
