@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4 and 1.5, and find
+# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4, 1.5 and 1.6, and find
 # everything intact at each step; the updated extension is the same, object for object, as a fresh
 # install, and so is 1.0 updated straight to the newest version. Prints TAP.
 set -u
@@ -111,6 +111,14 @@ check '[ -n "$pending_before" ] && [ "$(q -d tako_up_old -c "SELECT hits FROM ta
     "... and the hits not yet flushed ($pending_before), which the stats no longer flush"
 check '[ "$(q -d tako_up_old -c "SELECT tako_cache_stats()->'"'hits'"'->>'"'counting'"'")" = shared_memory ]' \
     "the stats say how hits are counted"
+
+# 1.5 → 1.6: the single-flight secret and bounded saves; nothing stored changes.
+before=$(state tako_up_old)
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.6'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.6 ]' "updated to 1.6"
+check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
+check '[ "$(q -d tako_up_old -c "SELECT count(*) || '"' '"' || min(length(salt)) FROM tako_secret")" = "1 64" ]' \
+    "the installation has its single-flight secret (64 hex digits)"
 
 # 1.0 straight to the newest version.
 newest=$(sed -n "s/^default_version = '\\(.*\\)'/\\1/p" tako_cache.control)

@@ -1,0 +1,445 @@
+-- tako_cache 1.5 → 1.6: no caller can stall a session that fetches a list itself, nor a writer;
+-- what PUBLIC reads of an upstream failure names no address.
+--
+-- * A session without a refresh worker for it (not preloaded, another database, repeatable read)
+--   fetches a list under a single-flight advisory lock whose keys are salted with a secret of the
+--   installation (tako_secret, the owner's only) and change every hour: no role can guess them. A
+--   miss waits for that lock a second at most, then fetches the list too and serves it unsaved.
+-- * Inside a transaction block such a session writes nothing: what it fetched is served, not
+--   saved (a saved row would stay locked until the caller ends its transaction).
+-- * Every save of a fetched list (worker, pg_cron jobs, tako_refresh*, read-through) waits for a
+--   locked row at most three times 150 ms, then leaves the list with the outcome "locked"; the
+--   usage counts and Jikan pictures written after a fetch wait 200 ms at most.
+-- * tako_public_error(): an upstream failure as any role may read it (outcome, HTTP status,
+--   attempts), in a miss's error, meta.error and discovery_cache.last_error. The whole text stays
+--   in tako_refresh_log and the stats' details.
+
+\echo Use "ALTER EXTENSION tako_cache UPDATE TO '1.6'" to load this file. \quit
+
+-- A fetch this session makes itself (no refresh worker for it) has its own single flight: an
+-- advisory lock whose keys no role can guess (they are salted with a secret of this installation,
+-- which only the extension's owner can read, and change every hour), waited for a second at most.
+CREATE TABLE @extschema@.tako_secret (
+    salt text NOT NULL
+);
+INSERT INTO @extschema@.tako_secret (salt)
+SELECT replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
+REVOKE ALL ON @extschema@.tako_secret FROM PUBLIC;
+COMMENT ON TABLE @extschema@.tako_secret IS
+    'tako_cache internal: a secret of this installation (the salt of the single-flight lock keys; not dumped: a restore makes another)';
+
+CREATE FUNCTION @extschema@.tako_in_transaction_block()
+RETURNS boolean
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_in_transaction_block';
+COMMENT ON FUNCTION @extschema@.tako_in_transaction_block() IS
+    'tako_cache internal: whether the statement runs in a transaction block (a save there would hold its row lock until the caller ends it)';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_in_transaction_block() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.tako_flight_lock(key text, wait_ms integer)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    salt text := (SELECT s.salt FROM @extschema@.tako_secret AS s LIMIT 1);
+    -- The keys change every hour: a key seen in pg_locks is of no use for long.
+    space integer := hashtext(salt || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDDHH24'));
+    id integer := hashtext(salt || key);
+    previous text := current_setting('lock_timeout');
+BEGIN
+    IF wait_ms <= 0 THEN
+        RETURN pg_try_advisory_xact_lock(space, id);
+    END IF;
+    PERFORM set_config('lock_timeout', wait_ms || 'ms', true);
+    BEGIN
+        PERFORM pg_advisory_xact_lock(space, id);
+    EXCEPTION WHEN lock_not_available THEN
+        PERFORM set_config('lock_timeout', previous, true);
+        RETURN false;
+    END;
+    PERFORM set_config('lock_timeout', previous, true);
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_flight_lock(text, integer) IS
+    'tako_cache internal: the single-flight lock of a key this session fetches itself, held to the end of the transaction; waits at most wait_ms (0: does not wait); false when not taken';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_flight_lock(text, integer) FROM PUBLIC;
+
+-- What an upstream failure says to any role: the outcome's own words, the HTTP status and the
+-- attempts, never the text the transfer or the upstream gave (it can name internal addresses,
+-- ports, or quote what the upstream answered). The whole text is in tako_refresh_log and in
+-- tako_cache_stats()'s details, for the extension's owner and the roles granted them.
+CREATE FUNCTION @extschema@.tako_public_error(outcome text, error text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN outcome IN ('not_configured', 'circuit_open', 'quota_exhausted', 'new_key_budget', 'locked',
+                         'too_large', 'invalid_key', 'not_installed')
+            THEN error
+        ELSE CASE outcome
+                 WHEN 'network_error' THEN 'could not connect to the upstream'
+                 WHEN 'timeout' THEN 'the upstream did not answer in time'
+                 WHEN 'tls_error' THEN 'the TLS handshake with the upstream failed'
+                 WHEN 'invalid_response' THEN 'the upstream''s answer is not a list tako_cache can read'
+                 ELSE coalesce('HTTP ' || (regexp_match(error, '^HTTP (\d{3})'))[1] || ' from the upstream',
+                               'the upstream answered with an error')
+             END
+             || ' (' || concat_ws('; ', (regexp_match(error, '\((after \d+ attempts)\)'))[1],
+                                 'the details are for the extension''s owner') || ')'
+    END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_public_error(text, text) IS
+    'tako_cache internal: an upstream failure as any role may read it (no address or upstream text; those are in the refresh log)';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_public_error(text, text) FROM PUBLIC;
+
+-- Every save of a fetched list bounds its wait for the list's row: another transaction may hold
+-- it (a reader's save in a statement that goes on, an administrator's UPDATE). Three waits of
+-- 150 ms, then the list is left as it is and the refresh says so (outcome "locked"; the next
+-- refresh, or the hourly pass of expired lists, saves it). The worker, the pg_cron jobs,
+-- tako_refresh* and read-through all save through here.
+CREATE OR REPLACE FUNCTION @extschema@.tako_apply_fetched(
+    cache_key text, provider text, outcome text, http_status integer, items jsonb, error text,
+    bytes bigint, attempts integer, started_at timestamptz, finished_at timestamptz, error_sqlstate text,
+    origin text, log_id bigint DEFAULT NULL, upstream jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    item_count integer;
+    previous text := current_setting('lock_timeout');
+BEGIN
+    IF outcome = 'ok' THEN
+        FOR attempt IN 1..3 LOOP
+            BEGIN
+                PERFORM set_config('lock_timeout', '150ms', true);
+                PERFORM @extschema@.tako_save_cached(cache_key, NULL, NULL, items, upstream => upstream);
+                PERFORM set_config('lock_timeout', previous, true);
+                item_count := jsonb_array_length(items);
+                EXIT;
+            EXCEPTION
+                WHEN lock_not_available THEN
+                    IF attempt = 3 THEN
+                        outcome := 'locked';
+                        error := 'not saved: another transaction held the list''s row for 450 ms '
+                                 '(the next refresh saves it)';
+                        error_sqlstate := '55P03';
+                    END IF;
+                WHEN OTHERS THEN
+                    outcome := 'invalid_response';
+                    error := 'could not save the list: ' || SQLERRM;
+                    error_sqlstate := SQLSTATE;
+                    EXIT;
+            END;
+        END LOOP;
+    END IF;
+    IF outcome NOT IN ('ok', 'locked') THEN
+        BEGIN
+            PERFORM set_config('lock_timeout', '200ms', true);
+            UPDATE @extschema@.discovery_cache AS c
+               SET last_refresh_at = tako_apply_fetched.finished_at, last_refresh_status = 'error',
+                   last_error = @extschema@.tako_public_error(tako_apply_fetched.outcome, tako_apply_fetched.error),
+                   consecutive_failures = c.consecutive_failures + 1
+             WHERE c.cache_key = tako_apply_fetched.cache_key;
+            PERFORM set_config('lock_timeout', previous, true);
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;  -- the refresh log below still records the failure
+        END;
+    END IF;
+    IF log_id IS NULL THEN
+        INSERT INTO @extschema@.tako_refresh_log
+            (cache_key, provider, origin, started_at, finished_at, http_status, outcome, error, bytes,
+             items, attempts)
+        VALUES (cache_key, provider, origin, started_at, finished_at, http_status, outcome, error,
+                bytes, item_count, attempts);
+    ELSE
+        UPDATE @extschema@.tako_refresh_log AS l
+           SET started_at = tako_apply_fetched.started_at, finished_at = tako_apply_fetched.finished_at,
+               http_status = tako_apply_fetched.http_status, outcome = tako_apply_fetched.outcome,
+               error = tako_apply_fetched.error, bytes = tako_apply_fetched.bytes, items = item_count,
+               attempts = tako_apply_fetched.attempts
+         WHERE l.id = log_id;
+    END IF;
+    RETURN jsonb_build_object(
+        'key', cache_key,
+        'status', CASE WHEN outcome = 'ok' THEN 'ok' ELSE 'error' END,
+        'outcome', outcome,
+        'http_status', http_status,
+        'items', item_count,
+        'attempts', attempts,
+        'duration_ms', round(extract(epoch FROM finished_at - started_at) * 1000)::bigint,
+        'error', error,
+        'sqlstate', CASE WHEN outcome = 'ok' THEN NULL ELSE error_sqlstate END);
+END
+$$;
+
+-- The requests counted today and the Jikan pictures a fetch learned are written after every fetch;
+-- a row another transaction holds is not waited for beyond 200 ms: its count stays in shared
+-- memory for the next fetch to write, its picture is asked again later.
+CREATE OR REPLACE FUNCTION @extschema@.tako_sync_request_usage()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    today date := (now() AT TIME ZONE 'UTC')::date;
+    previous text := current_setting('lock_timeout');
+BEGIN
+    PERFORM @extschema@.tako_load_request_usage();
+    IF pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean THEN
+        RETURN;
+    END IF;
+    BEGIN
+        PERFORM set_config('lock_timeout', '200ms', true);
+        INSERT INTO @extschema@.tako_request_usage AS u (provider, day, requests)
+        SELECT h.provider, today, h.requests_today FROM @extschema@.tako_provider_health() AS h
+         WHERE h.requests_today > 0
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.tako_request_usage AS k
+                            WHERE k.provider = h.provider AND k.day = today AND k.requests >= h.requests_today)
+         ORDER BY h.provider
+        ON CONFLICT (provider, day) DO UPDATE SET requests = greatest(u.requests, EXCLUDED.requests)
+         WHERE u.requests < EXCLUDED.requests;
+        PERFORM set_config('lock_timeout', previous, true);
+    EXCEPTION WHEN lock_not_available THEN
+        NULL;
+    END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.tako_save_pictures(pictures jsonb, origin text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    previous text := current_setting('lock_timeout');
+BEGIN
+    BEGIN
+        PERFORM set_config('lock_timeout', '200ms', true);
+        INSERT INTO @extschema@.tako_jikan_pictures AS t (mal_id, backdrop, fetched_at)
+        SELECT DISTINCT ON ((p->>'mal_id')::bigint) (p->>'mal_id')::bigint, p->>'url', now()
+          FROM jsonb_array_elements(pictures) AS p
+         WHERE p->>'outcome' = 'ok'
+         ORDER BY (p->>'mal_id')::bigint
+        ON CONFLICT (mal_id) DO UPDATE SET backdrop = EXCLUDED.backdrop, fetched_at = EXCLUDED.fetched_at;
+        PERFORM set_config('lock_timeout', previous, true);
+    EXCEPTION WHEN lock_not_available THEN
+        NULL;
+    END;
+    INSERT INTO @extschema@.tako_refresh_log
+        (cache_key, provider, origin, started_at, finished_at, http_status, outcome, error, attempts)
+    SELECT 'jikan:pictures:' || (p->>'mal_id'), 'jikan', origin, now(), clock_timestamp(),
+           nullif((p->>'http_status')::integer, 0), p->>'outcome', p->>'error', (p->>'attempts')::integer
+      FROM jsonb_array_elements(pictures) AS p
+     WHERE p->>'outcome' <> 'ok';
+END
+$$;
+
+------------------------------------------------------------------------------------------------
+-- Read-through: the single flight of a session that fetches for itself, and nothing written in
+-- the caller's transaction block
+------------------------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.tako_discover_fill(key text)
+RETURNS json
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k text := @extschema@.tako_canonical_key(key);
+    mode text := current_setting('tako_cache.mode');
+    read_only boolean := pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean;
+    entry record;
+    have boolean;
+    fetched record;
+    failure record;
+    stale_reason text;
+    served_stale boolean;
+    warm boolean;
+    result jsonb;
+    serves boolean;
+    worker boolean;
+    in_block boolean;
+    unsaved boolean;
+    said text;
+BEGIN
+    IF NOT current_setting('tako_cache.enabled')::boolean THEN
+        PERFORM @extschema@.tako_require_platforms(k);
+        SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
+        IF fetched.outcome <> 'ok' THEN
+            RAISE EXCEPTION USING ERRCODE = fetched.sqlstate,
+                MESSAGE = format('upstream request for %s failed (%s): %s', k, fetched.outcome,
+                                 @extschema@.tako_public_error(fetched.outcome, fetched.error));
+        END IF;
+        RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at, NULL,
+                                         false, false);
+    END IF;
+    IF read_only THEN
+        mode := 'db_only';
+    END IF;
+
+    SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
+      FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+    have := FOUND;
+    IF have AND mode <> 'api_only' AND (entry.expires_at > now() OR mode = 'db_only') THEN
+        IF NOT read_only THEN
+            PERFORM @extschema@.tako_count_hit(k);
+        END IF;
+        RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
+                                         true, entry.expires_at <= now());
+    END IF;
+    IF mode = 'db_only' THEN
+        RETURN @extschema@.tako_envelope(k, NULL, NULL, NULL, NULL, false, false,
+                                         'not in the cache (tako_cache.mode is db_only)');
+    END IF;
+
+    -- A key nobody asked for yet: only real platform ids, and only so many new keys per hour and
+    -- provider (the warm keys are not new: the schedule fetches them anyway).
+    IF NOT have THEN
+        PERFORM @extschema@.tako_require_platforms(k);
+    END IF;
+
+    -- The refresh worker fetches for this session unless its snapshot could not see what the
+    -- worker saves; otherwise the session fetches the list itself.
+    serves := coalesce((@extschema@.tako_queue_stats()->>'serves_this_database')::boolean, false);
+    worker := serves AND current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable');
+    in_block := @extschema@.tako_in_transaction_block();
+    unsaved := in_block;
+
+    IF mode = 'hybrid' THEN
+        -- Stale-while-revalidate: with the refresh worker, an expired list is served at once and
+        -- its refresh queued (when this transaction commits). A recent failure of the key, or its
+        -- provider's pause, says why it is still stale.
+        -- Nothing is queued while such a failure or pause says the refresh would fail now.
+        IF have THEN
+            SELECT f.outcome, f.error INTO failure FROM @extschema@.tako_recent_failure(k, 60000) AS f;
+            IF NOT FOUND THEN
+                SELECT 'circuit_open' AS outcome,
+                       format('%s is paused after repeated failures until %s', h.provider,
+                              to_char(h.paused_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')) AS error
+                  INTO failure
+                  FROM @extschema@.tako_provider_health() AS h
+                 WHERE h.provider = split_part(k, ':', 1) AND h.paused_until IS NOT NULL;
+            END IF;
+            stale_reason := CASE WHEN FOUND THEN format('%s: %s', failure.outcome,
+                                                        @extschema@.tako_public_error(failure.outcome, failure.error)) END;
+            served_stale := CASE WHEN stale_reason IS NULL THEN @extschema@.tako_queue_refresh(k, 'stale')
+                                 ELSE (@extschema@.tako_queue_stats()->>'serves_this_database')::boolean END;
+            IF served_stale THEN
+                PERFORM @extschema@.tako_count_hit(k);
+                RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
+                                                 entry.expires_at, true, true, stale_reason);
+            END IF;
+        END IF;
+        IF NOT worker THEN
+            -- This session fetches the list itself.
+            IF in_block AND have THEN
+                -- Its save would hold the row's lock until the caller ends its transaction: the
+                -- list is served stale; a read outside a transaction block, or the hourly pass of
+                -- expired lists, refreshes it.
+                PERFORM @extschema@.tako_count_hit(k);
+                RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
+                                                 entry.expires_at, true, true,
+                                                 'not refreshed inside a transaction block without the refresh worker');
+            END IF;
+            IF have AND NOT in_block THEN
+                -- One session at a time per key; the others get the list stale.
+                IF NOT @extschema@.tako_flight_lock(k, 0) THEN
+                    PERFORM @extschema@.tako_count_hit(k);
+                    RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
+                                                     entry.expires_at, true, true,
+                                                     'being refreshed by another session');
+                END IF;
+            ELSIF NOT in_block THEN
+                -- A miss: the callers of the key wait for the one that fetches it, a second at
+                -- most (then they fetch it too, and serve it without saving it: the session that
+                -- holds the lock saves it).
+                unsaved := NOT @extschema@.tako_flight_lock(k, 1000);
+                IF NOT unsaved THEN
+                    -- A new snapshot: what the session that held the lock saved.
+                    SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
+                      FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+                    have := FOUND;
+                    IF have AND entry.expires_at > now() THEN
+                        PERFORM @extschema@.tako_count_hit(k);
+                        RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
+                                                         entry.expires_at, true, false);
+                    END IF;
+                END IF;
+            END IF;
+        END IF;
+        -- A key that just failed is not fetched again for a minute.
+        SELECT f.outcome, f.error, f.failed_at, f.sqlstate INTO failure
+          FROM @extschema@.tako_recent_failure(k, 60000) AS f;
+        IF FOUND THEN
+            result := jsonb_build_object('outcome', failure.outcome, 'sqlstate', failure.sqlstate, 'public', true,
+                'error', format('%s (%s s ago; not retried before %s)',
+                                @extschema@.tako_public_error(failure.outcome, failure.error),
+                                round(extract(epoch FROM clock_timestamp() - failure.failed_at)),
+                                to_char((failure.failed_at + interval '1 minute') AT TIME ZONE 'UTC',
+                                        'HH24:MI:SS "UTC"')));
+        END IF;
+    END IF;
+
+    IF result IS NULL THEN
+        -- The refresh worker fetches it (logged in its own transactions, whatever happens to this
+        -- statement), spending a new key of the hour once per request of it, whoever waits for
+        -- it; without the worker, this session fetches it and spends one.
+        warm := have OR EXISTS (SELECT 1 FROM @extschema@.tako_warm_keys AS w WHERE w.cache_key = k AND w.enabled);
+        IF worker OR NOT serves THEN
+            -- Without a worker for this database, NULL (and a WARNING, once per session, says why).
+            result := @extschema@.tako_worker_fetch(k, NOT warm);
+        END IF;
+        IF result IS NULL AND (warm OR @extschema@.tako_take_new_key(split_part(k, ':', 1))) THEN
+            SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
+            IF unsaved THEN
+                -- Served, not saved (nor logged): in a transaction block nothing written stays
+                -- locked after this statement; another session holds the key's single flight.
+                result := jsonb_build_object('status', CASE WHEN fetched.outcome = 'ok' THEN 'ok' ELSE 'error' END,
+                                             'outcome', fetched.outcome, 'error', fetched.error,
+                                             'sqlstate', fetched.sqlstate);
+            ELSE
+                result := @extschema@.tako_apply_fetched(
+                    fetched.cache_key, fetched.provider, fetched.outcome, fetched.http_status, fetched.items,
+                    fetched.error, fetched.bytes, fetched.attempts, fetched.started_at, fetched.finished_at,
+                    fetched.sqlstate, 'discover', upstream => fetched.upstream);
+            END IF;
+            IF fetched.outcome = 'ok' AND (unsaved OR result->>'outcome' = 'locked') THEN
+                RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at,
+                                                 NULL, false, false);
+            END IF;
+        END IF;
+        IF result->>'status' = 'ok' THEN
+            -- Served from the cache (meta.cached) when another caller's request fetched it.
+            SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
+              FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+            RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
+                                             entry.expires_at, coalesce((result->>'joined')::boolean, false), false);
+        END IF;
+    END IF;
+    IF result IS NULL OR result->>'outcome' = 'new_key_budget' THEN
+        RAISE EXCEPTION 'new-key budget spent: % may not fetch more keys it has not cached this hour', split_part(k, ':', 1)
+            USING ERRCODE = 'TK429',
+                  DETAIL = format('%s is neither cached nor a warm key; read-through fetches at most %s such keys '
+                                  'per hour and provider (tako_cache.new_keys_per_hour).',
+                                  k, current_setting('tako_cache.new_keys_per_hour')),
+                  HINT = 'Retry later, or add the key to tako_warm_keys.';
+    END IF;
+    -- The upstream failed, now or a moment ago: stale-if-error, or the error (in words any role
+    -- may read).
+    said := CASE WHEN result ? 'public' THEN result->>'error'
+                 ELSE @extschema@.tako_public_error(result->>'outcome', result->>'error') END;
+    IF have THEN
+        PERFORM @extschema@.tako_count_hit(k);
+        RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
+                                         true, true, format('%s: %s', result->>'outcome', said));
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = result->>'sqlstate',
+        MESSAGE = format('upstream request for %s failed (%s): %s', k, result->>'outcome', said);
+END
+$$;
