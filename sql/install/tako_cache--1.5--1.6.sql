@@ -9,7 +9,8 @@
 --   saved (a saved row would stay locked until the caller ends its transaction).
 -- * Every save of a fetched list (worker, pg_cron jobs, tako_refresh*, read-through) waits for a
 --   locked row at most three times 150 ms, then leaves the list with the outcome "locked"; the
---   usage counts and Jikan pictures written after a fetch wait 200 ms at most.
+--   usage counts and Jikan pictures written after a fetch wait 200 ms at most. A save never
+--   replaces a list saved after its answer was received (outcome "superseded").
 -- * tako_public_error(): an upstream failure as any role may read it (outcome, HTTP status,
 --   attempts), in a miss's error, meta.error and discovery_cache.last_error. The whole text stays
 --   in tako_refresh_log and the stats' details.
@@ -101,6 +102,9 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_public_error(text, text) FROM PUBLIC
 -- 150 ms, then the list is left as it is and the refresh says so (outcome "locked"; the next
 -- refresh, or the hourly pass of expired lists, saves it). The worker, the pg_cron jobs,
 -- tako_refresh* and read-through all save through here.
+-- A save never replaces a list with an older answer: a list saved (by hand, or by another refresh)
+-- after this answer was received is kept, and the refresh says so (outcome "superseded", a success:
+-- the list is there, newer). Nor does a failure received before that save mark the list failed.
 CREATE OR REPLACE FUNCTION @extschema@.tako_apply_fetched(
     cache_key text, provider text, outcome text, http_status integer, items jsonb, error text,
     bytes bigint, attempts integer, started_at timestamptz, finished_at timestamptz, error_sqlstate text,
@@ -112,14 +116,24 @@ AS $$
 DECLARE
     item_count integer;
     previous text := current_setting('lock_timeout');
+    saved_at timestamptz;
 BEGIN
     IF outcome = 'ok' THEN
         FOR attempt IN 1..3 LOOP
             BEGIN
                 PERFORM set_config('lock_timeout', '150ms', true);
-                PERFORM @extschema@.tako_save_cached(cache_key, NULL, NULL, items, upstream => upstream);
+                SELECT c.updated_at INTO saved_at FROM @extschema@.discovery_cache AS c
+                 WHERE c.cache_key = tako_apply_fetched.cache_key FOR UPDATE;
+                IF saved_at > finished_at THEN
+                    outcome := 'superseded';
+                    error := format('not saved: the list saved at %s is newer than this answer (received at %s)',
+                                    to_char(saved_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS "UTC"'),
+                                    to_char(finished_at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS "UTC"'));
+                ELSE
+                    PERFORM @extschema@.tako_save_cached(cache_key, NULL, NULL, items, upstream => upstream);
+                    item_count := jsonb_array_length(items);
+                END IF;
                 PERFORM set_config('lock_timeout', previous, true);
-                item_count := jsonb_array_length(items);
                 EXIT;
             EXCEPTION
                 WHEN lock_not_available THEN
@@ -137,14 +151,14 @@ BEGIN
             END;
         END LOOP;
     END IF;
-    IF outcome NOT IN ('ok', 'locked') THEN
+    IF outcome NOT IN ('ok', 'locked', 'superseded') THEN
         BEGIN
             PERFORM set_config('lock_timeout', '200ms', true);
             UPDATE @extschema@.discovery_cache AS c
                SET last_refresh_at = tako_apply_fetched.finished_at, last_refresh_status = 'error',
                    last_error = @extschema@.tako_public_error(tako_apply_fetched.outcome, tako_apply_fetched.error),
                    consecutive_failures = c.consecutive_failures + 1
-             WHERE c.cache_key = tako_apply_fetched.cache_key;
+             WHERE c.cache_key = tako_apply_fetched.cache_key AND c.updated_at <= tako_apply_fetched.finished_at;
             PERFORM set_config('lock_timeout', previous, true);
         EXCEPTION WHEN lock_not_available THEN
             NULL;  -- the refresh log below still records the failure
@@ -166,14 +180,14 @@ BEGIN
     END IF;
     RETURN jsonb_build_object(
         'key', cache_key,
-        'status', CASE WHEN outcome = 'ok' THEN 'ok' ELSE 'error' END,
+        'status', CASE WHEN outcome IN ('ok', 'superseded') THEN 'ok' ELSE 'error' END,
         'outcome', outcome,
         'http_status', http_status,
         'items', item_count,
         'attempts', attempts,
         'duration_ms', round(extract(epoch FROM finished_at - started_at) * 1000)::bigint,
         'error', error,
-        'sqlstate', CASE WHEN outcome = 'ok' THEN NULL ELSE error_sqlstate END);
+        'sqlstate', CASE WHEN outcome IN ('ok', 'superseded') THEN NULL ELSE error_sqlstate END);
 END
 $$;
 
