@@ -4,8 +4,9 @@
 //
 // A batch is three steps: a short transaction writes a 'running' refresh-log row per key (so an
 // interrupted refresh is on record, and found again after a crash); the fetch runs in no
-// transaction at all (it holds no lock: DROP EXTENSION and everything else go on meanwhile); a
-// second short transaction saves each list (or records its failure) and finishes its log row.
+// transaction at all (it holds no lock: DROP EXTENSION and everything else go on meanwhile); then
+// each list is saved (or its failure recorded) and its log row finished in a short transaction of
+// its own, so that a failed save loses no other list.
 // The worker sleeps on its latch: backends set it when they queue a key.
 //
 // It is never in the way of DROP DATABASE: the backend that drops the worker's database signals
@@ -228,6 +229,16 @@ std::int64_t unix_ms_now() {
         .count();
 }
 
+// A failed step: its transaction is rolled back with a WARNING, and the worker goes on. The keys
+// the step was for (one list's save, or what is left of a batch) are finished as failed by the
+// caller; their log rows stay 'running' until the next recovery marks them.
+void report_failure(const char *what) {
+    pg_call([&] {
+        AbortCurrentTransaction();
+        ereport(WARNING, (errmsg("tako_cache refresh worker: %s", what)));
+    });
+}
+
 // Keys that failed a moment ago are not asked again before a minute has passed (as
 // tako_discover_fill does): they are finished with that failure, without a request.
 std::vector<queue::Taken> without_recent_failures(std::vector<queue::Taken> batch) {
@@ -294,7 +305,6 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
     // SIGTERM stops it with the FATAL that ends the worker.
     const std::vector<ListResult> results = run_fetch(keys, options);
 
-    std::vector<Applied> applied(results.size());
     pg_call([] { begin_step("tako_cache: saving refreshed lists"); });
     if (extension_schema() != schema) {
         // Dropped (or moved) while the lists were fetched: nothing to save them in.
@@ -304,33 +314,49 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
                           "tako_cache was dropped while the worker fetched the list");
         return true;
     }
-    // Locks in the order every other writer takes them (no deadlock): the usage rows first (as
-    // tako_fetch_lists does), then the lists in key order (as tako_refresh_keys does).
+    // The usage rows and the pictures first, in a transaction of their own (as tako_fetch_lists
+    // writes them after its fetch).
     const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
     pg_call([&] { SPI_execute(sync.c_str(), false, 0); });
     pictures::save(schema, results, "worker");
+    pg_call([] { commit_step(); });
+    // Then each list in a short transaction of its own, in key order (the order every writer
+    // locks lists in): a list whose save fails loses no other, and the waiters of a list are
+    // answered as soon as it is saved.
     std::vector<std::size_t> order(results.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(),
               [&](std::size_t a, std::size_t b) { return results[a].key < results[b].key; });
-    for (std::size_t i : order) {
-        const std::size_t b = fetched_index[i];
-        applied[i] = apply(schema, batch[b], log_ids[b], results[i]);
+    std::vector<bool> finished(batch.size(), true);  // the keys not fetched were finished above
+    for (std::size_t b : fetched_index) finished[b] = false;
+    try {
+        for (std::size_t i : order) {
+            const std::size_t b = fetched_index[i];
+            Applied applied;
+            try {
+                pg_call([] { begin_step("tako_cache: saving a refreshed list"); });
+                applied = apply(schema, batch[b], log_ids[b], results[i]);
+                pg_call([] { commit_step(); });
+            } catch (const PgError &e) {
+                if (e.sqlstate() == std::string("57014")) throw;  // canceled: the batch stops
+                // This list only: its log row stays 'running' until the next recovery marks it.
+                report_failure(e.what());
+                applied = Applied{false, "worker_error", e.sqlstate(),
+                                  std::string("could not save the list: ") + e.what()};
+            }
+            queue::finish(batch[b], applied.ok, applied.outcome, applied.sqlstate, applied.error);
+            finished[b] = true;
+            pg_call([] { CHECK_FOR_INTERRUPTS(); });
+        }
+    } catch (...) {
+        // Interrupted: the lists not saved yet are finished as failed by the caller.
+        std::vector<queue::Taken> rest;
+        for (std::size_t b = 0; b < batch.size(); ++b)
+            if (!finished[b]) rest.push_back(std::move(batch[b]));
+        batch = std::move(rest);
+        throw;
     }
-    pg_call([] { commit_step(); });
-    for (std::size_t i = 0; i < results.size(); ++i)
-        queue::finish(batch[fetched_index[i]], applied[i].ok, applied[i].outcome,
-                      applied[i].sqlstate, applied[i].error);
     return true;
-}
-
-// A failed step: its transaction is rolled back, the batch's keys are finished as failed (their
-// log rows stay 'running' until the next recovery marks them), and the worker goes on.
-void report_failure(const char *what) {
-    pg_call([&] {
-        AbortCurrentTransaction();
-        ereport(WARNING, (errmsg("tako_cache refresh worker: %s", what)));
-    });
 }
 
 void main_loop() {
