@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/text_cut.hpp"
 #include "pg/shared_part.hpp"
 
 namespace tako::pg::shared {
@@ -29,14 +30,6 @@ int slot_of(const std::string &key) {
     return static_cast<int>(h % kFailureSlots);
 }
 
-void copy_cut(char *out, std::size_t size, const std::string &text) {
-    std::size_t len = std::min(text.size(), size - 1);
-    while (len > 0 && len < text.size() && (static_cast<unsigned char>(text[len]) & 0xC0) == 0x80)
-        --len;
-    std::memcpy(out, text.data(), len);
-    out[len] = '\0';
-}
-
 }  // namespace
 
 void request_key_failures() {
@@ -51,8 +44,8 @@ void remember_failure(const std::string &key, Outcome outcome, const std::string
                       std::int64_t now_ms) {
     if (key.size() >= sizeof(FailureSlot::key)) return;
     FailureSlot slot{};
-    copy_cut(slot.key, sizeof slot.key, key);
-    copy_cut(slot.error, sizeof slot.error, error);
+    copy_cut(slot.key, key);
+    copy_cut(slot.error, error);
     slot.failed_ms = now_ms;
     slot.outcome = static_cast<int>(outcome);
     const int index = slot_of(key);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/text_cut.hpp"
 #include "pg/shared_part.hpp"
 
 namespace tako::pg::shared {
@@ -18,16 +19,6 @@ struct Providers {
 };
 
 SharedPart<Providers> part("tako_cache providers");
-
-// `text` cut to fit `size` bytes with its terminator, on a UTF-8 boundary (before the lock: only
-// the copy happens under it).
-void copy_cut(char *out, std::size_t size, const std::string &text) {
-    std::size_t len = std::min(text.size(), size - 1);
-    while (len > 0 && len < text.size() && (static_cast<unsigned char>(text[len]) & 0xC0) == 0x80)
-        --len;
-    std::memcpy(out, text.data(), len);
-    out[len] = '\0';
-}
 
 }  // namespace
 
@@ -95,7 +86,7 @@ void restore_requests(int provider, std::int64_t requests, std::int64_t now_ms) 
 bool record_outcome(int provider, Outcome outcome, const std::string &error, std::int64_t now_ms,
                     const BreakerPolicy &policy) {
     char text[sizeof(Providers::last_error[0])];
-    copy_cut(text, sizeof text, error);
+    copy_cut(text, error);
     const bool keep_text = outcome != Outcome::Ok && outcome != Outcome::CircuitOpen &&
                            outcome != Outcome::NotConfigured && outcome != Outcome::QuotaExhausted;
     bool opened = false;

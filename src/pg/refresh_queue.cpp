@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/queue/slot_choice.hpp"
+#include "core/text_cut.hpp"
 #include "pg/error_boundary.hpp"
 
 extern "C" {
@@ -76,16 +77,6 @@ std::int64_t now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-template <std::size_t N>
-void copy_cut(char (&out)[N], std::string_view text) noexcept {
-    std::size_t len = std::min(text.size(), N - 1);
-    // Cut on a UTF-8 boundary: the text ends up in SQL values.
-    while (len > 0 && len < text.size() && (static_cast<unsigned char>(text[len]) & 0xC0) == 0x80)
-        --len;
-    std::memcpy(out, text.data(), len);
-    out[len] = '\0';
 }
 
 template <typename Fn>
