@@ -16,7 +16,11 @@ CORE_SRCS = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp))
 PG_SRCS   = $(sort $(wildcard src/pg/*.cpp))
 OBJS      = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-DATA = $(sort $(wildcard sql/install/$(EXTENSION)--*.sql))
+# The current version's install script is generated from the topic files of sql/src (and the
+# platforms of sql/data); sql/install holds 1.0's and the upgrade scripts.
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
+DATA       = $(sort $(wildcard sql/install/$(EXTENSION)--*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
@@ -47,6 +51,9 @@ include $(PGXS)
 override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
 
 $(OBJS): $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp)
+
+$(EXTENSION)--$(EXTVERSION).sql: scripts/install_sql.sh $(wildcard sql/src/*.sql) sql/data/platforms.tsv $(EXTENSION).control
+	bash scripts/install_sql.sh $(EXTVERSION) >$@.tmp && mv $@.tmp $@
 
 # The test-only boundary probe (test/probe), built from the extension's own boundary objects and
 # installed beside it for the regression tests; never part of the extension.

@@ -94,7 +94,7 @@ pg_make_dir() {
 # make rebuilds only what changed; files gone from the clone are removed from the copy), with
 # pg_regress's alternative outputs for the server's wording since 16 (test/lib/regress_alternates.py).
 pg_sync_sources() {
-    local dst=$TAKO_PG_BUILD/tree paths=(Makefile tako_cache.control src sql expected test/probe)
+    local dst=$TAKO_PG_BUILD/tree paths=(Makefile tako_cache.control scripts/install_sql.sh src sql expected test/probe)
     mkdir -p "$dst"
     (cd "$TAKO_CLONE" && tar cf - --exclude='*.o' --exclude='*.so' --exclude='*.bc' "${paths[@]}") |
         (cd "$dst" && tar xpf -) || return 1
