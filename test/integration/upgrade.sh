@@ -148,8 +148,10 @@ dump_schema() {  # DB: pg_dump --schema-only of the extension's objects, detache
     q -d "$1" -c "SELECT format('ALTER EXTENSION tako_cache DROP %s %s;', upper(i.type), i.identity)
                     FROM pg_depend AS d, pg_identify_object(d.classid, d.objid, 0) AS i
                    WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-                     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'tako_cache')" |
-        psql -X -q -v ON_ERROR_STOP=1 -d "$1" >/dev/null
+                     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'tako_cache')
+                     -- A table's row and array types follow it (17 lists them as members too).
+                     AND i.type <> 'type'" |
+        psql -X -q -v ON_ERROR_STOP=1 -d "$1" 2>&1 >/dev/null | sed "s/^/# /"
     pg_dump --schema-only --no-owner -d "$1" | grep -vE '^--|^$|^\\(un)?restrict '
 }
 new_schema=$(dump_schema tako_up_new)
