@@ -115,8 +115,21 @@ AS 'MODULE_PATHNAME', 'tako_discover';
 COMMENT ON FUNCTION @extschema@.tako_discover(text) IS
     'tako_cache: the read-through a Tako route calls; returns the route''s JSON envelope (fresh hits served from a per-backend rendering)';
 
--- Read-through: the single flight of a session that fetches for itself, and nothing written in
--- the caller's transaction block
+-- The read-through policy (core/read/read_policy.hpp): the next step of a read that is not a fresh
+-- hit, from what this session knows and what the read has learned so far (see tako_discover_fill).
+CREATE FUNCTION @extschema@.tako_read_step(key text, learned jsonb)
+RETURNS jsonb
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_read_step';
+COMMENT ON FUNCTION @extschema@.tako_read_step(text, jsonb) IS
+    'tako_cache internal: the next step of a read-through (the policy of core/read/read_policy.hpp)';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_read_step(text, jsonb) FROM PUBLIC;
+
+-- Read-through: everything but a fresh hit. The policy (core/read/read_policy.hpp, asked through
+-- tako_read_step) decides each step; this function carries the steps out: it reads the row,
+-- queues a refresh, takes the key's single flight, spends a new key of the hour or fetches as it is
+-- told, tells the policy what came of it, and asks again until a step serves or raises.
 CREATE FUNCTION @extschema@.tako_discover_fill(key text)
 RETURNS json
 LANGUAGE plpgsql VOLATILE
@@ -125,195 +138,141 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     k text := @extschema@.tako_canonical_key(key);
-    mode text := current_setting('tako_cache.mode');
-    read_only boolean := pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean;
     entry record;
-    have boolean;
+    learned jsonb;
+    step jsonb;
     fetched record;
-    failure record;
-    stale_reason text;
-    served_stale boolean;
-    warm boolean;
     result jsonb;
-    serves boolean;
-    worker boolean;
-    in_block boolean;
-    unsaved boolean;
+    failure jsonb;
     said text;
+    checked boolean := false;
 BEGIN
-    IF NOT current_setting('tako_cache.enabled')::boolean THEN
-        PERFORM @extschema@.tako_require_platforms(k);
-        SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
-        IF fetched.outcome <> 'ok' THEN
-            RAISE EXCEPTION USING ERRCODE = fetched.sqlstate,
-                MESSAGE = format('upstream request for %s failed (%s): %s', k, fetched.outcome,
-                                 @extschema@.tako_public_error(fetched.outcome, fetched.error));
-        END IF;
-        RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at, NULL,
-                                         false, false);
-    END IF;
-    IF read_only THEN
-        mode := 'db_only';
-    END IF;
-
     SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
       FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
-    have := FOUND;
-    IF have AND mode <> 'api_only' AND (entry.expires_at > now() OR mode = 'db_only') THEN
-        IF NOT read_only THEN
-            PERFORM @extschema@.tako_count_hit(k);
+    learned := jsonb_build_object(
+        'row', CASE WHEN NOT FOUND THEN 'missing' WHEN entry.expires_at > now() THEN 'fresh' ELSE 'expired' END,
+        -- Cached or warm: fetching it spends none of the provider's new keys of the hour.
+        'warm', FOUND OR EXISTS (SELECT 1 FROM @extschema@.tako_warm_keys AS w WHERE w.cache_key = k AND w.enabled));
+    LOOP
+        step := @extschema@.tako_read_step(k, learned);
+        failure := step->'failure';
+        -- A key nobody asked for yet is fetched only with real platform ids.
+        IF NOT checked AND learned->>'row' = 'missing'
+           AND step->>'action' NOT IN ('serve_hit', 'serve_stale', 'not_cached') THEN
+            PERFORM @extschema@.tako_require_platforms(k);
+            checked := true;
         END IF;
-        RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
-                                         true, entry.expires_at <= now());
-    END IF;
-    IF mode = 'db_only' THEN
-        RETURN @extschema@.tako_envelope(k, NULL, NULL, NULL, NULL, false, false,
-                                         'not in the cache (tako_cache.mode is db_only)');
-    END IF;
-
-    -- A key nobody asked for yet: only real platform ids, and only so many new keys per hour and
-    -- provider (the warm keys are not new: the schedule fetches them anyway).
-    IF NOT have THEN
-        PERFORM @extschema@.tako_require_platforms(k);
-    END IF;
-
-    -- The refresh worker fetches for this session unless its snapshot could not see what the
-    -- worker saves; otherwise the session fetches the list itself.
-    serves := coalesce((@extschema@.tako_queue_stats()->>'serves_this_database')::boolean, false);
-    worker := serves AND current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable');
-    in_block := @extschema@.tako_in_transaction_block();
-    unsaved := in_block;
-
-    IF mode = 'hybrid' THEN
-        -- Stale-while-revalidate: with the refresh worker, an expired list is served at once and
-        -- its refresh queued (when this transaction commits). A recent failure of the key, or its
-        -- provider's pause, says why it is still stale.
-        -- Nothing is queued while such a failure or pause says the refresh would fail now.
-        IF have THEN
-            SELECT f.outcome, f.error INTO failure FROM @extschema@.tako_recent_failure(k, 60000) AS f;
-            IF NOT FOUND THEN
-                SELECT 'circuit_open' AS outcome,
-                       format('%s is paused after repeated failures until %s', h.provider,
-                              to_char(h.paused_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')) AS error
-                  INTO failure
-                  FROM @extschema@.tako_provider_health() AS h
-                 WHERE h.provider = split_part(k, ':', 1) AND h.paused_until IS NOT NULL;
-            END IF;
-            stale_reason := CASE WHEN FOUND THEN format('%s: %s', failure.outcome,
-                                                        @extschema@.tako_public_error(failure.outcome, failure.error)) END;
-            served_stale := CASE WHEN stale_reason IS NULL THEN @extschema@.tako_queue_refresh(k, 'stale')
-                                 ELSE (@extschema@.tako_queue_stats()->>'serves_this_database')::boolean END;
-            IF served_stale THEN
-                PERFORM @extschema@.tako_count_hit(k);
-                RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
-                                                 entry.expires_at, true, true, stale_reason);
-            END IF;
-        END IF;
-        IF NOT worker THEN
-            -- This session fetches the list itself.
-            IF in_block AND have THEN
-                -- Its save would hold the row's lock until the caller ends its transaction: the
-                -- list is served stale; a read outside a transaction block, or the hourly pass of
-                -- expired lists, refreshes it.
-                PERFORM @extschema@.tako_count_hit(k);
-                RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
-                                                 entry.expires_at, true, true,
-                                                 'not refreshed inside a transaction block without the refresh worker');
-            END IF;
-            IF have AND NOT in_block THEN
-                -- One session at a time per key; the others get the list stale.
-                IF NOT @extschema@.tako_flight_lock(k, 0) THEN
-                    PERFORM @extschema@.tako_count_hit(k);
-                    RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
-                                                     entry.expires_at, true, true,
-                                                     'being refreshed by another session');
-                END IF;
-            ELSIF NOT in_block THEN
-                -- A miss: the callers of the key wait for the one that fetches it, a second at
-                -- most (then they fetch it too, and serve it without saving it: the session that
-                -- holds the lock saves it).
-                unsaved := NOT @extschema@.tako_flight_lock(k, 1000);
-                IF NOT unsaved THEN
-                    -- A new snapshot: what the session that held the lock saved.
-                    SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
-                      FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
-                    have := FOUND;
-                    IF have AND entry.expires_at > now() THEN
-                        PERFORM @extschema@.tako_count_hit(k);
-                        RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
-                                                         entry.expires_at, true, false);
-                    END IF;
-                END IF;
-            END IF;
-        END IF;
-        -- A key that just failed is not fetched again for a minute.
-        SELECT f.outcome, f.error, f.failed_at, f.sqlstate INTO failure
-          FROM @extschema@.tako_recent_failure(k, 60000) AS f;
-        IF FOUND THEN
-            result := jsonb_build_object('outcome', failure.outcome, 'sqlstate', failure.sqlstate, 'public', true,
-                'error', format('%s (%s s ago; not retried before %s)',
-                                @extschema@.tako_public_error(failure.outcome, failure.error),
-                                round(extract(epoch FROM clock_timestamp() - failure.failed_at)),
-                                to_char((failure.failed_at + interval '1 minute') AT TIME ZONE 'UTC',
-                                        'HH24:MI:SS "UTC"')));
-        END IF;
-    END IF;
-
-    IF result IS NULL THEN
-        -- The refresh worker fetches it (logged in its own transactions, whatever happens to this
-        -- statement), spending a new key of the hour once per request of it, whoever waits for
-        -- it; without the worker, this session fetches it and spends one.
-        warm := have OR EXISTS (SELECT 1 FROM @extschema@.tako_warm_keys AS w WHERE w.cache_key = k AND w.enabled);
-        IF worker OR NOT serves THEN
-            -- Without a worker for this database, NULL (and a WARNING, once per session, says why).
-            result := @extschema@.tako_worker_fetch(k, NOT warm);
-        END IF;
-        IF result IS NULL AND (warm OR @extschema@.tako_take_new_key(split_part(k, ':', 1))) THEN
-            SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
-            IF unsaved THEN
-                -- Served, not saved (nor logged): in a transaction block nothing written stays
-                -- locked after this statement; another session holds the key's single flight.
-                result := jsonb_build_object('status', CASE WHEN fetched.outcome = 'ok' THEN 'ok' ELSE 'error' END,
-                                             'outcome', fetched.outcome, 'error', fetched.error,
-                                             'sqlstate', fetched.sqlstate);
+        -- The upstream failed, now or a moment ago (then no fetch was made): in words any role may read.
+        IF step->>'reason' = 'error' OR step->>'action' = 'raise_error' THEN
+            IF result IS NULL THEN
+                result := jsonb_build_object('outcome', failure->>'outcome', 'sqlstate', failure->>'sqlstate');
+                said := format('%s (%s s ago; not retried before %s)',
+                               @extschema@.tako_public_error(failure->>'outcome', failure->>'error'),
+                               round(extract(epoch FROM clock_timestamp() - (failure->>'failed_at')::timestamptz)),
+                               to_char((failure->>'retry_at')::timestamptz AT TIME ZONE 'UTC', 'HH24:MI:SS "UTC"'));
             ELSE
-                result := @extschema@.tako_apply_fetched(
-                    fetched.cache_key, fetched.provider, fetched.outcome, fetched.http_status, fetched.items,
-                    fetched.error, fetched.bytes, fetched.attempts, fetched.started_at, fetched.finished_at,
-                    fetched.sqlstate, 'discover', upstream => fetched.upstream);
-            END IF;
-            IF fetched.outcome = 'ok' AND (unsaved OR result->>'outcome' = 'locked') THEN
-                RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at,
-                                                 NULL, false, false);
+                said := @extschema@.tako_public_error(result->>'outcome', result->>'error');
             END IF;
         END IF;
-        IF result->>'status' = 'ok' THEN
+        CASE step->>'action'
+        WHEN 'serve_hit', 'serve_stale' THEN
+            IF (step->>'count_hit')::boolean THEN
+                PERFORM @extschema@.tako_count_hit(k);
+            END IF;
+            RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
+                true, step->>'action' = 'serve_stale',
+                CASE step->>'reason'
+                WHEN 'failure' THEN
+                    CASE WHEN failure IS NOT NULL
+                         THEN format('%s: %s', failure->>'outcome',
+                                     @extschema@.tako_public_error(failure->>'outcome', failure->>'error'))
+                         ELSE format('circuit_open: %s is paused after repeated failures until %s', split_part(k, ':', 1),
+                                     to_char((step->>'paused_until')::timestamptz AT TIME ZONE 'UTC',
+                                             'YYYY-MM-DD HH24:MI:SS "UTC"')) END
+                WHEN 'in_block' THEN 'not refreshed inside a transaction block without the refresh worker'
+                WHEN 'flight_busy' THEN 'being refreshed by another session'
+                WHEN 'error' THEN format('%s: %s', result->>'outcome', said)
+                END);
+        WHEN 'not_cached' THEN
+            RETURN @extschema@.tako_envelope(k, NULL, NULL, NULL, NULL, false, false,
+                                             'not in the cache (tako_cache.mode is db_only)');
+        WHEN 'bypass' THEN
+            -- The cache is disabled: fetched, served, nothing saved.
+            SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
+            IF fetched.outcome <> 'ok' THEN
+                RAISE EXCEPTION USING ERRCODE = fetched.sqlstate,
+                    MESSAGE = format('upstream request for %s failed (%s): %s', k, fetched.outcome,
+                                     @extschema@.tako_public_error(fetched.outcome, fetched.error));
+            END IF;
+            RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at, NULL,
+                                             false, false);
+        WHEN 'queue_refresh' THEN
+            -- Refreshed by the worker when this transaction commits; false without a worker.
+            learned := learned || jsonb_build_object('queue',
+                CASE WHEN @extschema@.tako_queue_refresh(k, 'stale') THEN 'queued' ELSE 'refused' END);
+        WHEN 'take_flight' THEN
+            learned := learned || jsonb_build_object('flight',
+                CASE WHEN @extschema@.tako_flight_lock(k, (step->>'wait_ms')::integer) THEN 'held' ELSE 'busy' END);
+        WHEN 'reread' THEN
+            -- A new snapshot: what the session that held the single flight saved.
+            SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
+              FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+            learned := learned || jsonb_build_object('reread', true,
+                'row', CASE WHEN NOT FOUND THEN 'missing' WHEN entry.expires_at > now() THEN 'fresh' ELSE 'expired' END);
+        WHEN 'take_new_key' THEN
+            learned := learned || jsonb_build_object('budget',
+                CASE WHEN @extschema@.tako_take_new_key(split_part(k, ':', 1)) THEN 'granted' ELSE 'refused' END);
+        WHEN 'fetch' THEN
+            IF step->>'fetcher' = 'worker' THEN
+                -- One request per key however many callers wait for it, logged in the worker's own
+                -- transactions whatever happens to this statement; it spends the new key itself.
+                result := @extschema@.tako_worker_fetch(k, NOT (learned->>'warm')::boolean);
+                IF result IS NULL THEN
+                    learned := learned || jsonb_build_object('worker_declined', true);
+                    CONTINUE;
+                END IF;
+            ELSE
+                SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
+                IF step->>'fetcher' = 'session_unsaved' THEN
+                    -- Served, not saved (nor logged): in a transaction block nothing written stays
+                    -- locked after this statement; another session holds the key's single flight.
+                    result := jsonb_build_object('status', CASE WHEN fetched.outcome = 'ok' THEN 'ok' ELSE 'error' END,
+                                                 'outcome', CASE WHEN fetched.outcome = 'ok' THEN 'unsaved' ELSE fetched.outcome END,
+                                                 'error', fetched.error, 'sqlstate', fetched.sqlstate);
+                ELSE
+                    result := @extschema@.tako_apply_fetched(
+                        fetched.cache_key, fetched.provider, fetched.outcome, fetched.http_status, fetched.items,
+                        fetched.error, fetched.bytes, fetched.attempts, fetched.started_at, fetched.finished_at,
+                        fetched.sqlstate, 'discover', upstream => fetched.upstream);
+                END IF;
+            END IF;
+            learned := learned || jsonb_build_object('fetched',
+                CASE WHEN result->>'outcome' = 'new_key_budget' THEN 'budget_spent'
+                     -- A save that waited too long for the row's lock: what was fetched is served.
+                     WHEN step->>'fetcher' <> 'worker' AND result->>'outcome' IN ('unsaved', 'locked') THEN 'unsaved'
+                     WHEN result->>'status' = 'ok' THEN 'saved'
+                     ELSE 'failed' END);
+        WHEN 'serve_saved' THEN
             -- Served from the cache (meta.cached) when another caller's request fetched it.
             SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
               FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
             RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
                                              entry.expires_at, coalesce((result->>'joined')::boolean, false), false);
-        END IF;
-    END IF;
-    IF result IS NULL OR result->>'outcome' = 'new_key_budget' THEN
-        RAISE EXCEPTION 'new-key budget spent: % may not fetch more keys it has not cached this hour', split_part(k, ':', 1)
-            USING ERRCODE = 'TK429',
-                  DETAIL = format('%s is neither cached nor a warm key; read-through fetches at most %s such keys '
-                                  'per hour and provider (tako_cache.new_keys_per_hour).',
-                                  k, current_setting('tako_cache.new_keys_per_hour')),
-                  HINT = 'Retry later, or add the key to tako_warm_keys.';
-    END IF;
-    -- The upstream failed, now or a moment ago: stale-if-error, or the error (in words any role
-    -- may read).
-    said := CASE WHEN result ? 'public' THEN result->>'error'
-                 ELSE @extschema@.tako_public_error(result->>'outcome', result->>'error') END;
-    IF have THEN
-        PERFORM @extschema@.tako_count_hit(k);
-        RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
-                                         true, true, format('%s: %s', result->>'outcome', said));
-    END IF;
-    RAISE EXCEPTION USING ERRCODE = result->>'sqlstate',
-        MESSAGE = format('upstream request for %s failed (%s): %s', k, result->>'outcome', said);
+        WHEN 'serve_fetched' THEN
+            RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at,
+                                             NULL, false, false);
+        WHEN 'refuse_budget' THEN
+            RAISE EXCEPTION 'new-key budget spent: % may not fetch more keys it has not cached this hour', split_part(k, ':', 1)
+                USING ERRCODE = 'TK429',
+                      DETAIL = format('%s is neither cached nor a warm key; read-through fetches at most %s such keys '
+                                      'per hour and provider (tako_cache.new_keys_per_hour).',
+                                      k, current_setting('tako_cache.new_keys_per_hour')),
+                      HINT = 'Retry later, or add the key to tako_warm_keys.';
+        ELSE  -- raise_error
+            RAISE EXCEPTION USING ERRCODE = result->>'sqlstate',
+                MESSAGE = format('upstream request for %s failed (%s): %s', k, result->>'outcome', said);
+        END CASE;
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.tako_discover_fill(text) IS

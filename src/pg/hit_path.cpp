@@ -333,13 +333,14 @@ Datum discover_fill(FunctionCallInfo fcinfo, const std::string &key) {
     });
 }
 
-// tako_discover(key text) → json: Tako's envelope. A fresh hit (hybrid or db_only mode, cache
-// enabled) is served from this backend's rendering of the row version; anything else is
-// tako_discover_fill's (it runs as the extension's owner: the function manager applies its
-// SECURITY DEFINER and SET clause).
+// tako_discover(key text) → json: Tako's envelope. A fresh hit (as the read-through policy says:
+// hybrid or db_only mode, cache enabled) is served from this backend's rendering of the row
+// version; anything else is tako_discover_fill's (it runs as the extension's owner: the function
+// manager applies its SECURITY DEFINER and SET clause).
 Datum discover(FunctionCallInfo fcinfo) {
     const std::string key = hit_key(fcinfo);
-    if (!settings::enabled() || settings::mode() == settings::Mode::ApiOnly)
+    // The read-through policy (core/read/read_policy.hpp) decides; this path only serves its hits.
+    if (!read_policy::serves_fresh_rows(settings::enabled(), settings::mode()))
         return discover_fill(fcinfo, key);
     const CacheTable t = table_for(fcinfo);
     Rendered *row = current_row(t, key);

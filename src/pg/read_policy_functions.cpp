@@ -2,9 +2,9 @@
 // as core/read/read_policy.hpp decides it. tako_discover_fill calls it in a loop: the facts this
 // session knows (settings, transaction, the worker, the key's recent failure, its provider's pause)
 // are gathered here; what the read learned so far (the row, the single flight, the queue, the
-// budget, the fetch) comes in `learned`. Answers {action, reason, wait_ms, fetcher, count_hit}, with
-// the key's recent failure ({outcome, error, sqlstate, failed_at, retry_at}) and its provider's
-// pause ({paused_until}) when there is one, for the words a stale read or an error says.
+// budget, the fetch) comes in `learned`. Answers {action, reason, wait_ms, fetcher, count_hit},
+// with the key's recent failure ({outcome, error, sqlstate, failed_at, retry_at}) and its
+// provider's pause ({paused_until}) when there is one, for the words a stale read or an error says.
 #include <nlohmann/json.hpp>
 
 #include "core/envelope/upstream_meta.hpp"
@@ -93,11 +93,12 @@ Datum read_step(FunctionCallInfo fcinfo) {
     out["fetcher"] = rp::name(d.fetcher);
     out["count_hit"] = d.count_hit;
     if (failure) {
-        out["failure"] = {{"outcome", to_string(failure->outcome)},
-                          {"error", failure->error},
-                          {"sqlstate", std::string(sqlstate_of(failure->outcome))},
-                          {"failed_at", iso8601_ms(failure->failed_ms * 1000)},
-                          {"retry_at", iso8601_ms((failure->failed_ms + rp::kFailureMemoryMs) * 1000)}};
+        out["failure"] = {
+            {"outcome", to_string(failure->outcome)},
+            {"error", failure->error},
+            {"sqlstate", std::string(sqlstate_of(failure->outcome))},
+            {"failed_at", iso8601_ms(failure->failed_ms * 1000)},
+            {"retry_at", iso8601_ms((failure->failed_ms + rp::kFailureMemoryMs) * 1000)}};
     }
     if (f.provider_paused) out["paused_until"] = iso8601_ms(paused_until_ms * 1000);
     return jsonb_result(out.dump());

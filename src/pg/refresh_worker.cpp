@@ -22,6 +22,7 @@
 #include "core/error.hpp"
 #include "core/fetch/fetch.hpp"
 #include "core/key.hpp"
+#include "core/read/read_policy.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
 #include "pg/hit_counters.hpp"
@@ -57,7 +58,6 @@ namespace {
 // take more than tako_cache.worker_fetch_memory.
 constexpr std::size_t kBatch = 64;
 constexpr int kRestartSeconds = 5;
-constexpr std::int64_t kRetryAfterFailureMs = 60000;  // as tako_discover_fill: a minute
 
 object_access_hook_type previous_object_access = nullptr;
 
@@ -244,7 +244,7 @@ void report_failure(const char *what) {
 std::vector<queue::Taken> without_recent_failures(std::vector<queue::Taken> batch) {
     std::vector<queue::Taken> kept;
     for (queue::Taken &t : batch) {
-        auto failure = shared::recent_failure(t.key, unix_ms_now() - kRetryAfterFailureMs);
+        auto failure = shared::recent_failure(t.key, unix_ms_now() - read_policy::kFailureMemoryMs);
         if (failure && t.reason != queue::Reason::Miss) {
             queue::finish(t, false, to_string(failure->outcome), sqlstate_of(failure->outcome),
                           failure->error + " (failed less than a minute ago; not retried yet)");

@@ -6,13 +6,14 @@
 
 #include "core/fetch/budget.hpp"
 #include "core/rate_limit.hpp"
+#include "core/read/read_policy.hpp"
 #include "core/request/request.hpp"
 
 namespace tako::pg::settings {
 
 void define();
 
-enum class Mode { Hybrid, ApiOnly, DbOnly };
+using Mode = read_policy::Mode;  // tako_cache.mode: what the read-through policy reads
 
 bool enabled();
 Mode mode();

@@ -69,10 +69,10 @@ SELECT is(
           'tako_families()', 'tako_fetch(text)', 'tako_fetch_lists(text[],text)', 'tako_first_usage_load()',
           'tako_get_cached(text)', 'tako_hit_stats()', 'tako_in_transaction_block()', 'tako_key_info(text)', 'tako_normalize(text,text,jsonb,text)',
           'tako_pending_hits(boolean)', 'tako_pending_hits(boolean,text[])', 'tako_provider_health()',
-          'tako_queue_refresh(text,text)', 'tako_queue_stats()',
+          'tako_queue_refresh(text,text)', 'tako_queue_stats()', 'tako_read_step(text,jsonb)',
           'tako_recent_failure(text,integer)', 'tako_restore_request_usage(text,bigint)',
           'tako_take_new_key(text)', 'tako_validate_items(jsonb,text)', 'tako_worker_fetch(text,boolean)'],
-    'keys, items, fetching, normalizing, envelopes, the hit paths, the budgets'' counters and the refresh queue are C++');
+    'keys, items, fetching, normalizing, envelopes, the hit paths, the read-through policy, the budgets'' counters and the refresh queue are C++');
 
 SELECT is(tako_get_cached('tmdb:trending:movie:week')::text, NULL, 'a miss is NULL');
 SELECT has_function('public', 'tako_discover', ARRAY['text']);

@@ -1,5 +1,6 @@
 // The read-through policy (core/read/read_policy.hpp), case by case, and whole reads: a scripted
-// world answers each step the way tako_discover_fill's calls would, until the read serves or raises.
+// world answers each step the way tako_discover_fill's calls would, until the read serves or
+// raises.
 #include "core/read/read_policy.hpp"
 
 #include <gtest/gtest.h>
@@ -32,23 +33,31 @@ std::vector<std::string> run(Facts f, const World &w) {
         if (d.action == Action::Fetch) step += ":" + std::string(name(d.fetcher));
         steps.push_back(step);
         switch (d.action) {
-        case Action::QueueRefresh: f.queue = w.queue_accepts ? Queue::Queued : Queue::Refused; break;
-        case Action::TakeFlight: f.flight = w.flight_free ? Flight::Held : Flight::Busy; break;
-        case Action::Reread:
-            f.reread = true;
-            f.row = w.row_after_flight;
-            break;
-        case Action::TakeNewKey: f.budget = w.budget_left ? Budget::Granted : Budget::Refused; break;
-        case Action::Fetch:
-            if (d.fetcher == Fetcher::Worker && !w.worker_takes) {
-                f.worker_declined = true;
-            } else if (d.fetcher == Fetcher::SessionUnsaved && w.fetch_result == Fetched::Saved) {
-                f.fetched = Fetched::Unsaved;
-            } else {
-                f.fetched = w.fetch_result;
-            }
-            break;
-        default: return steps;
+            case Action::QueueRefresh:
+                f.queue = w.queue_accepts ? Queue::Queued : Queue::Refused;
+                break;
+            case Action::TakeFlight:
+                f.flight = w.flight_free ? Flight::Held : Flight::Busy;
+                break;
+            case Action::Reread:
+                f.reread = true;
+                f.row = w.row_after_flight;
+                break;
+            case Action::TakeNewKey:
+                f.budget = w.budget_left ? Budget::Granted : Budget::Refused;
+                break;
+            case Action::Fetch:
+                if (d.fetcher == Fetcher::Worker && !w.worker_takes) {
+                    f.worker_declined = true;
+                } else if (d.fetcher == Fetcher::SessionUnsaved &&
+                           w.fetch_result == Fetched::Saved) {
+                    f.fetched = Fetched::Unsaved;
+                } else {
+                    f.fetched = w.fetch_result;
+                }
+                break;
+            default:
+                return steps;
         }
     }
     steps.push_back("no end");
@@ -122,7 +131,8 @@ TEST(ReadPolicy, ReadOnlyIsDbOnlyWhateverTheMode) {
 }
 
 TEST(ReadPolicy, StaleWithTheWorkerIsServedAndItsRefreshQueued) {
-    EXPECT_EQ(run(with_worker(Row::Expired), World{}), (Steps{"queue_refresh", "serve_stale:queued"}));
+    EXPECT_EQ(run(with_worker(Row::Expired), World{}),
+              (Steps{"queue_refresh", "serve_stale:queued"}));
 }
 
 TEST(ReadPolicy, StaleAfterAFailureOrPauseIsServedWithoutQueueing) {
@@ -177,23 +187,27 @@ TEST(ReadPolicy, MissTheWorkerCannotTakeIsFetchedByTheSession) {
     World w;
     w.worker_takes = false;
     EXPECT_EQ(run(with_worker(Row::Missing), w),
-              (Steps{"fetch:worker", "take_flight:1000", "reread", "take_new_key", "fetch:session", "serve_saved"}));
+              (Steps{"fetch:worker", "take_flight:1000", "reread", "take_new_key", "fetch:session",
+                     "serve_saved"}));
 }
 
 TEST(ReadPolicy, MissWithoutTheWorkerWaitsForTheSingleFlightThenReadsAgain) {
     World w;
     w.row_after_flight = Row::Fresh;  // the session that held it saved the list
-    EXPECT_EQ(run(without_worker(Row::Missing), w), (Steps{"take_flight:1000", "reread", "serve_hit"}));
-    w.row_after_flight = Row::Missing;
     EXPECT_EQ(run(without_worker(Row::Missing), w),
-              (Steps{"take_flight:1000", "reread", "take_new_key", "fetch:session", "serve_saved"}));
+              (Steps{"take_flight:1000", "reread", "serve_hit"}));
+    w.row_after_flight = Row::Missing;
+    EXPECT_EQ(
+        run(without_worker(Row::Missing), w),
+        (Steps{"take_flight:1000", "reread", "take_new_key", "fetch:session", "serve_saved"}));
 }
 
 TEST(ReadPolicy, MissWithoutTheWorkerWhoseFlightIsBusyIsServedUnsaved) {
     World w;
     w.flight_free = false;
-    EXPECT_EQ(run(without_worker(Row::Missing), w),
-              (Steps{"take_flight:1000", "take_new_key", "fetch:session_unsaved", "serve_fetched"}));
+    EXPECT_EQ(
+        run(without_worker(Row::Missing), w),
+        (Steps{"take_flight:1000", "take_new_key", "fetch:session_unsaved", "serve_fetched"}));
 }
 
 TEST(ReadPolicy, MissInATransactionBlockWithoutTheWorkerSavesNothing) {

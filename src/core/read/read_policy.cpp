@@ -1,6 +1,6 @@
 #include "core/read/read_policy.hpp"
 
-#include <array>
+#include <initializer_list>
 #include <utility>
 
 namespace tako::read_policy {
@@ -19,7 +19,9 @@ Decision serve_row(Action action, StaleReason reason, const Facts &f) {
     return d;
 }
 
-Decision stale(StaleReason reason, const Facts &f) { return serve_row(Action::ServeStale, reason, f); }
+Decision stale(StaleReason reason, const Facts &f) {
+    return serve_row(Action::ServeStale, reason, f);
+}
 
 // Stale-if-error: the row if there is one, else the error.
 Decision failed(const Facts &f) {
@@ -48,14 +50,20 @@ Decision decide(const Facts &f) {
 
     // After a fetch: what it came to.
     switch (f.fetched) {
-    case Fetched::Saved: return act(Action::ServeSaved);
-    case Fetched::Unsaved: return act(Action::ServeFetched);
-    case Fetched::BudgetSpent: return act(Action::RefuseBudget);
-    case Fetched::Failed: return failed(f);
-    case Fetched::NotYet: break;
+        case Fetched::Saved:
+            return act(Action::ServeSaved);
+        case Fetched::Unsaved:
+            return act(Action::ServeFetched);
+        case Fetched::BudgetSpent:
+            return act(Action::RefuseBudget);
+        case Fetched::Failed:
+            return failed(f);
+        case Fetched::NotYet:
+            break;
     }
 
-    if (f.row == Row::Fresh && mode != Mode::ApiOnly) return serve_row(Action::ServeHit, StaleReason::None, f);
+    if (f.row == Row::Fresh && mode != Mode::ApiOnly)
+        return serve_row(Action::ServeHit, StaleReason::None, f);
     if (mode == Mode::DbOnly) {
         return f.row == Row::Missing ? act(Action::NotCached) : stale(StaleReason::None, f);
     }
@@ -106,93 +114,91 @@ Decision decide(const Facts &f) {
 
 namespace {
 
-template <typename E, std::size_t N>
-std::optional<E> parse(const std::array<std::pair<std::string_view, E>, N> &names, std::string_view text) {
+// Each enum's names, once: parse_* reads them, name() writes them.
+template <typename E>
+using Names = std::initializer_list<std::pair<std::string_view, E>>;
+
+const Names<Mode> kModes{
+    {"hybrid", Mode::Hybrid}, {"db_only", Mode::DbOnly}, {"api_only", Mode::ApiOnly}};
+const Names<Row> kRows{{"missing", Row::Missing}, {"fresh", Row::Fresh}, {"expired", Row::Expired}};
+const Names<Flight> kFlights{
+    {"not_tried", Flight::NotTried}, {"held", Flight::Held}, {"busy", Flight::Busy}};
+const Names<Queue> kQueues{
+    {"not_tried", Queue::NotTried}, {"queued", Queue::Queued}, {"refused", Queue::Refused}};
+const Names<Budget> kBudgets{
+    {"not_asked", Budget::NotAsked}, {"granted", Budget::Granted}, {"refused", Budget::Refused}};
+const Names<Fetched> kFetched{{"not_yet", Fetched::NotYet},
+                              {"saved", Fetched::Saved},
+                              {"unsaved", Fetched::Unsaved},
+                              {"failed", Fetched::Failed},
+                              {"budget_spent", Fetched::BudgetSpent}};
+const Names<Action> kActions{{"bypass", Action::Bypass},
+                             {"serve_hit", Action::ServeHit},
+                             {"serve_stale", Action::ServeStale},
+                             {"not_cached", Action::NotCached},
+                             {"queue_refresh", Action::QueueRefresh},
+                             {"take_flight", Action::TakeFlight},
+                             {"reread", Action::Reread},
+                             {"take_new_key", Action::TakeNewKey},
+                             {"fetch", Action::Fetch},
+                             {"serve_saved", Action::ServeSaved},
+                             {"serve_fetched", Action::ServeFetched},
+                             {"refuse_budget", Action::RefuseBudget},
+                             {"raise_error", Action::RaiseError}};
+const Names<StaleReason> kReasons{{"none", StaleReason::None},
+                                  {"failure", StaleReason::Failure},
+                                  {"queued", StaleReason::Queued},
+                                  {"in_block", StaleReason::InBlock},
+                                  {"flight_busy", StaleReason::FlightBusy},
+                                  {"error", StaleReason::Error}};
+const Names<Fetcher> kFetchers{{"worker", Fetcher::Worker},
+                               {"session", Fetcher::Session},
+                               {"session_unsaved", Fetcher::SessionUnsaved}};
+
+template <typename E>
+std::optional<E> parse(const Names<E> &names, std::string_view text) {
     for (const auto &[n, value] : names) {
         if (n == text) return value;
     }
     return std::nullopt;
 }
 
+template <typename E>
+std::string_view name_of(const Names<E> &names, E value) {
+    for (const auto &[n, v] : names) {
+        if (v == value) return n;
+    }
+    return "?";
+}
+
 }  // namespace
 
 std::optional<Mode> parse_mode(std::string_view s) {
-    static constexpr std::array<std::pair<std::string_view, Mode>, 3> names{
-        {{"hybrid", Mode::Hybrid}, {"db_only", Mode::DbOnly}, {"api_only", Mode::ApiOnly}}};
-    return parse(names, s);
+    return parse(kModes, s);
 }
-
 std::optional<Row> parse_row(std::string_view s) {
-    static constexpr std::array<std::pair<std::string_view, Row>, 3> names{
-        {{"missing", Row::Missing}, {"fresh", Row::Fresh}, {"expired", Row::Expired}}};
-    return parse(names, s);
+    return parse(kRows, s);
 }
-
 std::optional<Flight> parse_flight(std::string_view s) {
-    static constexpr std::array<std::pair<std::string_view, Flight>, 3> names{
-        {{"not_tried", Flight::NotTried}, {"held", Flight::Held}, {"busy", Flight::Busy}}};
-    return parse(names, s);
+    return parse(kFlights, s);
 }
-
 std::optional<Queue> parse_queue(std::string_view s) {
-    static constexpr std::array<std::pair<std::string_view, Queue>, 3> names{
-        {{"not_tried", Queue::NotTried}, {"queued", Queue::Queued}, {"refused", Queue::Refused}}};
-    return parse(names, s);
+    return parse(kQueues, s);
 }
-
 std::optional<Budget> parse_budget(std::string_view s) {
-    static constexpr std::array<std::pair<std::string_view, Budget>, 3> names{
-        {{"not_asked", Budget::NotAsked}, {"granted", Budget::Granted}, {"refused", Budget::Refused}}};
-    return parse(names, s);
+    return parse(kBudgets, s);
 }
-
 std::optional<Fetched> parse_fetched(std::string_view s) {
-    static constexpr std::array<std::pair<std::string_view, Fetched>, 5> names{{{"not_yet", Fetched::NotYet},
-                                                                                {"saved", Fetched::Saved},
-                                                                                {"unsaved", Fetched::Unsaved},
-                                                                                {"failed", Fetched::Failed},
-                                                                                {"budget_spent", Fetched::BudgetSpent}}};
-    return parse(names, s);
+    return parse(kFetched, s);
 }
-
 std::string_view name(Action a) {
-    switch (a) {
-    case Action::Bypass: return "bypass";
-    case Action::ServeHit: return "serve_hit";
-    case Action::ServeStale: return "serve_stale";
-    case Action::NotCached: return "not_cached";
-    case Action::QueueRefresh: return "queue_refresh";
-    case Action::TakeFlight: return "take_flight";
-    case Action::Reread: return "reread";
-    case Action::TakeNewKey: return "take_new_key";
-    case Action::Fetch: return "fetch";
-    case Action::ServeSaved: return "serve_saved";
-    case Action::ServeFetched: return "serve_fetched";
-    case Action::RefuseBudget: return "refuse_budget";
-    case Action::RaiseError: return "raise_error";
-    }
-    return "raise_error";
+    return name_of(kActions, a);
 }
-
 std::string_view name(StaleReason r) {
-    switch (r) {
-    case StaleReason::None: return "none";
-    case StaleReason::Failure: return "failure";
-    case StaleReason::Queued: return "queued";
-    case StaleReason::InBlock: return "in_block";
-    case StaleReason::FlightBusy: return "flight_busy";
-    case StaleReason::Error: return "error";
-    }
-    return "none";
+    return name_of(kReasons, r);
 }
-
 std::string_view name(Fetcher f) {
-    switch (f) {
-    case Fetcher::Worker: return "worker";
-    case Fetcher::Session: return "session";
-    case Fetcher::SessionUnsaved: return "session_unsaved";
-    }
-    return "session";
+    return name_of(kFetchers, f);
 }
 
 }  // namespace tako::read_policy

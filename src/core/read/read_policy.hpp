@@ -18,10 +18,10 @@ constexpr std::int64_t kFailureMemoryMs = 60000;
 // How long a miss waits for the session that fetches the same key (without the refresh worker).
 constexpr int kMissFlightWaitMs = 1000;
 
-enum class Mode { Hybrid, DbOnly, ApiOnly };    // tako_cache.mode
-enum class Row { Missing, Fresh, Expired };     // the key's row, as this statement sees it
-enum class Flight { NotTried, Held, Busy };     // this session's single-flight lock of the key
-enum class Queue { NotTried, Queued, Refused };  // asking the worker to refresh a stale list
+enum class Mode { Hybrid, DbOnly, ApiOnly };       // tako_cache.mode
+enum class Row { Missing, Fresh, Expired };        // the key's row, as this statement sees it
+enum class Flight { NotTried, Held, Busy };        // this session's single-flight lock of the key
+enum class Queue { NotTried, Queued, Refused };    // asking the worker to refresh a stale list
 enum class Budget { NotAsked, Granted, Refused };  // a new key of the hour (not cached, not warm)
 enum class Fetched { NotYet, Saved, Unsaved, Failed, BudgetSpent };  // what the fetch came to
 
@@ -30,10 +30,10 @@ struct Facts {
     Mode mode = Mode::Hybrid;
     bool read_only = false;  // a standby, or a read-only transaction: nothing may be written
     Row row = Row::Missing;
-    bool reread = false;           // the row was read again after the single flight was taken
-    bool failed_recently = false;  // the key failed less than kFailureMemoryMs ago
-    bool provider_paused = false;  // its provider's circuit breaker is open
-    bool worker_serves = false;    // the refresh worker serves this database
+    bool reread = false;            // the row was read again after the single flight was taken
+    bool failed_recently = false;   // the key failed less than kFailureMemoryMs ago
+    bool provider_paused = false;   // its provider's circuit breaker is open
+    bool worker_serves = false;     // the refresh worker serves this database
     bool sees_worker_saves = true;  // read committed: this statement sees what the worker saves
     bool worker_declined = false;   // the worker could not take the fetch (queue full, worker gone)
     bool in_block = false;          // the statement runs in a transaction block
@@ -45,19 +45,19 @@ struct Facts {
 };
 
 enum class Action {
-    Bypass,         // the cache is disabled: fetch, serve, save nothing
-    ServeHit,       // serve the row as a hit (counted unless read-only)
-    ServeStale,     // serve the expired row, saying why (`reason`)
-    NotCached,      // no row, and nothing may be fetched (db_only, or read-only)
-    QueueRefresh,   // ask the refresh worker to refresh the list when this transaction commits
-    TakeFlight,     // take the key's single-flight lock, waiting `wait_ms` at most
-    Reread,         // read the row again (the session that held the flight may have saved it)
-    TakeNewKey,     // spend one of the provider's new keys of the hour
-    Fetch,          // fetch the list: by `fetcher`
-    ServeSaved,     // serve the row the fetch saved (read it again)
-    ServeFetched,   // serve what was fetched, which was not saved
-    RefuseBudget,   // ERROR TK429: the provider's new keys of the hour are spent
-    RaiseError,     // ERROR: the upstream failed (now, or a moment ago) and there is no row
+    Bypass,        // the cache is disabled: fetch, serve, save nothing
+    ServeHit,      // serve the row as a hit (counted unless read-only)
+    ServeStale,    // serve the expired row, saying why (`reason`)
+    NotCached,     // no row, and nothing may be fetched (db_only, or read-only)
+    QueueRefresh,  // ask the refresh worker to refresh the list when this transaction commits
+    TakeFlight,    // take the key's single-flight lock, waiting `wait_ms` at most
+    Reread,        // read the row again (the session that held the flight may have saved it)
+    TakeNewKey,    // spend one of the provider's new keys of the hour
+    Fetch,         // fetch the list: by `fetcher`
+    ServeSaved,    // serve the row the fetch saved (read it again)
+    ServeFetched,  // serve what was fetched, which was not saved
+    RefuseBudget,  // ERROR TK429: the provider's new keys of the hour are spent
+    RaiseError,    // ERROR: the upstream failed (now, or a moment ago) and there is no row
 };
 
 enum class StaleReason {
@@ -72,7 +72,8 @@ enum class StaleReason {
 enum class Fetcher {
     Worker,          // the refresh worker, one request per key however many wait
     Session,         // this session, which saves what it fetched
-    SessionUnsaved,  // this session, saving nothing (a transaction block, or another holds the flight)
+    SessionUnsaved,  // this session, saving nothing (a transaction block, or another holds the
+                     // flight)
 };
 
 struct Decision {
