@@ -16,6 +16,8 @@
 --   in tako_refresh_log and the stats' details.
 -- * The read-through policy is one pure function in C++ (core/read/read_policy.hpp), asked step
 --   by step through tako_read_step(); tako_discover_fill only carries its steps out.
+-- * The refresh worker saves each list as soon as its answer is in; a Jikan list is saved before
+--   the pictures of its anime, which are written in afterwards (tako_fill_backdrops).
 
 \echo Use "ALTER EXTENSION tako_cache UPDATE TO '1.6'" to load this file. \quit
 
@@ -254,6 +256,39 @@ BEGIN
      WHERE p->>'outcome' <> 'ok';
 END
 $$;
+
+-- A Jikan list the refresh worker saved as soon as its answer was in, before the pictures of its
+-- anime came, written again with them: only if the row still holds what was saved then (a list
+-- saved since is newer and is kept), and without waiting for a locked row beyond 200 ms (the next
+-- refresh brings the pictures anyway). Writing the pictures in is not a refresh: refresh_count
+-- stays as the save left it.
+CREATE FUNCTION @extschema@.tako_fill_backdrops(key text, saved jsonb, filled jsonb)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    previous text := current_setting('lock_timeout');
+    written boolean;
+BEGIN
+    PERFORM set_config('lock_timeout', '200ms', true);
+    UPDATE @extschema@.discovery_cache AS c SET data = filled
+     WHERE c.cache_key = tako_fill_backdrops.key AND c.data = saved;
+    written := FOUND;
+    IF written THEN
+        -- The trigger counted the write of data as a refresh.
+        UPDATE @extschema@.discovery_cache AS c SET refresh_count = c.refresh_count - 1
+         WHERE c.cache_key = tako_fill_backdrops.key;
+    END IF;
+    PERFORM set_config('lock_timeout', previous, true);
+    RETURN written;
+EXCEPTION WHEN lock_not_available THEN
+    RETURN false;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tako_fill_backdrops(text, jsonb, jsonb) IS
+    'tako_cache internal: a Jikan list saved before its pictures, written again with them (if it was not saved again since)';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_fill_backdrops(text, jsonb, jsonb) FROM PUBLIC;
 
 -- The read-through policy (core/read/read_policy.hpp): the next step of a read that is not a fresh
 -- hit, from what this session knows and what the read has learned so far (see tako_discover_fill).

@@ -130,12 +130,13 @@ FetchOptions fetch_options() {
     return options;
 }
 
-std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const FetchOptions &options) {
+std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const FetchOptions &options,
+                                  const ListOver &on_list) {
     PgFetchEnvironment env;
     std::vector<ListResult> results;
     bool interrupted = false;
     try {
-        results = fetch_lists(keys, settings::upstream(), options, env);
+        results = fetch_lists(keys, settings::upstream(), options, env, on_list);
     } catch (const Interrupted &) {
         interrupted = true;  // every transfer is already stopped; raise outside the handler
     }

@@ -24,9 +24,11 @@ public:
 // What every fetch of this backend uses: settings' timeouts, size cap, retry policy.
 FetchOptions fetch_options();
 
-// fetch_lists with this backend's environment and settings; an interrupt (cancel, timeout,
-// terminate) is raised as PostgreSQL's own error once every transfer has stopped.
-std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const FetchOptions &options);
+// fetch_lists with this backend's environment and settings (`on_list`: each list as soon as it is
+// over); an interrupt (cancel, timeout, terminate) is raised as PostgreSQL's own error once every
+// transfer has stopped.
+std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const FetchOptions &options,
+                                  const ListOver &on_list = nullptr);
 
 // Called after fetch_lists threw Interrupted: raises PostgreSQL's own error for the pending
 // interrupt (57014 "canceling statement due to statement timeout" / "... user request", or the

@@ -88,4 +88,18 @@ void save(const std::string &schema, const std::vector<ListResult> &results,
     });
 }
 
+void fill(const std::string &schema, const std::string &key, const nlohmann::json &saved,
+          const nlohmann::json &filled) {
+    const std::string function = function_of(schema, "tako_fill_backdrops");
+    if (function.empty()) return;
+    const std::string sql = "SELECT " + function + "($1, $2, $3)";
+    Oid types[3] = {TEXTOID, JSONBOID, JSONBOID};
+    Datum args[3] = {text_result(key), jsonb_result(saved.dump()), jsonb_result(filled.dump())};
+    pg_call([&] {
+        SPI_connect();
+        SPI_execute_with_args(sql.c_str(), 3, types, args, nullptr, false, 0);
+        SPI_finish();
+    });
+}
+
 }  // namespace tako::pg::pictures

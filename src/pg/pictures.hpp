@@ -1,4 +1,4 @@
-// Jikan backdrops (contract §2.2) kept in tako_jikan_pictures: what a fetch knows before it asks
+// Jikan backdrops kept in tako_jikan_pictures: what a fetch knows before it asks
 // /anime/{id}/pictures, and what it learned after. Both run SQL of the extension's `schema` in
 // the caller's transaction; before 1.4 (no such table) they do nothing.
 #pragma once
@@ -22,5 +22,10 @@ std::map<long, std::optional<std::string>> known(const std::string &schema,
 // pseudo-key jikan:pictures:<id>); nothing on a standby or in a read-only transaction.
 void save(const std::string &schema, const std::vector<ListResult> &results,
           const std::string &origin);
+
+// A list saved before its pictures came (`saved`), written again with them (`filled`), unless it
+// was saved again since (tako_fill_backdrops: no newer list is replaced, no lock waited for long).
+void fill(const std::string &schema, const std::string &key, const nlohmann::json &saved,
+          const nlohmann::json &filled);
 
 }  // namespace tako::pg::pictures

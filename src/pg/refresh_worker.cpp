@@ -302,52 +302,45 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
     pg_call([&] { pgstat_report_activity(STATE_RUNNING, activity.c_str()); });
     options.respect_breaker = true;
     options.read_through = true;  // every queued refresh comes from a read
-    // SIGTERM stops it with the FATAL that ends the worker.
-    const std::vector<ListResult> results = run_fetch(keys, options);
 
-    pg_call([] { begin_step("tako_cache: saving refreshed lists"); });
-    if (extension_schema() != schema) {
-        // Dropped (or moved) while the lists were fetched: nothing to save them in.
-        pg_call([] { commit_step(); });
-        for (const queue::Taken &t : batch)
-            queue::finish(t, false, "not_installed", "55000",
-                          "tako_cache was dropped while the worker fetched the list");
-        return true;
-    }
-    // The usage rows and the pictures first, in a transaction of their own (as tako_fetch_lists
-    // writes them after its fetch).
-    const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
-    pg_call([&] { SPI_execute(sync.c_str(), false, 0); });
-    pictures::save(schema, results, "worker");
-    pg_call([] { commit_step(); });
-    // Then each list in a short transaction of its own, in key order (the order every writer
-    // locks lists in): a list whose save fails loses no other, and the waiters of a list are
-    // answered as soon as it is saved.
-    std::vector<std::size_t> order(results.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return results[a].key < results[b].key; });
+    // Each list is saved as soon as its answer is in, in a short transaction of its own, while the
+    // others are still being fetched: a slow key holds no other list, a list whose save fails
+    // loses no other, and the waiters of a list are answered as soon as it is saved. (One row per
+    // transaction: the order of the saves cannot deadlock with any other writer.)
     std::vector<bool> finished(batch.size(), true);  // the keys not fetched were finished above
     for (std::size_t b : fetched_index) finished[b] = false;
-    try {
-        for (std::size_t i : order) {
-            const std::size_t b = fetched_index[i];
-            Applied applied;
-            try {
-                pg_call([] { begin_step("tako_cache: saving a refreshed list"); });
-                applied = apply(schema, batch[b], log_ids[b], results[i]);
-                pg_call([] { commit_step(); });
-            } catch (const PgError &e) {
-                if (e.sqlstate() == std::string("57014")) throw;  // canceled: the batch stops
-                // This list only: its log row stays 'running' until the next recovery marks it.
-                report_failure(e.what());
-                applied = Applied{false, "worker_error", e.sqlstate(),
-                                  std::string("could not save the list: ") + e.what()};
+    std::vector<nlohmann::json> saved_items(keys.size());  // a list saved before its pictures
+    bool dropped = false;
+    auto save_list = [&](std::size_t i, const ListResult &r) {
+        const std::size_t b = fetched_index[i];
+        Applied applied;
+        try {
+            pg_call([] { begin_step("tako_cache: saving a refreshed list"); });
+            if (extension_schema() != schema) {
+                // Dropped (or moved) while the lists were fetched: nothing to save them in.
+                dropped = true;
+                applied = Applied{false, "not_installed", "55000",
+                                  "tako_cache was dropped while the worker fetched the list"};
+            } else {
+                applied = apply(schema, batch[b], log_ids[b], r);
             }
-            queue::finish(batch[b], applied.ok, applied.outcome, applied.sqlstate, applied.error);
-            finished[b] = true;
-            pg_call([] { CHECK_FOR_INTERRUPTS(); });
+            pg_call([] { commit_step(); });
+        } catch (const PgError &e) {
+            if (e.sqlstate() == std::string("57014")) throw;  // canceled: the batch stops
+            // This list only: its log row stays 'running' until the next recovery marks it.
+            report_failure(e.what());
+            applied = Applied{false, "worker_error", e.sqlstate(),
+                              std::string("could not save the list: ") + e.what()};
         }
+        if (applied.ok && r.backdrops_pending) saved_items[i] = r.items;
+        queue::finish(batch[b], applied.ok, applied.outcome, applied.sqlstate, applied.error);
+        finished[b] = true;
+        pg_call([] { CHECK_FOR_INTERRUPTS(); });
+    };
+    std::vector<ListResult> results;
+    try {
+        // SIGTERM stops it with the FATAL that ends the worker.
+        results = run_fetch(keys, options, save_list);
     } catch (...) {
         // Interrupted: the lists not saved yet are finished as failed by the caller.
         std::vector<queue::Taken> rest;
@@ -356,6 +349,23 @@ bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
         batch = std::move(rest);
         throw;
     }
+    if (dropped) return true;
+
+    // Then, in a transaction of their own: the requests counted, the Jikan pictures learned (the
+    // next fetch does not ask for them again), and the lists saved before their pictures came
+    // with the pictures written in (unless the list was saved again since).
+    pg_call([] { begin_step("tako_cache: saving what the fetch learned"); });
+    if (extension_schema() != schema) {
+        pg_call([] { commit_step(); });
+        return true;
+    }
+    const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
+    pg_call([&] { SPI_execute(sync.c_str(), false, 0); });
+    pictures::save(schema, results, "worker");
+    for (std::size_t i = 0; i < results.size(); ++i)
+        if (!saved_items[i].is_null() && results[i].items != saved_items[i])
+            pictures::fill(schema, results[i].key, saved_items[i], results[i].items);
+    pg_call([] { commit_step(); });
     return true;
 }
 

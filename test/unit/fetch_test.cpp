@@ -688,5 +688,92 @@ TEST_F(FetchLists, TheLocaleSettingPicksTheLabels) {
               "All Ages");
 }
 
+// ---- Each list handed over as soon as it is over ---------------------------------------------
+
+TEST_F(FetchLists, EachListIsHandedOverAsSoonAsItsAnswerIsIn) {
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums).after(800ms));
+    server.on("/deezer/chart/0/tracks", Reply::json(404, "{}"));
+    server.on("/deezer/chart/0/artists", Reply::json(200, deezer_albums));
+    std::vector<ParsedKey> keys;
+    for (const char *key :
+         {"deezer:charts:albums", "deezer:charts:tracks", "deezer:charts:artists"})
+        keys.push_back(parse_key(key));
+    std::vector<std::pair<std::size_t, Outcome>> handed;
+    std::size_t slow_answers_seen_then = 99;
+    const std::vector<ListResult> results =
+        fetch_lists(keys, settings, options, env, [&](std::size_t i, const ListResult &r) {
+            handed.emplace_back(i, r.outcome);
+            if (handed.size() == 2) slow_answers_seen_then = server.count("/deezer/chart/0/albums");
+        });
+    // The failed list and the fast one first, while the slow one's answer was still on its way.
+    ASSERT_EQ(handed.size(), 3u);
+    EXPECT_EQ(handed[2], std::make_pair(std::size_t{0}, Outcome::Ok));
+    EXPECT_NE(handed[0].first, 0u);
+    EXPECT_NE(handed[1].first, 0u);
+    EXPECT_EQ(slow_answers_seen_then, 1u);  // asked, not answered: the handover did not wait
+    EXPECT_EQ(results[1].outcome, Outcome::HttpError);
+    EXPECT_EQ(env.outcomes.size(), 3u);  // each list's outcome counted once
+}
+
+TEST_F(FetchLists, AListWhoseProviderIsPausedIsHandedOverAtOnce) {
+    env.paused = std::chrono::system_clock::now() + std::chrono::hours(1);
+    options.respect_breaker = true;
+    std::vector<std::size_t> handed;
+    fetch_lists({parse_key("deezer:charts:albums")}, settings, options, env,
+                [&](std::size_t i, const ListResult &r) {
+                    EXPECT_EQ(r.outcome, Outcome::CircuitOpen);
+                    handed.push_back(i);
+                });
+    EXPECT_EQ(handed, std::vector<std::size_t>{0});
+    EXPECT_EQ(server.count("/deezer/chart/0/albums"), 0u);
+}
+
+TEST_F(FetchLists, AnEnrichedJikanListIsHandedOverBeforeItsPictures) {
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1, 2, 3})));
+    server.on(pictures_path(1), Reply::json(200, pictures_of(1)).after(300ms));
+    server.on(pictures_path(2), Reply::json(200, pictures_of(2)).after(300ms));
+    options.known_backdrops[3] = "https://known.test/3.jpg";
+    nlohmann::json handed_items;
+    bool pending = false;
+    std::size_t pictures_asked_then = 99;
+    const std::vector<ListResult> results = fetch_lists(
+        {parse_key("jikan:top:movie")}, settings, options, env,
+        [&](std::size_t, const ListResult &r) {
+            handed_items = r.items;
+            pending = r.backdrops_pending;
+            pictures_asked_then = server.count(pictures_path(1)) + server.count(pictures_path(2));
+        });
+    // Handed over with the backdrop already known, the others null, before any picture was asked.
+    ASSERT_EQ(handed_items.size(), 3u);
+    EXPECT_EQ(pictures_asked_then, 0u);
+    EXPECT_TRUE(pending);
+    EXPECT_EQ(handed_items[0]["details"]["backdrop"], nullptr);
+    EXPECT_EQ(handed_items[1]["details"]["backdrop"], nullptr);
+    EXPECT_EQ(handed_items[2]["details"]["backdrop"], "https://known.test/3.jpg");
+    // The results hold the pictures asked for afterwards.
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(backdrop_of(results[0], 0), "https://pictures.test/1.jpg");
+    EXPECT_EQ(backdrop_of(results[0], 1), "https://pictures.test/2.jpg");
+    EXPECT_EQ(backdrop_of(results[0], 2), "https://known.test/3.jpg");
+    EXPECT_EQ(results[0].pictures.size(), 2u);
+}
+
+TEST_F(FetchLists, AListAsksForAtMostMaxPicturesNewOnes) {
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1, 2, 3, 4, 5})));
+    for (long id = 1; id <= 5; ++id)
+        server.on(pictures_path(id), Reply::json(200, pictures_of(id)));
+    options.known_backdrops[2] = std::nullopt;
+    options.max_pictures = 2;
+    const ListResult r = fetch_one("jikan:top:movie");
+    ASSERT_EQ(r.outcome, Outcome::Ok) << r.error;
+    // 1 and 3 asked (2 is known), 4 and 5 left for a later fetch: null until then.
+    EXPECT_EQ(server.count(pictures_path(1)) + server.count(pictures_path(3)), 2u);
+    EXPECT_EQ(server.count(pictures_path(4)) + server.count(pictures_path(5)), 0u);
+    EXPECT_EQ(backdrop_of(r, 0), "https://pictures.test/1.jpg");
+    EXPECT_EQ(backdrop_of(r, 2), "https://pictures.test/3.jpg");
+    EXPECT_EQ(backdrop_of(r, 3), nullptr);
+    EXPECT_EQ(backdrop_of(r, 4), nullptr);
+}
+
 }  // namespace
 }  // namespace tako

@@ -54,27 +54,62 @@ FetchedPicture picture_of(long mal_id, const Job &job, const UpstreamSettings &s
 
 }  // namespace
 
+namespace {
+
+bool enriched(const ParsedKey &key, const ListResult &result, const FetchOptions &options) {
+    return options.jikan_backdrops && options.normalize && result.outcome == Outcome::Ok &&
+           result.items.is_array() && enriches_backdrops(key);
+}
+
+// Writes details.backdrop into every item of an enriched list: the URL `url_of` gives, or null.
+template <typename UrlOf>
+void write_backdrops(ListResult &result, UrlOf url_of) {
+    for (json &item : result.items) {
+        if (!item.is_object() || !item["details"].is_object()) continue;
+        const std::optional<std::string> url = url_of(mal_id_of(item));
+        item["details"]["backdrop"] = url ? json(*url) : json(nullptr);
+    }
+}
+
+std::optional<std::string> known_url(const FetchOptions &options, long id) {
+    auto known = options.known_backdrops.find(id);
+    return known != options.known_backdrops.end() ? known->second : std::nullopt;
+}
+
+}  // namespace
+
+void add_known_backdrops(const ParsedKey &key, ListResult &result, const FetchOptions &options) {
+    if (!enriched(key, result, options)) return;
+    for (const json &item : result.items) {
+        const long id = mal_id_of(item);
+        if (id != 0 && !options.known_backdrops.count(id)) result.backdrops_pending = true;
+    }
+    write_backdrops(result, [&](long id) { return known_url(options, id); });
+}
+
 void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &results,
                    const UpstreamSettings &settings, const FetchOptions &options, Runner &runner) {
-    if (!options.jikan_backdrops || !options.normalize) return;
     std::vector<std::size_t> lists;
     for (std::size_t i = 0; i < results.size(); ++i)
-        if (results[i].outcome == Outcome::Ok && results[i].items.is_array() &&
-            enriches_backdrops(keys[i]))
-            lists.push_back(i);
+        if (enriched(keys[i], results[i], options)) lists.push_back(i);
     if (lists.empty()) return;
 
-    // One request per anime that is neither known nor already asked for by an earlier list.
+    // One request per anime that is neither known nor already asked for by an earlier list, at
+    // most options.max_pictures for each list (the others stay null until a later fetch).
     std::vector<long> ids;
     std::vector<std::size_t> reported_with;  // the list each request is reported with
     std::set<long> asked;
-    for (std::size_t list : lists)
+    for (std::size_t list : lists) {
+        std::size_t asked_here = 0;
         for (const json &item : results[list].items) {
             const long id = mal_id_of(item);
-            if (id == 0 || options.known_backdrops.count(id) || !asked.insert(id).second) continue;
+            if (id == 0 || options.known_backdrops.count(id) || asked.count(id)) continue;
+            if (asked_here++ == options.max_pictures) break;
+            asked.insert(id);
             ids.push_back(id);
             reported_with.push_back(list);
         }
+    }
     std::vector<Job> jobs(ids.size());
     std::vector<Job *> to_run;
     for (std::size_t k = 0; k < ids.size(); ++k) {
@@ -93,17 +128,11 @@ void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &
     }
 
     for (std::size_t list : lists)
-        for (json &item : results[list].items) {
-            if (!item.is_object() || !item["details"].is_object()) continue;
-            const long id = mal_id_of(item);
-            std::optional<std::string> url;
-            if (auto known = options.known_backdrops.find(id);
-                known != options.known_backdrops.end())
-                url = known->second;
-            else if (auto got = fetched.find(id); got != fetched.end())
-                url = got->second;
-            item["details"]["backdrop"] = url ? json(*url) : json(nullptr);
-        }
+        write_backdrops(results[list], [&](long id) -> std::optional<std::string> {
+            if (auto url = known_url(options, id); options.known_backdrops.count(id)) return url;
+            auto got = fetched.find(id);
+            return got != fetched.end() ? got->second : std::nullopt;
+        });
 }
 
 }  // namespace tako

@@ -100,13 +100,20 @@ void finish(ListResult &result, const ParsedKey &key, Job &job, const UpstreamSe
 
 std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
                                     const UpstreamSettings &settings, const FetchOptions &options,
-                                    FetchEnvironment &env) {
+                                    FetchEnvironment &env, const ListOver &on_list) {
     std::vector<ListResult> results(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) {
         results[i].key = keys[i].key;
         results[i].provider = std::string(keys[i].provider());
     }
     Runner runner(options, env);
+    // A list is over: its outcome counts for its provider's health, and it is handed over at once.
+    auto over = [&](std::size_t i) {
+        add_known_backdrops(keys[i], results[i], options);
+        env.report_outcome(results[i].provider, results[i].key, results[i].outcome,
+                           results[i].error);
+        if (on_list) on_list(i, results[i]);
+    };
 
     // Providers paused by the circuit breaker are not asked at all.
     std::vector<bool> skipped(keys.size(), false);
@@ -122,6 +129,7 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
             fail(results[i], Outcome::CircuitOpen,
                  results[i].provider + " is paused after repeated failures until " + when);
             skipped[i] = true;
+            over(i);
         }
     }
 
@@ -149,6 +157,7 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
         if (skipped[i]) continue;
         if (needs_token(i) && !token) {
             fail(results[i], token_failure.outcome, token_failure.error);
+            over(i);
             continue;
         }
         try {
@@ -156,18 +165,27 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
                 build_list_request(keys[i], settings, token.value_or(""), system_now());
         } catch (const Error &e) {
             fail(results[i], Outcome::NotConfigured, e.what());
+            over(i);
             continue;
         }
         jobs[i].index = i;
         jobs[i].provider = results[i].provider;
         to_run.push_back(&jobs[i]);
     }
-    runner.run(to_run);
+    // Each list is over as soon as its answer is in, but an IGDB 401 (renewed below).
+    auto unauthorized_answer = [](const Job &job) {
+        return job.provider == "igdb" && job.response.status == 401;
+    };
+    runner.run(to_run, [&](Job &job) {
+        if (unauthorized_answer(job)) return;
+        finish(results[job.index], keys[job.index], job, settings, options);
+        over(job.index);
+    });
 
     // IGDB said 401: the token was revoked or expired early. Renew it once and try those again.
     std::vector<Job *> unauthorized;
     for (Job *job : to_run)
-        if (job->provider == "igdb" && job->response.status == 401) unauthorized.push_back(job);
+        if (unauthorized_answer(*job)) unauthorized.push_back(job);
     if (!unauthorized.empty()) {
         env.forget_igdb_token(*token);
         TokenAttempt renewed = obtain_igdb_token(settings, runner, env);
@@ -187,11 +205,12 @@ std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
         }
     }
 
-    for (Job *job : to_run) finish(results[job->index], keys[job->index], *job, settings, options);
+    for (Job *job : unauthorized) {
+        finish(results[job->index], keys[job->index], *job, settings, options);
+        over(job->index);
+    }
     // Jikan backdrops: after the lists, since their items say which anime to ask about.
     add_backdrops(keys, results, settings, options, runner);
-    for (const ListResult &result : results)
-        env.report_outcome(result.provider, result.key, result.outcome, result.error);
     return results;
 }
 

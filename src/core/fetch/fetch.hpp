@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -106,6 +107,9 @@ struct ListResult {
     // enriching family, when ok): each anime once per call, reported with the first list that
     // needed it. A failed one leaves that anime's details.backdrop null and the list ok.
     std::vector<FetchedPicture> pictures;
+    // Some item's backdrop was not known when the list was over: its picture is asked after the
+    // lists, and a list handed over early (fetch_lists' `on_list`) has null there until then.
+    bool backdrops_pending = false;
 };
 
 struct FetchOptions {
@@ -121,10 +125,16 @@ struct FetchOptions {
     // /anime/{id}/pictures under Jikan's rate limits and request budget, after the lists.
     bool jikan_backdrops = true;
     std::map<long, std::optional<std::string>> known_backdrops;
+    std::size_t max_pictures = 25;  // new pictures asked for one list at most (the rest: later)
 };
 
+// Fetches the lists of `keys` at once. `on_list`, when given, gets each list as soon as it is over
+// (its answer normalized, the backdrops already known written, the others null), while the other
+// lists are still being fetched; the results returned hold every list as it ends, the backdrops
+// asked for after the lists written in. Throws Interrupted, and whatever `on_list` throws.
+using ListOver = std::function<void(std::size_t index, const ListResult &)>;
 std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
                                     const UpstreamSettings &settings, const FetchOptions &options,
-                                    FetchEnvironment &env);
+                                    FetchEnvironment &env, const ListOver &on_list = nullptr);
 
 }  // namespace tako

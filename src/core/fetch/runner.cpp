@@ -24,7 +24,7 @@ constexpr milliseconds kPollInterval{100};
 Runner::Runner(const FetchOptions &options, FetchEnvironment &env)
     : options_(options), env_(env), random_(std::random_device{}()) {}
 
-void Runner::run(std::vector<Job *> &jobs) {
+void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
     HttpEngine engine(options_.http);
     std::map<std::string, std::deque<Job *>> waiting;
     std::map<std::string, std::size_t> in_flight_per_provider;
@@ -61,6 +61,7 @@ void Runner::run(std::vector<Job *> &jobs) {
                     job->verdict.error = provider + "'s daily request budget is spent";
                     job->finished = std::chrono::system_clock::now();
                     --remaining;
+                    if (job_over) job_over(*job);
                     continue;
                 }
                 ++job->attempts;
@@ -73,6 +74,7 @@ void Runner::run(std::vector<Job *> &jobs) {
                     job->verdict.error = e.what();
                     job->finished = std::chrono::system_clock::now();
                     --remaining;
+                    if (job_over) job_over(*job);
                 }
             }
         }
@@ -97,6 +99,7 @@ void Runner::run(std::vector<Job *> &jobs) {
             } else {
                 job->finished = std::chrono::system_clock::now();
                 --remaining;
+                if (job_over) job_over(*job);
             }
         }
     }

@@ -3,6 +3,7 @@
 // their backoff, and every transfer of the set shares one libcurl multi handle.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -29,9 +30,12 @@ struct Job {
 class Runner {
 public:
     Runner(const FetchOptions &options, FetchEnvironment &env);
-    // Runs every job until it succeeds, fails for good or runs out of attempts. Throws Interrupted
-    // (after stopping every transfer) when the environment asks to stop.
-    void run(std::vector<Job *> &jobs);
+    // Runs every job until it succeeds, fails for good or runs out of attempts; `job_over`, when
+    // given, is called with each job as soon as it is over (the others go on meanwhile). Throws
+    // Interrupted (after stopping every transfer) when the environment asks to stop, and what
+    // `job_over` throws.
+    using Done = std::function<void(Job &)>;
+    void run(std::vector<Job *> &jobs, const Done &job_over = nullptr);
 
 private:
     const FetchOptions &options_;
