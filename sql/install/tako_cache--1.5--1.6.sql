@@ -17,7 +17,8 @@
 -- * The read-through policy is one pure function in C++ (core/read/read_policy.hpp), asked step
 --   by step through tako_read_step(); tako_discover_fill only carries its steps out.
 -- * The refresh worker saves each list as soon as its answer is in; a Jikan list is saved before
---   the pictures of its anime, which are written in afterwards (tako_fill_backdrops).
+--   the pictures of its anime, which are written in afterwards (tako_fill_backdrops). A picture
+--   whose request failed is asked again only after a back-off (tako_jikan_pictures.retry_at).
 
 \echo Use "ALTER EXTENSION tako_cache UPDATE TO '1.6'" to load this file. \quit
 
@@ -228,6 +229,23 @@ BEGIN
 END
 $$;
 
+-- A Jikan picture whose request failed is kept with the time it may be asked again (retry_at):
+-- an hour, doubling at each failure up to a day; until then a fetch does not ask for it.
+ALTER TABLE @extschema@.tako_jikan_pictures ADD COLUMN retry_at timestamptz;
+COMMENT ON COLUMN @extschema@.tako_jikan_pictures.retry_at IS
+    'when the pictures request of an anime that failed may be made again (NULL: it did not fail); the wait doubles at each failure, from an hour to a day';
+
+CREATE OR REPLACE FUNCTION @extschema@.tako_known_backdrops()
+RETURNS TABLE (mal_id bigint, backdrop text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p.mal_id, p.backdrop FROM @extschema@.tako_jikan_pictures AS p
+     WHERE p.fetched_at > now() - interval '30 days' AND (p.retry_at IS NULL OR p.retry_at > now())
+$$;
+COMMENT ON FUNCTION @extschema@.tako_known_backdrops() IS
+    'tako_cache internal: the backdrops fetched within 30 days, and the failed ones not to ask again yet (a fetch does not ask for them)';
+
 CREATE OR REPLACE FUNCTION @extschema@.tako_save_pictures(pictures jsonb, origin text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -243,7 +261,20 @@ BEGIN
           FROM jsonb_array_elements(pictures) AS p
          WHERE p->>'outcome' = 'ok'
          ORDER BY (p->>'mal_id')::bigint
-        ON CONFLICT (mal_id) DO UPDATE SET backdrop = EXCLUDED.backdrop, fetched_at = EXCLUDED.fetched_at;
+        ON CONFLICT (mal_id) DO UPDATE
+           SET backdrop = EXCLUDED.backdrop, fetched_at = EXCLUDED.fetched_at, retry_at = NULL;
+        -- A failed request is not made again before its back-off: an hour, then twice the last
+        -- wait at each failure, a day at most. A picture fetched before is kept meanwhile.
+        INSERT INTO @extschema@.tako_jikan_pictures AS t (mal_id, backdrop, fetched_at, retry_at)
+        SELECT DISTINCT ON ((p->>'mal_id')::bigint) (p->>'mal_id')::bigint, NULL, now(), now() + interval '1 hour'
+          FROM jsonb_array_elements(pictures) AS p
+         WHERE p->>'outcome' <> 'ok'
+         ORDER BY (p->>'mal_id')::bigint
+        ON CONFLICT (mal_id) DO UPDATE
+           SET fetched_at = EXCLUDED.fetched_at,
+               retry_at = EXCLUDED.fetched_at
+                          + least(interval '1 day', greatest(interval '1 hour', 2 * (t.retry_at - t.fetched_at)))
+         WHERE t.retry_at IS NOT NULL;
         PERFORM set_config('lock_timeout', previous, true);
     EXCEPTION WHEN lock_not_available THEN
         NULL;
@@ -256,6 +287,8 @@ BEGIN
      WHERE p->>'outcome' <> 'ok';
 END
 $$;
+COMMENT ON FUNCTION @extschema@.tako_save_pictures(jsonb, text) IS
+    'tako_cache internal: keeps the backdrops a fetch asked for, and when to ask again for those that failed (which it logs)';
 
 -- A Jikan list the refresh worker saved as soon as its answer was in, before the pictures of its
 -- anime came, written again with them: only if the row still holds what was saved then (a list

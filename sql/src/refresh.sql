@@ -391,10 +391,10 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT p.mal_id, p.backdrop FROM @extschema@.tako_jikan_pictures AS p
-     WHERE p.fetched_at > now() - interval '30 days'
+     WHERE p.fetched_at > now() - interval '30 days' AND (p.retry_at IS NULL OR p.retry_at > now())
 $$;
 COMMENT ON FUNCTION @extschema@.tako_known_backdrops() IS
-    'tako_cache internal: the backdrops fetched within 30 days (a fetch does not ask for them again)';
+    'tako_cache internal: the backdrops fetched within 30 days, and the failed ones not to ask again yet (a fetch does not ask for them)';
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_known_backdrops() FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.tako_save_pictures(pictures jsonb, origin text)
@@ -412,7 +412,20 @@ BEGIN
           FROM jsonb_array_elements(pictures) AS p
          WHERE p->>'outcome' = 'ok'
          ORDER BY (p->>'mal_id')::bigint
-        ON CONFLICT (mal_id) DO UPDATE SET backdrop = EXCLUDED.backdrop, fetched_at = EXCLUDED.fetched_at;
+        ON CONFLICT (mal_id) DO UPDATE
+           SET backdrop = EXCLUDED.backdrop, fetched_at = EXCLUDED.fetched_at, retry_at = NULL;
+        -- A failed request is not made again before its back-off: an hour, then twice the last
+        -- wait at each failure, a day at most. A picture fetched before is kept meanwhile.
+        INSERT INTO @extschema@.tako_jikan_pictures AS t (mal_id, backdrop, fetched_at, retry_at)
+        SELECT DISTINCT ON ((p->>'mal_id')::bigint) (p->>'mal_id')::bigint, NULL, now(), now() + interval '1 hour'
+          FROM jsonb_array_elements(pictures) AS p
+         WHERE p->>'outcome' <> 'ok'
+         ORDER BY (p->>'mal_id')::bigint
+        ON CONFLICT (mal_id) DO UPDATE
+           SET fetched_at = EXCLUDED.fetched_at,
+               retry_at = EXCLUDED.fetched_at
+                          + least(interval '1 day', greatest(interval '1 hour', 2 * (t.retry_at - t.fetched_at)))
+         WHERE t.retry_at IS NOT NULL;
         PERFORM set_config('lock_timeout', previous, true);
     EXCEPTION WHEN lock_not_available THEN
         NULL;
@@ -426,7 +439,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.tako_save_pictures(jsonb, text) IS
-    'tako_cache internal: keeps the backdrops a fetch asked for, and logs the pictures requests that failed';
+    'tako_cache internal: keeps the backdrops a fetch asked for, and when to ask again for those that failed (which it logs)';
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_save_pictures(jsonb, text) FROM PUBLIC;
 
 -- A Jikan list the refresh worker saved as soon as its answer was in, before the pictures of its

@@ -332,10 +332,13 @@ REVOKE ALL ON @extschema@.tako_request_usage FROM PUBLIC;
 CREATE TABLE @extschema@.tako_jikan_pictures (
     mal_id     bigint PRIMARY KEY,
     backdrop   text,                                -- NULL: the anime has no picture
-    fetched_at timestamptz NOT NULL DEFAULT now()   -- asked again after 30 days
+    fetched_at timestamptz NOT NULL DEFAULT now(),  -- asked again after 30 days
+    retry_at   timestamptz                          -- its request failed: asked again then
 );
 COMMENT ON TABLE @extschema@.tako_jikan_pictures IS
     'tako_cache: the backdrop of each anime (first picture of /anime/{id}/pictures), kept 30 days; dumped with the cache';
+COMMENT ON COLUMN @extschema@.tako_jikan_pictures.retry_at IS
+    'when the pictures request of an anime that failed may be made again (NULL: it did not fail); the wait doubles at each failure, from an hour to a day';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tako_jikan_pictures', '');
 REVOKE ALL ON @extschema@.tako_jikan_pictures FROM PUBLIC;
 

@@ -50,7 +50,23 @@ SELECT is((SELECT count(*) FILTER (WHERE i->'details' ? 'backdrop' AND i->'detai
 SELECT ok((SELECT count(*) >= 1 AND bool_and(outcome = 'server_error' AND provider = 'jikan')
              FROM tako_refresh_log WHERE cache_key LIKE 'jikan:pictures:%' AND started_at > now() - interval '1 minute'),
           '... and each failed pictures request is in tako_refresh_log (jikan:pictures:<id>)');
-SELECT is((SELECT count(*)::int FROM tako_jikan_pictures), 0, '... and not kept: it is asked again next time');
+SELECT ok((SELECT count(*) >= 1 AND bool_and(backdrop IS NULL AND retry_at - fetched_at = interval '1 hour'
+                                             AND fetched_at > now() - interval '1 minute')
+             FROM tako_jikan_pictures),
+          '... and kept with a back-off: not to be asked again for an hour');
+\set before `test/upstream/ctl requests /jikan/anime/`
+SELECT is(tako_refresh('jikan:upcoming:tv')->>'status', 'ok', 'refreshed again while the pictures still fail');
+\set after `test/upstream/ctl requests /jikan/anime/`
+SELECT is(jsonb_array_length(:'after'::jsonb), jsonb_array_length(:'before'::jsonb),
+          '... without asking again for a picture whose back-off is not over');
+UPDATE tako_jikan_pictures SET fetched_at = fetched_at - interval '2 hours', retry_at = retry_at - interval '2 hours';
+SELECT is(tako_refresh('jikan:upcoming:tv')->>'status', 'ok', 'refreshed once the back-off is over');
+\set again `test/upstream/ctl requests /jikan/anime/`
+SELECT is(jsonb_array_length(:'again'::jsonb) - jsonb_array_length(:'after'::jsonb),
+          (SELECT count(*)::int FROM tako_jikan_pictures), '... each failed picture asked again');
+SELECT ok((SELECT bool_and(retry_at - fetched_at = interval '2 hours') FROM tako_jikan_pictures),
+          '... and, failing again, not asked again for twice as long (2 hours)');
+DELETE FROM tako_jikan_pictures WHERE retry_at IS NOT NULL;
 RESET tako_cache.retry_attempts;
 \! test/upstream/ctl reset
 
