@@ -7,13 +7,13 @@
 #   make fuzz                 the fuzz targets of test/fuzz, 600 s each (FUZZ_SECONDS=...)
 #   make demo                 a local cluster in .demo/ with the cache filled and served
 #   make && make install      build and install the extension (PostgreSQL 15, or PG_CONFIG=...)
-#   make installcheck         the pg_regress suite against a running server (PGHOST/PGPORT)
+#   make installcheck         the pg_regress suite (test/regress) against a running server (PGHOST/PGPORT)
 
 EXTENSION  = tako_cache
 MODULE_big = tako_cache
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp))
-PG_SRCS   = $(sort $(wildcard src/pg/*.cpp))
+PG_SRCS   = $(sort $(wildcard src/pg/*.cpp src/pg/*/*.cpp))
 OBJS      = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # The current version's install script is generated from the topic files of sql/src (and the
@@ -22,8 +22,9 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION)
 DATA       = $(sort $(wildcard sql/install/$(EXTENSION)--*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+# pg_regress: test/regress/sql/*.sql against test/regress/expected/*.out.
+REGRESS      = $(patsubst test/regress/sql/%.sql,%,$(sort $(wildcard test/regress/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test/regress --outputdir=test/regress --load-extension=plpgsql
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CXXFLAGS = -std=c++17 -fPIC -fvisibility=hidden -fvisibility-inlines-hidden -Wno-register \
@@ -50,7 +51,7 @@ include $(PGXS)
 # PGXS builds C++ with $(CXX); keep the server's C-only warning flags out of it.
 override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement,$(CXXFLAGS))
 
-$(OBJS): $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp)
+$(OBJS): $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp src/pg/*/*.hpp)
 
 $(EXTENSION)--$(EXTVERSION).sql: scripts/install_sql.sh $(wildcard sql/src/*.sql) sql/data/platforms.tsv $(EXTENSION).control
 	bash scripts/install_sql.sh $(EXTVERSION) >$@.tmp && mv $@.tmp $@
@@ -58,7 +59,7 @@ $(EXTENSION)--$(EXTVERSION).sql: scripts/install_sql.sh $(wildcard sql/src/*.sql
 # The test-only boundary probe (test/probe), built from the extension's own boundary objects and
 # installed beside it for the regression tests; never part of the extension.
 PROBE_OBJS = test/probe/probe.o src/pg/error_boundary.o src/pg/datum.o src/core/error.o
-test/probe/probe.o: $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp)
+test/probe/probe.o: $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp src/pg/*/*.hpp)
 test/probe/tako_cache_probe.so: $(PROBE_OBJS)
 	$(CXX) -shared -o $@ $(PROBE_OBJS) $(LDFLAGS) -lstdc++
 
@@ -96,4 +97,4 @@ bench:
 	bash bench/run.sh
 
 format:
-	clang-format -i src/core/*.[ch]pp src/core/*/*.[ch]pp src/pg/*.[ch]pp test/unit/*.cpp test/probe/*.cpp test/fuzz/*.[ch]pp
+	clang-format -i src/core/*.[ch]pp src/core/*/*.[ch]pp src/pg/*.[ch]pp src/pg/*/*.[ch]pp test/unit/*.cpp test/probe/*.cpp test/fuzz/*.[ch]pp

@@ -18,7 +18,7 @@
 #   pg_uses_root          succeeds when the version runs in a root
 #   pg_make ARGS...       make with the version's PGXS (in the clone for 15, in build/pg<v>/ for the
 #                         others, sources copied there first)
-#   pg_make_dir           the folder pg_make runs in (results/, regression.diffs)
+#   pg_make_dir           the folder pg_make runs in (test/regress/results/, regression.diffs)
 #   pg_version_ready      builds the version's root when missing, and its client wrappers
 
 [ "${TAKO_PG_VERSION_SH:-}" = "${PG:-}/${TAKO_HOST_PG:-}" ] && return 0
@@ -94,7 +94,7 @@ pg_make_dir() {
 # make rebuilds only what changed; files gone from the clone are removed from the copy), with
 # pg_regress's alternative outputs for the server's wording since 16 (test/lib/regress_alternates.py).
 pg_sync_sources() {
-    local dst=$TAKO_PG_BUILD/tree paths=(Makefile tako_cache.control scripts/install_sql.sh src sql expected test/probe)
+    local dst=$TAKO_PG_BUILD/tree paths=(Makefile tako_cache.control scripts/install_sql.sh src sql test/regress test/probe)
     mkdir -p "$dst"
     (cd "$TAKO_CLONE" && tar cf - --exclude='*.o' --exclude='*.so' --exclude='*.bc' "${paths[@]}") |
         (cd "$dst" && tar xpf -) || return 1
@@ -102,7 +102,7 @@ pg_sync_sources() {
         while IFS= read -r file; do
             [ -e "$TAKO_CLONE/$file" ] || rm -f "$dst/$file"
         done
-    if [ "$PG" -ge 16 ]; then python3 "$TAKO_CLONE/test/lib/regress_alternates.py" "$dst/expected" || return 1; fi
+    if [ "$PG" -ge 16 ]; then python3 "$TAKO_CLONE/test/lib/regress_alternates.py" "$dst/test/regress/expected" || return 1; fi
 }
 
 pg_make() {

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""pg_regress's alternative expected outputs for PostgreSQL 16 and later, made from expected/*.out.
+"""pg_regress's alternative expected outputs for PostgreSQL 16 and later, made from test/regress/expected/*.out.
 
     python3 test/lib/regress_alternates.py EXPECTED_DIR
 
-The server words a few messages differently since 16; for each expected/NAME.out that shows one,
+The server words a few messages differently since 16; for each test/regress/expected/NAME.out that shows one,
 EXPECTED_DIR/NAME_1.out is written with 16's wording (pg_regress accepts either file). The rules are
 these, and only these:
 
@@ -14,7 +14,7 @@ these, and only these:
     as psql does, for the new width).
 
 test/lib/pg_version.sh runs it on the copy of the sources that a PostgreSQL 17 or 18 build tests
-(build/pg<v>/tree/expected), never on the clone's expected/.
+(build/pg<v>/tree/test/regress/expected), never on the clone's.
 """
 import pathlib
 import re

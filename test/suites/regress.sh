@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg_regress (sql/*.sql against expected/*.out) on a fresh cluster with pg_cron and tako_cache
+# pg_regress (test/regress/sql/*.sql against test/regress/expected/*.out) on a fresh cluster with pg_cron and tako_cache
 # preloaded.
 set -u
 source "$(dirname "$0")/../lib/suite.sh"
@@ -22,8 +22,8 @@ failed=$(echo "$out" | grep -E '^test ' | grep -c ' \.\.\. FAILED' || true)
 # PostgreSQL 16 and later: pg_regress prints TAP ("ok 1 - 01_install", "not ok 5 - 05_settings").
 passed=$((passed + $(echo "$out" | grep -cE '^ok [0-9]+ ' || true)))
 failed=$((failed + $(echo "$out" | grep -cE '^not ok [0-9]+ ' || true)))
-if [ "$failed" != 0 ] && [ -f "$(pg_make_dir)/regression.diffs" ]; then
-    head -200 "$(pg_make_dir)/regression.diffs"
+if [ "$failed" != 0 ] && [ -f "$(pg_make_dir)/test/regress/regression.diffs" ]; then
+    head -200 "$(pg_make_dir)/test/regress/regression.diffs"
 fi
 if [ $((passed + failed)) = 0 ]; then
     echo "$out" | tail -30

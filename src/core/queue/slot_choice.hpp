@@ -1,5 +1,5 @@
 // Which slot of the refresh queue a request of a key takes (pure; the queue itself, in shared
-// memory, is src/pg/refresh_queue.cpp). The rule that keeps a request's result for its own
+// memory, is src/pg/shared/refresh_queue.cpp). The rule that keeps a request's result for its own
 // waiters: a key reuses its own slot whatever its state; a new key takes a free slot, else the slot
 // whose result has been kept longest, once it has been kept `keep_us` (its waiters, woken at once
 // or within a second, have read it by then); never a pending or in-flight slot.

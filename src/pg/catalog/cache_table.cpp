@@ -1,4 +1,4 @@
-#include "pg/cache_table.hpp"
+#include "pg/catalog/cache_table.hpp"
 
 extern "C" {
 #include "access/table.h"

@@ -1,7 +1,7 @@
-#include "pg/budgets.hpp"
+#include "pg/shared/budgets.hpp"
 
 #include "core/fetch/health.hpp"
-#include "pg/shared_part.hpp"
+#include "pg/shared/shared_part.hpp"
 
 namespace tako::pg::shared {
 

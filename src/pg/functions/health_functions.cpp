@@ -1,8 +1,8 @@
 // tako_provider_health(): each provider's health, circuit breaker and budgets, from shared memory;
 // the budget calls of tako_discover_fill and of the usage kept across restarts.
-#include "pg/budgets.hpp"
-#include "pg/key_failures.hpp"
-#include "pg/provider_state.hpp"
+#include "pg/shared/budgets.hpp"
+#include "pg/shared/key_failures.hpp"
+#include "pg/shared/provider_state.hpp"
 
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"

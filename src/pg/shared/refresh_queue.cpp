@@ -1,4 +1,4 @@
-#include "pg/refresh_queue.hpp"
+#include "pg/shared/refresh_queue.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -24,10 +24,10 @@
 
 #include "core/envelope/envelope.hpp"
 #include "core/key.hpp"
-#include "pg/hit_counters.hpp"
-#include "pg/refresh_queue.hpp"
+#include "pg/shared/hit_counters.hpp"
+#include "pg/shared/refresh_queue.hpp"
 
-#include "pg/cache_table.hpp"
+#include "pg/catalog/cache_table.hpp"
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"
 

@@ -1,10 +1,10 @@
-#include "pg/key_failures.hpp"
+#include "pg/shared/key_failures.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "core/text_cut.hpp"
-#include "pg/shared_part.hpp"
+#include "pg/shared/shared_part.hpp"
 
 namespace tako::pg::shared {
 

@@ -1,4 +1,4 @@
-#include "pg/hit_counters.hpp"
+#include "pg/shared/hit_counters.hpp"
 
 #include <atomic>
 #include <cstring>

@@ -8,7 +8,7 @@
 
 #include "core/fetch/health.hpp"
 #include "core/rate_limit.hpp"
-#include "pg/shared_state.hpp"
+#include "pg/shared/shared_state.hpp"
 
 namespace tako::pg::shared {
 

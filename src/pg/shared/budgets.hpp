@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "pg/shared_state.hpp"
+#include "pg/shared/shared_state.hpp"
 
 namespace tako::pg::shared {
 

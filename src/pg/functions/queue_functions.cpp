@@ -6,12 +6,12 @@
 #include "core/envelope/upstream_meta.hpp"
 #include "core/error.hpp"
 #include "core/key.hpp"
-#include "pg/refresh_queue.hpp"
+#include "pg/shared/refresh_queue.hpp"
 
-#include "pg/budgets.hpp"
+#include "pg/shared/budgets.hpp"
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"
-#include "pg/worker_notice.hpp"
+#include "pg/worker/worker_notice.hpp"
 
 extern "C" {
 #include "access/xact.h"

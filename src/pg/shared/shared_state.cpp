@@ -1,12 +1,12 @@
-#include "pg/shared_state.hpp"
+#include "pg/shared/shared_state.hpp"
 
 #include <chrono>
 
-#include "pg/budgets.hpp"
-#include "pg/hit_counters.hpp"
-#include "pg/key_failures.hpp"
-#include "pg/provider_state.hpp"
-#include "pg/refresh_queue.hpp"
+#include "pg/shared/budgets.hpp"
+#include "pg/shared/hit_counters.hpp"
+#include "pg/shared/key_failures.hpp"
+#include "pg/shared/provider_state.hpp"
+#include "pg/shared/refresh_queue.hpp"
 
 #include "pg/error_boundary.hpp"
 

@@ -1,10 +1,10 @@
 // The once-per-session WARNING of a session the refresh worker cannot serve.
-#include "pg/worker_notice.hpp"
+#include "pg/worker/worker_notice.hpp"
 
 #include <string>
 
 #include "pg/error_boundary.hpp"
-#include "pg/refresh_queue.hpp"
+#include "pg/shared/refresh_queue.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {

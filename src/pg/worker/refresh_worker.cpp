@@ -25,11 +25,11 @@
 #include "core/read/read_policy.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
-#include "pg/hit_counters.hpp"
-#include "pg/key_failures.hpp"
-#include "pg/pictures.hpp"
-#include "pg/refresh_queue.hpp"
-#include "pg/refresh_worker.hpp"
+#include "pg/shared/hit_counters.hpp"
+#include "pg/shared/key_failures.hpp"
+#include "pg/catalog/pictures.hpp"
+#include "pg/shared/refresh_queue.hpp"
+#include "pg/worker/refresh_worker.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {

@@ -6,10 +6,10 @@
 #include "core/fetch/fetch.hpp"
 #include "core/format_b.hpp"
 #include "core/normalize/normalize.hpp"
-#include "pg/cache_table.hpp"
+#include "pg/catalog/cache_table.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
-#include "pg/pictures.hpp"
+#include "pg/catalog/pictures.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {

@@ -13,12 +13,12 @@
 #include "core/key.hpp"
 #include "core/read/read_policy.hpp"
 #include "pg/datum.hpp"
-#include "pg/key_failures.hpp"
-#include "pg/provider_state.hpp"
-#include "pg/refresh_queue.hpp"
+#include "pg/shared/key_failures.hpp"
+#include "pg/shared/provider_state.hpp"
+#include "pg/shared/refresh_queue.hpp"
 #include "pg/settings.hpp"
-#include "pg/shared_state.hpp"
-#include "pg/worker_notice.hpp"
+#include "pg/shared/shared_state.hpp"
+#include "pg/worker/worker_notice.hpp"
 
 extern "C" {
 #include "access/xact.h"

@@ -1,4 +1,4 @@
-#include "pg/pictures.hpp"
+#include "pg/catalog/pictures.hpp"
 
 #include <nlohmann/json.hpp>
 
