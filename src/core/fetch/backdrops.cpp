@@ -71,9 +71,14 @@ void write_backdrops(ListResult &result, UrlOf url_of) {
     }
 }
 
-std::optional<std::string> known_url(const FetchOptions &options, long id) {
-    auto known = options.known_backdrops.find(id);
-    return known != options.known_backdrops.end() ? known->second : std::nullopt;
+// The backdrop options.known_backdrops knows of anime `id`, else what `fetched` got, else null.
+std::optional<std::string> backdrop_of(const FetchOptions &options,
+                                       const std::map<long, std::optional<std::string>> &fetched,
+                                       long id) {
+    if (auto known = options.known_backdrops.find(id); known != options.known_backdrops.end())
+        return known->second;
+    auto got = fetched.find(id);
+    return got != fetched.end() ? got->second : std::nullopt;
 }
 
 }  // namespace
@@ -84,7 +89,7 @@ void add_known_backdrops(const ParsedKey &key, ListResult &result, const FetchOp
         const long id = mal_id_of(item);
         if (id != 0 && !options.known_backdrops.count(id)) result.backdrops_pending = true;
     }
-    write_backdrops(result, [&](long id) { return known_url(options, id); });
+    write_backdrops(result, [&](long id) { return backdrop_of(options, {}, id); });
 }
 
 void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &results,
@@ -128,11 +133,7 @@ void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &
     }
 
     for (std::size_t list : lists)
-        write_backdrops(results[list], [&](long id) -> std::optional<std::string> {
-            if (auto url = known_url(options, id); options.known_backdrops.count(id)) return url;
-            auto got = fetched.find(id);
-            return got != fetched.end() ? got->second : std::nullopt;
-        });
+        write_backdrops(results[list], [&](long id) { return backdrop_of(options, fetched, id); });
 }
 
 }  // namespace tako

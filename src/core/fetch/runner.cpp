@@ -36,6 +36,18 @@ void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
         waiting[job->provider].push_back(job);
     }
     std::size_t remaining = jobs.size();
+    // A job is over for good: the caller hears of it at once.
+    auto over = [&](Job *job) {
+        job->finished = std::chrono::system_clock::now();
+        --remaining;
+        if (job_over) job_over(*job);
+    };
+    auto fail = [&](Job *job, Outcome outcome, std::string error) {
+        job->verdict = Verdict{};
+        job->verdict.outcome = outcome;
+        job->verdict.error = std::move(error);
+        over(job);
+    };
 
     while (remaining > 0) {
         if (env_.interrupted()) {
@@ -56,12 +68,8 @@ void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
                 queue.pop_front();
                 if (job->attempts == 0) job->started = std::chrono::system_clock::now();
                 if (!env_.take_request(provider, options_.read_through)) {
-                    job->verdict = Verdict{};
-                    job->verdict.outcome = Outcome::QuotaExhausted;
-                    job->verdict.error = provider + "'s daily request budget is spent";
-                    job->finished = std::chrono::system_clock::now();
-                    --remaining;
-                    if (job_over) job_over(*job);
+                    fail(job, Outcome::QuotaExhausted,
+                         provider + "'s daily request budget is spent");
                     continue;
                 }
                 ++job->attempts;
@@ -69,12 +77,7 @@ void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
                     in_flight[engine.start(job->request)] = job;
                     ++in_flight_per_provider[provider];
                 } catch (const Error &e) {
-                    job->verdict = Verdict{};
-                    job->verdict.outcome = Outcome::NetworkError;
-                    job->verdict.error = e.what();
-                    job->finished = std::chrono::system_clock::now();
-                    --remaining;
-                    if (job_over) job_over(*job);
+                    fail(job, Outcome::NetworkError, e.what());
                 }
             }
         }
@@ -97,9 +100,7 @@ void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
                 job->slot.reset();
                 waiting[job->provider].push_back(job);
             } else {
-                job->finished = std::chrono::system_clock::now();
-                --remaining;
-                if (job_over) job_over(*job);
+                over(job);
             }
         }
     }

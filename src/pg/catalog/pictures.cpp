@@ -29,6 +29,15 @@ std::string function_of(const std::string &schema, const char *function) {
     return exists ? quoted : "";
 }
 
+// Runs `sql` with its arguments in a connection of its own, in the caller's transaction.
+void execute(const std::string &sql, int count, Oid *types, Datum *args) {
+    pg_call([&] {
+        SPI_connect();
+        SPI_execute_with_args(sql.c_str(), count, types, args, nullptr, false, 0);
+        SPI_finish();
+    });
+}
+
 }  // namespace
 
 std::map<long, std::optional<std::string>> known(const std::string &schema,
@@ -81,11 +90,7 @@ void save(const std::string &schema, const std::vector<ListResult> &results,
     const std::string sql = "SELECT " + function + "($1, $2)";
     Oid types[2] = {JSONBOID, TEXTOID};
     Datum args[2] = {jsonb_result(pictures.dump()), text_result(origin)};
-    pg_call([&] {
-        SPI_connect();
-        SPI_execute_with_args(sql.c_str(), 2, types, args, nullptr, false, 0);
-        SPI_finish();
-    });
+    execute(sql, 2, types, args);
 }
 
 void fill(const std::string &schema, const std::string &key, const nlohmann::json &saved,
@@ -95,11 +100,7 @@ void fill(const std::string &schema, const std::string &key, const nlohmann::jso
     const std::string sql = "SELECT " + function + "($1, $2, $3)";
     Oid types[3] = {TEXTOID, JSONBOID, JSONBOID};
     Datum args[3] = {text_result(key), jsonb_result(saved.dump()), jsonb_result(filled.dump())};
-    pg_call([&] {
-        SPI_connect();
-        SPI_execute_with_args(sql.c_str(), 3, types, args, nullptr, false, 0);
-        SPI_finish();
-    });
+    execute(sql, 3, types, args);
 }
 
 }  // namespace tako::pg::pictures
