@@ -238,6 +238,7 @@ AS $$
 DECLARE
     r record;
     results jsonb := '[]';
+    by_worker jsonb;
     begun timestamptz := clock_timestamp();
 BEGIN
     IF keys IS NULL THEN
@@ -245,11 +246,22 @@ BEGIN
     END IF;
     -- Each key once, in key order: every writer locks rows in the same order (no deadlock).
     keys := ARRAY(SELECT DISTINCT @extschema@.tako_canonical_key(k) FROM unnest(keys) AS k ORDER BY 1);
+    -- Where the refresh worker refreshes for this session, it does (each list saved as soon as its
+    -- answer is in) and this waits; the keys it could not take are refreshed here.
+    by_worker := @extschema@.tako_worker_refresh(keys, origin);
+    IF by_worker IS NOT NULL THEN
+        results := coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(by_worker) AS e
+                              WHERE e <> 'null'::jsonb), '[]');
+        keys := ARRAY(SELECT keys[i] FROM generate_subscripts(keys, 1) AS i
+                       WHERE by_worker->(i - 1) = 'null'::jsonb);
+    END IF;
     FOR r IN SELECT * FROM @extschema@.tako_fetch_lists(keys, origin) LOOP
         results := results || @extschema@.tako_apply_fetched(
             r.cache_key, r.provider, r.outcome, r.http_status, r.items, r.error, r.bytes, r.attempts,
             r.started_at, r.finished_at, r.sqlstate, origin, upstream => r.upstream);
     END LOOP;
+    results := coalesce((SELECT jsonb_agg(e ORDER BY e->>'key') FROM jsonb_array_elements(results) AS e),
+                        '[]');
     RETURN jsonb_build_object(
         'total', jsonb_array_length(results),
         'succeeded', (SELECT count(*) FROM jsonb_array_elements(results) AS e WHERE e->>'status' = 'ok'),
@@ -259,7 +271,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.tako_refresh_keys(text[], text) IS
-    'tako_cache: fetches, normalizes and saves lists concurrently; one result and one refresh-log row per key';
+    'tako_cache: refreshes lists (by the refresh worker when it serves this session, else here), each list saved as its answer comes; one result and one refresh-log row per key';
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_keys(text[], text) FROM PUBLIC;
 
 -- The expired entries, most fetched first (what the hourly job runs).

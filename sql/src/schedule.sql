@@ -318,6 +318,7 @@ AS $$
 DECLARE
     r record;
     announced jsonb;
+    by_worker jsonb;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM @extschema@.tako_mark_interrupted();
@@ -325,6 +326,17 @@ BEGIN
         RAISE EXCEPTION 'keys must not be null' USING ERRCODE = '22004';
     END IF;
     keys := ARRAY(SELECT DISTINCT @extschema@.tako_canonical_key(k) FROM unnest(keys) AS k ORDER BY 1);
+    -- Where the refresh worker refreshes for this session, it does (it announces each key, saves
+    -- each list as soon as its answer is in) and this waits; the keys it could not take, or all of
+    -- them where it does not run, are refreshed here the same way but saved once all are fetched.
+    by_worker := @extschema@.tako_worker_refresh(keys, origin);
+    IF by_worker IS NOT NULL THEN
+        keys := ARRAY(SELECT keys[i] FROM generate_subscripts(keys, 1) AS i
+                       WHERE by_worker->(i - 1) = 'null'::jsonb);
+    END IF;
+    IF cardinality(keys) = 0 THEN
+        RETURN;
+    END IF;
     WITH rows AS (
         INSERT INTO @extschema@.tako_refresh_log (cache_key, provider, origin, started_at, outcome, pid)
         SELECT k, split_part(k, ':', 1), origin, clock_timestamp(), 'running', pg_backend_pid()
@@ -346,7 +358,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE @extschema@.tako_refresh_job(text[], text) IS
-    'tako_cache: the scheduled form of tako_refresh_keys, committing as it goes (CALL it at top level)';
+    'tako_cache: the scheduled form of tako_refresh_keys (by the refresh worker when it serves this session), committing as it goes (CALL it at top level)';
 REVOKE EXECUTE ON PROCEDURE @extschema@.tako_refresh_job(text[], text) FROM PUBLIC;
 
 -- What a slot's pg_cron job runs.

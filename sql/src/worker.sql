@@ -70,3 +70,12 @@ AS 'MODULE_PATHNAME', 'tako_worker_fetch';
 COMMENT ON FUNCTION @extschema@.tako_worker_fetch(text, boolean) IS
     'tako_cache internal: has the refresh worker fetch a key now and waits for it, every caller of the key waiting for one request (NULL: no worker for this session); new_key: the request spends one of the provider''s new keys this hour';
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_worker_fetch(text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.tako_worker_refresh(keys text[], origin text)
+RETURNS jsonb
+LANGUAGE c VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tako_worker_refresh';
+COMMENT ON FUNCTION @extschema@.tako_worker_refresh(text[], text) IS
+    'tako_cache internal: has the refresh worker refresh keys for a session that waits (tako_refresh_keys, tako_refresh_job): one result per key, null where the session refreshes it itself; NULL when the worker does not refresh for this session';
+REVOKE EXECUTE ON FUNCTION @extschema@.tako_worker_refresh(text[], text) FROM PUBLIC;

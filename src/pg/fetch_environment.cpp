@@ -131,12 +131,12 @@ FetchOptions fetch_options() {
 }
 
 std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const FetchOptions &options,
-                                  const ListOver &on_list) {
+                                  const ListOver &on_list, const MoreKeys &more) {
     PgFetchEnvironment env;
     std::vector<ListResult> results;
     bool interrupted = false;
     try {
-        results = fetch_lists(keys, settings::upstream(), options, env, on_list);
+        results = fetch_lists(keys, settings::upstream(), options, env, on_list, more);
     } catch (const Interrupted &) {
         interrupted = true;  // every transfer is already stopped; raise outside the handler
     }

@@ -384,3 +384,32 @@ UpstreamSettings upstream() {
 }
 
 }  // namespace tako::pg::settings
+
+namespace tako::pg::settings {
+
+std::uint64_t fetch_fingerprint() {
+    // FNV-1a over each value, each followed by a separator no value holds.
+    std::uint64_t hash = 14695981039346656037ULL;
+    auto add = [&hash](std::string_view text) {
+        for (unsigned char c : text) {
+            hash ^= c;
+            hash *= 1099511628211ULL;
+        }
+        hash ^= 0xff;
+        hash *= 1099511628211ULL;
+    };
+    auto add_int = [&add](long long v) { add(std::to_string(v)); };
+    for (char *url : base_urls_) add(value(url));
+    for (char *text : {igdb_token_url_, proxy_, tmdb_api_key_, tmdb_language_, locale_,
+                       rawg_api_key_, igdb_client_id_, igdb_client_secret_})
+        add(value(text));
+    for (int v : {http_connect_timeout_ms_, http_timeout_ms_, max_response_bytes_, retry_attempts_,
+                  retry_after_max_ms_, jikan_per_minute_, breaker_failures_, breaker_pause_ms_,
+                  scheduled_reserve_percent_})
+        add_int(v);
+    for (double v : per_second_) add(std::to_string(v));
+    for (int v : daily_requests_) add_int(v);
+    return hash;
+}
+
+}  // namespace tako::pg::settings

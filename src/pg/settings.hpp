@@ -1,6 +1,7 @@
 // tako_cache's settings (SPEC §1), registered by _PG_init.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -52,5 +53,11 @@ std::size_t render_cache_bytes();  // tako_cache.render_cache_size
 std::size_t worker_batch_keys(std::size_t most);
 // Everything the request builders need, read from the settings above.
 UpstreamSettings upstream();
+// A fingerprint of every setting a fetch reads (addresses, credentials, language, timeouts, size
+// cap, retries, rate limits, budgets, the breaker): equal in two processes when they would fetch
+// a list the same way. The refresh worker publishes its own; a session whose own differ (a SET,
+// ALTER ROLE ... SET) fetches what it waits for itself, so a fetch always follows the values of
+// the session that waits for it.
+std::uint64_t fetch_fingerprint();
 
 }  // namespace tako::pg::settings

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# A save never replaces a list with an older answer (1.6). A refresh by hand of two lists, one of
-# them slow (a session saves its lists once they are all fetched): the fast one's answer is in,
-# waiting for the slow one, when the owner saves that list by hand. The refresh's save of its older
-# answer then leaves the owner's list in place and logs "superseded". Prints TAP.
+# One refresh engine (1.7), and a save never replaces a list with an older answer (1.6).
+# A refresh by hand of two lists, one of them slow:
+# - where the refresh worker serves the session, it refreshes them: the fast list is saved as soon
+#   as its answer is in, while the slow one is still fetched, and the caller waits for both;
+# - in a transaction block the session refreshes them itself and saves them once both are fetched:
+#   the fast one's answer is in, waiting for the slow one, when the owner saves that list by hand.
+#   The refresh's save of its older answer then leaves the owner's list in place and logs
+#   "superseded". Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
@@ -11,12 +15,41 @@ slow=itunes:charts:ar-album
 q -c "SELECT tako_refresh_keys(ARRAY['$fast', '$slow'])" \
   -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key IN ('$fast', '$slow')" >/dev/null
 wait_queue
+expire() {
+    q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key IN ('$fast', '$slow')" >/dev/null
+}
+fresh() { q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '$1'"; }
+
+# The worker's path.
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 $ctl fault '{"match": "/ar/rss/", "times": 1, "fault": {"delay_ms": 3000}}' >/dev/null
-q -c "SELECT tako_refresh_keys(ARRAY['$fast', '$slow'])" >/dev/null &
+q -c "SELECT tako_refresh_keys(ARRAY['$fast', '$slow'])" >"$out" &
 refresh=$!
 sleep 1.5
-check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '"'SELECT tako_refresh_keys(ARRAY[''$fast''%'"' AND state = '"'active'"'")" = 1 ]' \
-    "the refresh fetches both lists, the slow one still waiting"
+check '[ "$(fresh "$fast")" = t ] && [ "$(fresh "$slow")" = f ] &&
+       [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '"'SELECT tako_refresh_keys(ARRAY[''$fast''%'"' AND state = '"'active'"'")" = 1 ]' \
+    "through the worker, the fast list is saved while the slow one is fetched and the caller waits"
+wait "$refresh"
+summary=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))
+print(r["total"], r["succeeded"], r["results"][0]["key"], r["results"][1]["items"])' "$out")
+check '[ "$summary" = "2 2 $slow 2" ]' \
+    "... then it has both results, in key order, as a session's refresh gives them ($summary)"
+logged=$(q -c "SELECT string_agg(DISTINCT l.origin || ' ' || (l.pid = (tako_queue_stats()->>'worker_pid')::int), ',')
+                 FROM (SELECT origin, pid FROM tako_refresh_log WHERE cache_key IN ('$fast', '$slow')
+                        ORDER BY id DESC LIMIT 2) AS l")
+check '[ "$(fresh "$slow")" = t ] && [ "$logged" = "manual true" ]' \
+    "... both logged by the worker, with the origin manual ($logged)"
+
+# A session's own path, in a transaction block.
+expire
+$ctl fault '{"match": "/ar/rss/", "times": 1, "fault": {"delay_ms": 3000}}' >/dev/null
+q -c "BEGIN" -c "SELECT tako_refresh_keys(ARRAY['$fast', '$slow'])" -c "COMMIT" >/dev/null &
+refresh=$!
+sleep 1.5
+check '[ "$(fresh "$fast")" = f ] &&
+       [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '"'SELECT tako_refresh_keys(ARRAY[''$fast''%'"' AND state = '"'active'"'")" = 1 ]' \
+    "in a transaction block the session refreshes both lists itself, the slow one still waiting"
 # By hand: the list's first item only.
 q -c "SELECT tako_save_cached('$fast', NULL, NULL, jsonb_build_array(data->0)) FROM discovery_cache WHERE cache_key = '$fast'" >/dev/null
 wait "$refresh"

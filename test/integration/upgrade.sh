@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4, 1.5 and 1.6, and find
+# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4, 1.5, 1.6 and 1.7, and find
 # everything intact at each step; the updated extension is the same, object for object, as a fresh
 # install (the script generated from sql/src), and so is 1.0 updated straight to the newest version.
 # Prints TAP.
@@ -120,6 +120,12 @@ check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extna
 check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
 check '[ "$(q -d tako_up_old -c "SELECT count(*) || '"' '"' || min(length(salt)) FROM tako_secret")" = "1 64" ]' \
     "the installation has its single-flight secret (64 hex digits)"
+
+# 1.6 → 1.7: one refresh engine (sessions' refreshes through the worker); nothing stored changes.
+before=$(state tako_up_old)
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.7'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.7 ]' "updated to 1.7"
+check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
 
 # 1.0 straight to the newest version.
 newest=$(sed -n "s/^default_version = '\\(.*\\)'/\\1/p" tako_cache.control)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The refresh worker saves each list as soon as its answer is in (1.6): a slow key of a batch holds
 # no other list, and a cold Jikan list Tako enriches is saved (and its readers answered) before
-# the pictures of its anime, which are written in when they come. Prints TAP.
+# the pictures of its anime, which are written in when they come; a miss joins the fetch under
+# way (1.7). Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
@@ -22,6 +23,26 @@ check '[ "$(q -c "SELECT (expires_at > now()) || '"' '"' || last_refresh_status 
 wait_queue
 check '[ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$slow'"'")" = t ]' \
     "the slow one is saved when its answer comes"
+$ctl reset >/dev/null
+
+# A miss while the worker fetches a slow list (1.7): it joins the fetch under way at once, not
+# after it.
+miss=itunes:charts:de-album
+q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$slow'" \
+  -c "DELETE FROM discovery_cache WHERE cache_key = '$miss'" >/dev/null
+$ctl fault '{"match": "/au/rss/", "times": 1, "fault": {"delay_ms": 4000}}' >/dev/null
+q -c "SELECT tako_discover('$slow')" >/dev/null  # stale: its refresh is queued
+sleep 1
+started=$(ms)
+served=$(q -c "SELECT json_array_length(tako_discover('$miss')->'data')")
+took=$(($(ms) - started))
+running=$(q -c "SELECT count(*) FROM tako_refresh_log WHERE cache_key = '$slow' AND outcome = 'running'")
+check '[ "$served" -gt 0 ] && [ "$took" -lt 1500 ] && [ "$running" = 1 ]' \
+    "a miss while the worker fetches a slow list (4 s) is served in $took ms, the slow one still fetched"
+wait_queue
+check '[ "$(q -c "SELECT origin FROM tako_refresh_log WHERE cache_key = '"'$miss'"' ORDER BY id DESC LIMIT 1")" = miss ] &&
+       [ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$slow'"'")" = t ]' \
+    "... fetched by the worker (origin miss), and the slow list saved when its answer came"
 $ctl reset >/dev/null
 
 # A cold Jikan list Tako enriches: its pictures come slowly (each 2 s).

@@ -71,7 +71,7 @@ SELECT is(
           'tako_pending_hits(boolean)', 'tako_pending_hits(boolean,text[])', 'tako_provider_health()',
           'tako_queue_refresh(text,text)', 'tako_queue_stats()', 'tako_read_step(text,jsonb)',
           'tako_recent_failure(text,integer)', 'tako_restore_request_usage(text,bigint)',
-          'tako_take_new_key(text)', 'tako_validate_items(jsonb,text)', 'tako_worker_fetch(text,boolean)'],
+          'tako_take_new_key(text)', 'tako_validate_items(jsonb,text)', 'tako_worker_fetch(text,boolean)', 'tako_worker_refresh(text[],text)'],
     'keys, items, fetching, normalizing, envelopes, the hit paths, the read-through policy, the budgets'' counters and the refresh queue are C++');
 
 SELECT is(tako_get_cached('tmdb:trending:movie:week')::text, NULL, 'a miss is NULL');

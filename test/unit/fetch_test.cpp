@@ -775,5 +775,83 @@ TEST_F(FetchLists, AListAsksForAtMostMaxPicturesNewOnes) {
     EXPECT_EQ(backdrop_of(r, 4), nullptr);
 }
 
+
+// ---- Keys added to a fetch under way (the refresh worker's queue) ------------------------------
+
+TEST_F(FetchLists, AKeyAddedWhileASlowListIsFetchedIsOverBeforeIt) {
+    server.on("/deezer/chart/0/tracks", Reply::json(200, deezer_albums).after(1500ms));
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    bool added = false;
+    std::vector<std::size_t> handed;
+    std::size_t slow_answered_then = 99;
+    const std::vector<ListResult> results = fetch_lists(
+        {parse_key("deezer:charts:tracks")}, settings, options, env,
+        [&](std::size_t i, const ListResult &) {
+            handed.push_back(i);
+            if (i == 1) slow_answered_then = handed.size();
+        },
+        [&](FetchOptions &) {
+            std::vector<ParsedKey> more;
+            // Once the slow request is on its way: a miss arrives.
+            if (!added && server.count("/deezer/chart/0/tracks") == 1) {
+                added = true;
+                more.push_back(parse_key("deezer:charts:albums"));
+            }
+            return more;
+        });
+    // The added key got the next index, was fetched at once and handed over first.
+    ASSERT_TRUE(added);
+    EXPECT_EQ(handed, (std::vector<std::size_t>{1, 0}));
+    EXPECT_EQ(slow_answered_then, 1u);
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_EQ(results[1].key, "deezer:charts:albums");
+    EXPECT_EQ(results[1].outcome, Outcome::Ok);
+    EXPECT_GE(results[0].finished - results[1].finished, std::chrono::milliseconds(1000));
+}
+
+TEST_F(FetchLists, KeysAddedWhilePicturesAreAskedAreFetchedWithThem) {
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1})));
+    server.on(pictures_path(1), Reply::json(200, pictures_of(1)).after(800ms));
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    bool added = false;
+    std::vector<std::size_t> handed;
+    const std::vector<ListResult> results = fetch_lists(
+        {parse_key("jikan:top:movie")}, settings, options, env,
+        [&](std::size_t i, const ListResult &) { handed.push_back(i); },
+        [&](FetchOptions &more_options) {
+            std::vector<ParsedKey> more;
+            if (!added && server.count(pictures_path(1)) == 1) {
+                added = true;
+                more_options.known_backdrops[7] = "https://known.test/7.jpg";
+                more.push_back(parse_key("deezer:charts:albums"));
+            }
+            return more;
+        });
+    ASSERT_TRUE(added);
+    EXPECT_EQ(handed, (std::vector<std::size_t>{0, 1}));
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_EQ(results[1].outcome, Outcome::Ok);
+    EXPECT_EQ(backdrop_of(results[0], 0), "https://pictures.test/1.jpg");
+    // The added list was over before the picture came: the call waited for both.
+    EXPECT_LT(results[1].finished, results[0].finished + std::chrono::seconds(1));
+}
+
+TEST_F(FetchLists, EachListHasItsOwnPolicy) {
+    env.paused = std::chrono::system_clock::now() + std::chrono::hours(1);
+    server.on("/deezer/chart/0/tracks", Reply::json(200, deezer_albums));
+    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    // The first list is a read's (skips a paused provider), the second one asked by hand.
+    options.policy_of = [](std::size_t i) {
+        return i == 0 ? ListPolicy{true, true} : ListPolicy{false, false};
+    };
+    const std::vector<ListResult> results = fetch_lists(
+        {parse_key("deezer:charts:tracks"), parse_key("deezer:charts:albums")}, settings, options,
+        env);
+    EXPECT_EQ(results[0].outcome, Outcome::CircuitOpen);
+    EXPECT_EQ(results[1].outcome, Outcome::Ok);
+    EXPECT_EQ(server.count("/deezer/chart/0/tracks"), 0u);
+    EXPECT_EQ(env.read_through_flags, std::vector<bool>{false});
+}
+
 }  // namespace
 }  // namespace tako

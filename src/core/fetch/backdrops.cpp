@@ -92,7 +92,7 @@ void add_known_backdrops(const ParsedKey &key, ListResult &result, const FetchOp
     write_backdrops(result, [&](long id) { return backdrop_of(options, {}, id); });
 }
 
-void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &results,
+void add_backdrops(const std::deque<ParsedKey> &keys, std::deque<ListResult> &results,
                    const UpstreamSettings &settings, const FetchOptions &options, Runner &runner) {
     std::vector<std::size_t> lists;
     for (std::size_t i = 0; i < results.size(); ++i)
@@ -120,6 +120,7 @@ void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &
     for (std::size_t k = 0; k < ids.size(); ++k) {
         jobs[k].index = k;
         jobs[k].provider = "jikan";
+        jobs[k].read_through = options.policy(reported_with[k]).read_through;
         jobs[k].request = build_jikan_pictures_request(settings, ids[k]);
         to_run.push_back(&jobs[k]);
     }

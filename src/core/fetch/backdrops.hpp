@@ -2,7 +2,7 @@
 // families Tako enriches get details.backdrop, the first picture of GET /anime/{id}/pictures.
 #pragma once
 
-#include <vector>
+#include <deque>
 
 #include "core/fetch/fetch.hpp"
 #include "core/fetch/runner.hpp"
@@ -22,7 +22,7 @@ void add_known_backdrops(const ParsedKey &key, ListResult &result, const FetchOp
 // lists, and each request made into the
 // ListResult::pictures of the first list that needed it. A failed picture never fails a list.
 // Throws Interrupted, as Runner::run does.
-void add_backdrops(const std::vector<ParsedKey> &keys, std::vector<ListResult> &results,
+void add_backdrops(const std::deque<ParsedKey> &keys, std::deque<ListResult> &results,
                    const UpstreamSettings &settings, const FetchOptions &options, Runner &runner);
 
 }  // namespace tako

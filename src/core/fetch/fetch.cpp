@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <ctime>
+#include <deque>
+#include <iterator>
+#include <map>
 
 #include "core/envelope/upstream_meta.hpp"
 #include "core/error.hpp"
@@ -98,120 +101,163 @@ void finish(ListResult &result, const ParsedKey &key, Job &job, const UpstreamSe
 
 }  // namespace
 
-std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
-                                    const UpstreamSettings &settings, const FetchOptions &options,
-                                    FetchEnvironment &env, const ListOver &on_list) {
-    std::vector<ListResult> results(keys.size());
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        results[i].key = keys[i].key;
-        results[i].provider = std::string(keys[i].provider());
+namespace {
+
+// One call of fetch_lists: its lists (more may be added while it runs), their jobs and results.
+// Deques: a list's key, result and job stay where they are while others are added.
+class ListFetch {
+public:
+    ListFetch(const UpstreamSettings &settings, const FetchOptions &options, FetchEnvironment &env,
+              const ListOver &on_list)
+        : settings_(settings), options_(options), env_(env), on_list_(on_list),
+          runner_(options_, env) {}
+
+    std::vector<ListResult> run(const std::vector<ParsedKey> &keys, const MoreKeys &more) {
+        std::vector<Job *> to_run;
+        for (const ParsedKey &key : keys)
+            if (Job *job = prepare(key)) to_run.push_back(job);
+        if (more)
+            runner_.set_tick([this, &more] {
+                for (ParsedKey &key : more(options_))
+                    if (Job *job = prepare(std::move(key))) runner_.add(job);
+            });
+        runner_.run(to_run);
+        renew_token_and_retry();
+        // Jikan backdrops: after the lists, since their items say which anime to ask about.
+        add_backdrops(keys_, results_, settings_, options_, runner_);
+        return {std::make_move_iterator(results_.begin()), std::make_move_iterator(results_.end())};
     }
-    Runner runner(options, env);
+
+private:
     // A list is over: its outcome counts for its provider's health, and it is handed over at once.
-    auto over = [&](std::size_t i) {
-        add_known_backdrops(keys[i], results[i], options);
-        env.report_outcome(results[i].provider, results[i].key, results[i].outcome,
-                           results[i].error);
-        if (on_list) on_list(i, results[i]);
-    };
-
-    // Providers paused by the circuit breaker are not asked at all.
-    std::vector<bool> skipped(keys.size(), false);
-    if (options.respect_breaker) {
-        for (std::size_t i = 0; i < keys.size(); ++i) {
-            SystemTime until = env.paused_until(results[i].provider);
-            if (until <= system_now()) continue;
-            std::time_t t = std::chrono::system_clock::to_time_t(until);
-            std::tm parts{};
-            gmtime_r(&t, &parts);
-            char when[32];
-            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &parts);
-            fail(results[i], Outcome::CircuitOpen,
-                 results[i].provider + " is paused after repeated failures until " + when);
-            skipped[i] = true;
-            over(i);
-        }
+    void over(std::size_t i) {
+        add_known_backdrops(keys_[i], results_[i], options_);
+        env_.report_outcome(results_[i].provider, results_[i].key, results_[i].outcome,
+                            results_[i].error);
+        if (on_list_) on_list_(i, results_[i]);
     }
 
-    // IGDB needs a Twitch token first; one is shared by every backend until it expires.
-    std::optional<std::string> token;
-    TokenAttempt token_failure;
-    auto needs_token = [&](std::size_t i) { return !skipped[i] && keys[i].provider() == "igdb"; };
-    bool any_igdb = false;
-    for (std::size_t i = 0; i < keys.size(); ++i) any_igdb = any_igdb || needs_token(i);
-    if (any_igdb) {
+    // A new list of the call: its job, or nullptr when it is over before any request (its provider
+    // is paused, IGDB has no token, a credential is missing).
+    Job *prepare(ParsedKey key) {
+        const std::size_t i = keys_.size();
+        keys_.push_back(std::move(key));
+        results_.emplace_back();
+        jobs_.emplace_back();
+        ListResult &result = results_[i];
+        result.key = keys_[i].key;
+        result.provider = std::string(keys_[i].provider());
+        const ListPolicy policy = options_.policy(i);
+        if (policy.respect_breaker) {
+            // Providers paused by the circuit breaker are not asked at all.
+            const SystemTime until = env_.paused_until(result.provider);
+            if (until > system_now()) {
+                std::time_t t = std::chrono::system_clock::to_time_t(until);
+                std::tm parts{};
+                gmtime_r(&t, &parts);
+                char when[32];
+                std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &parts);
+                fail(result, Outcome::CircuitOpen,
+                     result.provider + " is paused after repeated failures until " + when);
+                over(i);
+                return nullptr;
+            }
+        }
+        if (keys_[i].provider() == "igdb" && !igdb_token()) {
+            fail(result, token_failure_.outcome, token_failure_.error);
+            over(i);
+            return nullptr;
+        }
+        Job &job = jobs_[i];
         try {
-            token = env.igdb_token(system_now());
-            if (!token) {
-                token_failure = obtain_igdb_token(settings, runner, env);
-                token = token_failure.token;
+            job.request = build_list_request(keys_[i], settings_, token_.value_or(""), system_now());
+        } catch (const Error &e) {
+            fail(result, Outcome::NotConfigured, e.what());
+            over(i);
+            return nullptr;
+        }
+        job.index = i;
+        job.provider = result.provider;
+        job.read_through = policy.read_through;
+        job.on_over = [this](Job &done) { list_over(done); };
+        return &job;
+    }
+
+    // IGDB needs a Twitch token first; one is shared by every backend until it expires. Asked
+    // once per call (a failure stands for the lists added later).
+    bool igdb_token() {
+        if (token_) return true;
+        if (token_asked_) return false;
+        token_asked_ = true;
+        try {
+            token_ = env_.igdb_token(system_now());
+            if (!token_) {
+                token_failure_ = obtain_igdb_token(settings_, runner_, env_);
+                token_ = token_failure_.token;
             }
         } catch (const Error &e) {  // credentials not configured
-            token_failure = {std::nullopt, Outcome::NotConfigured, e.what()};
+            token_failure_ = {std::nullopt, Outcome::NotConfigured, e.what()};
         }
+        return token_.has_value();
     }
 
-    std::vector<Job> jobs(keys.size());
-    std::vector<Job *> to_run;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        if (skipped[i]) continue;
-        if (needs_token(i) && !token) {
-            fail(results[i], token_failure.outcome, token_failure.error);
-            over(i);
-            continue;
+    // Each list is over as soon as its answer is in, but an IGDB 401 before the token is renewed.
+    void list_over(Job &job) {
+        if (!renewed_ && job.provider == "igdb" && job.response.status == 401) {
+            unauthorized_.push_back(&job);
+            return;
         }
-        try {
-            jobs[i].request =
-                build_list_request(keys[i], settings, token.value_or(""), system_now());
-        } catch (const Error &e) {
-            fail(results[i], Outcome::NotConfigured, e.what());
-            over(i);
-            continue;
+        if (auto before = retried_.find(&job); before != retried_.end()) {
+            job.attempts += before->second.first;
+            job.started = before->second.second;
         }
-        jobs[i].index = i;
-        jobs[i].provider = results[i].provider;
-        to_run.push_back(&jobs[i]);
-    }
-    // Each list is over as soon as its answer is in, but an IGDB 401 (renewed below).
-    auto unauthorized_answer = [](const Job &job) {
-        return job.provider == "igdb" && job.response.status == 401;
-    };
-    runner.run(to_run, [&](Job &job) {
-        if (unauthorized_answer(job)) return;
-        finish(results[job.index], keys[job.index], job, settings, options);
+        finish(results_[job.index], keys_[job.index], job, settings_, options_);
         over(job.index);
-    });
+    }
 
     // IGDB said 401: the token was revoked or expired early. Renew it once and try those again.
-    std::vector<Job *> unauthorized;
-    for (Job *job : to_run)
-        if (unauthorized_answer(*job)) unauthorized.push_back(job);
-    if (!unauthorized.empty()) {
-        env.forget_igdb_token(*token);
-        TokenAttempt renewed = obtain_igdb_token(settings, runner, env);
-        if (renewed.token) {
-            std::vector<std::pair<int, SystemTime>> before;
-            for (Job *job : unauthorized) {
-                before.emplace_back(job->attempts, job->started);
-                job->request =
-                    build_list_request(keys[job->index], settings, *renewed.token, system_now());
-                job->attempts = 0;
-            }
-            runner.run(unauthorized);
-            for (std::size_t k = 0; k < unauthorized.size(); ++k) {
-                unauthorized[k]->attempts += before[k].first;
-                unauthorized[k]->started = before[k].second;
-            }
+    void renew_token_and_retry() {
+        renewed_ = true;
+        if (unauthorized_.empty()) return;
+        env_.forget_igdb_token(*token_);
+        TokenAttempt renewed = obtain_igdb_token(settings_, runner_, env_);
+        if (!renewed.token) {
+            for (Job *job : unauthorized_) list_over(*job);
+            return;
         }
+        token_ = renewed.token;
+        for (Job *job : unauthorized_) {
+            retried_[job] = {job->attempts, job->started};
+            job->request =
+                build_list_request(keys_[job->index], settings_, *renewed.token, system_now());
+            job->attempts = 0;
+        }
+        runner_.run(unauthorized_);
     }
 
-    for (Job *job : unauthorized) {
-        finish(results[job->index], keys[job->index], *job, settings, options);
-        over(job->index);
-    }
-    // Jikan backdrops: after the lists, since their items say which anime to ask about.
-    add_backdrops(keys, results, settings, options, runner);
-    return results;
+    const UpstreamSettings &settings_;
+    FetchOptions options_;  // a copy: keys added later bring their known backdrops
+    FetchEnvironment &env_;
+    const ListOver &on_list_;
+    Runner runner_;
+    std::deque<ParsedKey> keys_;
+    std::deque<ListResult> results_;
+    std::deque<Job> jobs_;
+    std::optional<std::string> token_;
+    TokenAttempt token_failure_;
+    bool token_asked_ = false;
+    bool renewed_ = false;
+    std::vector<Job *> unauthorized_;
+    std::map<const Job *, std::pair<int, SystemTime>> retried_;  // attempts and start before 401
+};
+
+}  // namespace
+
+std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
+                                    const UpstreamSettings &settings, const FetchOptions &options,
+                                    FetchEnvironment &env, const ListOver &on_list,
+                                    const MoreKeys &more) {
+    return ListFetch(settings, options, env, on_list).run(keys, more);
 }
 
 }  // namespace tako

@@ -112,12 +112,25 @@ struct ListResult {
     bool backdrops_pending = false;
 };
 
+// What the fetch of one list may do: ask a provider the circuit breaker paused, and spend the
+// schedule's share of the daily budget.
+struct ListPolicy {
+    bool respect_breaker = false;  // true: a provider paused by the circuit breaker is not asked
+    bool read_through = false;     // true: a read's fetch (leaves the schedule its share)
+};
+
 struct FetchOptions {
     HttpOptions http;
     RetryPolicy retry;
-    bool normalize = true;             // false: return the raw body (tako_fetch)
-    bool respect_breaker = false;      // true: skip providers paused by the circuit breaker
-    bool read_through = false;         // true: tako_discover's fetch (leaves the schedule's share)
+    bool normalize = true;         // false: return the raw body (tako_fetch)
+    bool respect_breaker = false;  // every list's policy, unless policy_of says otherwise
+    bool read_through = false;
+    // The policy of the list of index `i` of the call (a call that refreshes lists for several
+    // reasons: the refresh worker); unset, every list has the two flags above.
+    std::function<ListPolicy(std::size_t index)> policy_of;
+    ListPolicy policy(std::size_t index) const {
+        return policy_of ? policy_of(index) : ListPolicy{respect_breaker, read_through};
+    }
     std::size_t max_per_provider = 8;  // transfers of one provider in flight at once
     // Jikan backdrops (contract §2.2): every item of an ok list of a family Tako enriches
     // (enriches_backdrops) gets details.backdrop, a URL or null. Anime found here (by MAL id;
@@ -132,9 +145,17 @@ struct FetchOptions {
 // (its answer normalized, the backdrops already known written, the others null), while the other
 // lists are still being fetched; the results returned hold every list as it ends, the backdrops
 // asked for after the lists written in. Throws Interrupted, and whatever `on_list` throws.
+//
+// `more`, when given, is asked between two looks at the transfers for keys to add to the call
+// under way (the refresh worker's queue: a miss is not kept waiting for a slow list); their
+// indexes follow the ones before, and it may add what it knows of their backdrops to `options`.
+// A key added once the lists are over and their pictures asked is fetched with those pictures
+// requests; its unknown backdrops stay null (backdrops_pending) until a later fetch.
 using ListOver = std::function<void(std::size_t index, const ListResult &)>;
+using MoreKeys = std::function<std::vector<ParsedKey>(FetchOptions &options)>;
 std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,
                                     const UpstreamSettings &settings, const FetchOptions &options,
-                                    FetchEnvironment &env, const ListOver &on_list = nullptr);
+                                    FetchEnvironment &env, const ListOver &on_list = nullptr,
+                                    const MoreKeys &more = nullptr);
 
 }  // namespace tako

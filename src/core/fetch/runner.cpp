@@ -25,6 +25,12 @@ Runner::Runner(const FetchOptions &options, FetchEnvironment &env)
     : options_(options), env_(env), random_(std::random_device{}()) {}
 
 void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
+    struct Depth {
+        int &depth;
+        explicit Depth(int &d) : depth(++d) {}
+        ~Depth() { --depth; }
+    } depth(depth_);
+    const bool outermost = depth_ == 1;
     HttpEngine engine(options_.http);
     std::map<std::string, std::deque<Job *>> waiting;
     std::map<std::string, std::size_t> in_flight_per_provider;
@@ -40,7 +46,10 @@ void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
     auto over = [&](Job *job) {
         job->finished = std::chrono::system_clock::now();
         --remaining;
-        if (job_over) job_over(*job);
+        if (job->on_over)
+            job->on_over(*job);
+        else if (job_over)
+            job_over(*job);
     };
     auto fail = [&](Job *job, Outcome outcome, std::string error) {
         job->verdict = Verdict{};
@@ -49,7 +58,21 @@ void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
         over(job);
     };
 
-    while (remaining > 0) {
+    // The jobs added since the last look join the run.
+    auto take_added = [&] {
+        if (!outermost) return;
+        if (tick_) tick_();
+        const SteadyTime at = std::chrono::steady_clock::now();
+        for (Job *job : added_) {
+            job->not_before = at;
+            job->slot.reset();
+            waiting[job->provider].push_back(job);
+            ++remaining;
+        }
+        added_.clear();
+    };
+
+    for (take_added(); remaining > 0; take_added()) {
         if (env_.interrupted()) {
             engine.abort_all();
             throw Interrupted();
@@ -67,7 +90,8 @@ void Runner::run(std::vector<Job *> &jobs, const Done &job_over) {
                 }
                 queue.pop_front();
                 if (job->attempts == 0) job->started = std::chrono::system_clock::now();
-                if (!env_.take_request(provider, options_.read_through)) {
+                if (!env_.take_request(provider,
+                                       job->read_through.value_or(options_.read_through))) {
                     fail(job, Outcome::QuotaExhausted,
                          provider + "'s daily request budget is spent");
                     continue;

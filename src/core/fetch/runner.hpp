@@ -22,6 +22,11 @@ struct Job {
     HttpResponse response;  // of the last attempt
     Verdict verdict;
     SystemTime started{}, finished{};
+    // What its request spends of the provider's daily budget (nullopt: FetchOptions::read_through).
+    std::optional<bool> read_through;
+    // Called when this job is over, instead of the `job_over` of the run it ends in (a job added
+    // while a run is under way, whose caller is not that run's).
+    std::function<void(Job &)> on_over;
     // Scheduling state.
     SteadyTime not_before{};
     std::optional<SteadyTime> slot;
@@ -37,10 +42,19 @@ public:
     using Done = std::function<void(Job &)>;
     void run(std::vector<Job *> &jobs, const Done &job_over = nullptr);
 
+    // Called between two looks at the transfers of a run (not of a run started inside another):
+    // it may add() jobs, which that run then carries out with the others.
+    void set_tick(std::function<void()> tick) { tick_ = std::move(tick); }
+    // A job for the run under way (its on_over says when it is over).
+    void add(Job *job) { added_.push_back(job); }
+
 private:
     const FetchOptions &options_;
     FetchEnvironment &env_;
     std::mt19937_64 random_;
+    std::function<void()> tick_;
+    std::vector<Job *> added_;
+    int depth_ = 0;  // runs under way (a run may start another: an IGDB token)
 };
 
 }  // namespace tako

@@ -32,10 +32,11 @@ std::string key_arg(FunctionCallInfo fcinfo) {
     return parsed_key_arg(fcinfo).key;
 }
 
-// The worker can refresh lists for this session: it serves this database, and this transaction
-// could see what it saves.
+// The worker can refresh lists for this session: it serves this database, this transaction could
+// see what it saves, and it fetches with this session's values of the settings a fetch reads.
 bool worker_serves_this_session() {
-    return queue::available(MyDatabaseId) && !XactReadOnly;
+    return queue::available(MyDatabaseId) && !XactReadOnly &&
+           queue::worker_settings() == settings::fetch_fingerprint();
 }
 
 // tako_queue_refresh(key text, origin text DEFAULT 'queued') → boolean: asks the refresh worker to
@@ -43,10 +44,10 @@ bool worker_serves_this_session() {
 // this database.
 Datum queue_refresh(FunctionCallInfo fcinfo) {
     const std::string key = key_arg(fcinfo);
-    queue::Reason reason = queue::Reason::Manual;
+    queue::Reason reason = queue::Reason::Queued;
     if (PG_NARGS() > 1) {
         std::optional<std::string> origin = text_arg(fcinfo, 1);
-        if (origin && !queue::reason_of(*origin, reason))
+        if (origin && (!queue::reason_of(*origin, reason) || !queue::from_a_read(reason)))
             throw_invalid("invalid origin " + quote_for_message(*origin) +
                           " (stale, ahead, miss, queued or recovered)");
     }
@@ -129,6 +130,71 @@ Datum worker_fetch(FunctionCallInfo fcinfo) {
     return jsonb_result(out.dump());
 }
 
+// One key's result as tako_apply_fetched gives it.
+nlohmann::json refresh_result(const std::string &key, const queue::Result &r) {
+    auto or_null = [](auto value, bool is_null) {
+        return is_null ? nlohmann::json() : nlohmann::json(value);
+    };
+    nlohmann::json out = nlohmann::json::object();
+    out["key"] = key;
+    out["status"] = r.ok ? "ok" : "error";
+    out["outcome"] = r.outcome;
+    out["http_status"] = or_null(r.http_status, r.http_status == 0);
+    out["items"] = or_null(r.items, r.items < 0);
+    out["attempts"] = r.attempts;
+    out["duration_ms"] = r.duration_ms;
+    out["error"] = or_null(std::string(r.error), r.error[0] == '\0');
+    out["sqlstate"] = or_null(std::string(r.sqlstate), r.ok || r.sqlstate[0] == '\0');
+    return out;
+}
+
+// tako_worker_refresh(keys text[], origin text) → jsonb: has the refresh worker refresh `keys`
+// (canonical) for a session that waits for them: tako_refresh_keys and the pg_cron procedures
+// (origin manual, cron or expired). One element per key, in order: tako_apply_fetched's result,
+// or null where the session refreshes the key itself (the queue was full, the worker went away).
+// NULL when the worker does not refresh for this session: none serves this database, the caller's
+// settings differ from the worker's, or the caller is in a transaction block (its saves belong to
+// its transaction) or has a snapshot for the whole transaction (it could not see the saves).
+//
+// A key already queued or in flight is joined (one request). A cancel or statement_timeout stops
+// the wait; the worker still refreshes the keys.
+Datum worker_refresh(FunctionCallInfo fcinfo) {
+    auto texts = text_array_arg(fcinfo, 0);
+    if (!texts) throw Error(sqlstate::kNullValue, "keys must not be null");
+    std::vector<std::string> keys;
+    for (const auto &text : *texts) {
+        if (!text) throw Error(sqlstate::kNullValue, "keys must not contain NULL");
+        keys.push_back(parse_key(*text).key);
+    }
+    const std::optional<std::string> origin = text_arg(fcinfo, 1);
+    queue::Reason reason = queue::Reason::Manual;
+    if (!origin || !queue::reason_of(*origin, reason) || queue::from_a_read(reason) ||
+        !worker_serves_this_session() || IsolationUsesXactSnapshot() || IsTransactionBlock()) {
+        fcinfo->isnull = true;
+        return 0;
+    }
+    std::vector<queue::Ticket> tickets(keys.size());
+    std::vector<bool> queued(keys.size(), false);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const queue::Queued q =
+            queue::enqueue_now(MyDatabaseId, keys[i], reason, &tickets[i], false);
+        queued[i] = q == queue::Queued::Added || q == queue::Queued::AlreadyThere;
+    }
+    queue::wake_worker();
+    nlohmann::json out = nlohmann::json::array();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        queue::Result result;
+        // No deadline of its own: the worker takes as long as the lists take (a statement_timeout
+        // or a cancel ends the wait); WorkerGone when the worker is away for good.
+        if (queued[i]) pg_call([&] { queue::wait_for(tickets[i], 24 * 3600 * 1000, &result); });
+        if (!queued[i] || result.state != queue::Result::State::Done)
+            out.push_back(nullptr);
+        else
+            out.push_back(refresh_result(keys[i], result));
+    }
+    return jsonb_result(out.dump());
+}
+
 nlohmann::json time_or_null(std::int64_t unix_us) {
     if (unix_us == 0) return nullptr;
     return iso8601_ms(unix_us);
@@ -164,3 +230,4 @@ Datum queue_stats(FunctionCallInfo fcinfo) {
 TAKO_FUNCTION(tako_queue_refresh, tako::pg::queue_refresh)
 TAKO_FUNCTION(tako_worker_fetch, tako::pg::worker_fetch)
 TAKO_FUNCTION(tako_queue_stats, tako::pg::queue_stats)
+TAKO_FUNCTION(tako_worker_refresh, tako::pg::worker_refresh)

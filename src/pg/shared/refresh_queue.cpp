@@ -30,7 +30,7 @@ namespace {
 
 struct Slot {
     SlotState state = SlotState::Free;
-    Reason reason = Reason::Manual;
+    Reason reason = Reason::Queued;
     Oid database = InvalidOid;
     std::uint64_t serial = 0;  // new for every request that starts the slot afresh
     std::int64_t queued_us = 0;
@@ -41,6 +41,8 @@ struct Slot {
     char outcome[32] = {0};
     char sqlstate[6] = {0};
     char error[512] = {0};
+    int http_status = 0, items = -1, attempts = 0;
+    std::int64_t duration_ms = 0;
 };
 constexpr int kSlots = 1024;
 // Longer than the worker's restart interval (refresh_worker.cpp).
@@ -59,6 +61,7 @@ struct Queue {
     int worker_pid = 0;
     Oid worker_database = InvalidOid;
     Latch *worker_latch = nullptr;
+    std::uint64_t worker_settings = 0;
     std::int64_t worker_started_us = 0;
     std::uint64_t worker_starts = 0;
     std::uint64_t done_count = 0, failed_count = 0, refused_count = 0;
@@ -125,21 +128,32 @@ const char *origin_of(Reason reason) {
             return "ahead";
         case Reason::Miss:
             return "miss";
-        case Reason::Manual:
+        case Reason::Queued:
             return "queued";
         case Reason::Recovered:
             return "recovered";
+        case Reason::Manual:
+            return "manual";
+        case Reason::Cron:
+            return "cron";
+        case Reason::Expired:
+            return "expired";
     }
     return "queued";
 }
 
 bool reason_of(std::string_view origin, Reason &out) {
-    for (Reason r : {Reason::Stale, Reason::Ahead, Reason::Miss, Reason::Manual, Reason::Recovered})
+    for (Reason r : {Reason::Stale, Reason::Ahead, Reason::Miss, Reason::Queued, Reason::Recovered,
+                     Reason::Manual, Reason::Cron, Reason::Expired})
         if (origin == origin_of(r)) {
             out = r;
             return true;
         }
     return false;
+}
+
+bool from_a_read(Reason reason) {
+    return reason != Reason::Manual && reason != Reason::Cron && reason != Reason::Expired;
 }
 
 std::size_t shmem_size() {
@@ -198,7 +212,9 @@ Queued enqueue_now(Oid database, std::string_view key, Reason reason, Ticket *ti
                             s.database == database && key == s.key;
         if (queued) {
             // A read that waits is more urgent than a refresh-ahead: it keeps the slot, now Miss.
-            if (reason == Reason::Miss) s.reason = Reason::Miss;
+            // A refresh a session waits for is done as that session would do it, if not begun.
+            if (reason == Reason::Miss && from_a_read(s.reason)) s.reason = Reason::Miss;
+            if (!from_a_read(reason) && s.state == SlotState::Pending) s.reason = reason;
             result = Queued::AlreadyThere;
         } else if (join_only) {
             result = Queued::NotThere;
@@ -250,6 +266,10 @@ void wait_for(const Ticket &ticket, int timeout_ms, Result *out) {
             std::memcpy(out->outcome, s.outcome, sizeof out->outcome);
             std::memcpy(out->sqlstate, s.sqlstate, sizeof out->sqlstate);
             std::memcpy(out->error, s.error, sizeof out->error);
+            out->http_status = s.http_status;
+            out->items = s.items;
+            out->attempts = s.attempts;
+            out->duration_ms = s.duration_ms;
         } else if (queue->worker_pid == 0) {
             gone = true;
         }
@@ -293,6 +313,18 @@ void worker_attached(Oid database, int pid, Latch *latch) {
         ++q.worker_starts;
         q.dropped_database[0] = '\0';
     });
+}
+
+void publish_worker_settings(std::uint64_t fingerprint) noexcept {
+    if (!queue) return;
+    locked([&](Queue &q) { q.worker_settings = fingerprint; });
+}
+
+std::uint64_t worker_settings() noexcept {
+    if (!queue) return 0;
+    std::uint64_t fingerprint = 0;
+    locked([&](Queue &q) { fingerprint = q.worker_settings; }, LW_SHARED);
+    return fingerprint;
 }
 
 void worker_detached() noexcept {
@@ -362,24 +394,37 @@ std::vector<Taken> take_pending(Oid database, std::size_t max) {
     return taken;
 }
 
-void finish(const Taken &taken, bool ok, std::string_view outcome, std::string_view sqlstate,
-            std::string_view error) noexcept {
+void finish(const Taken &taken, const Report &report) noexcept {
     const std::int64_t now = now_us();
     locked([&](Queue &q) {
         Slot &s = q.slots[taken.slot];
         if (s.serial != taken.serial || s.state != SlotState::InFlight) return;  // finished
         s.state = SlotState::Done;
         s.done_us = now;
-        s.ok = ok;
-        copy_cut(s.outcome, outcome);
-        copy_cut(s.sqlstate, sqlstate);
-        copy_cut(s.error, error);
-        ++(ok ? q.done_count : q.failed_count);
+        s.ok = report.ok;
+        copy_cut(s.outcome, report.outcome);
+        copy_cut(s.sqlstate, report.sqlstate);
+        copy_cut(s.error, report.error);
+        s.http_status = report.http_status;
+        s.items = report.items;
+        s.attempts = report.attempts;
+        s.duration_ms = report.duration_ms;
+        ++(report.ok ? q.done_count : q.failed_count);
         q.last_run_us = now;
         copy_cut(q.last_key, taken.key);
-        copy_cut(q.last_outcome, outcome);
+        copy_cut(q.last_outcome, report.outcome);
     });
     ConditionVariableBroadcast(&queue->done);
+}
+
+void finish(const Taken &taken, bool ok, std::string_view outcome, std::string_view sqlstate,
+            std::string_view error) noexcept {
+    Report report;
+    report.ok = ok;
+    report.outcome = outcome;
+    report.sqlstate = sqlstate;
+    report.error = error;
+    finish(taken, report);
 }
 
 int drop_pending(Oid database) noexcept {

@@ -20,10 +20,15 @@ struct Latch;
 
 namespace tako::pg::queue {
 
-// Why a key is queued; also the refresh log's origin of its refresh.
-enum class Reason : std::uint8_t { Stale = 1, Ahead, Miss, Manual, Recovered };
+// Why a key is queued; also the refresh log's origin of its refresh. The first five come from
+// reads (tako_queue_refresh, tako_discover): they spend read-through's share of a provider's
+// budget and skip a key that failed less than a minute ago. Manual, Cron and Expired are the
+// refreshes a session asks and waits for (tako_refresh*, the pg_cron jobs), as they would do them
+// themselves: Manual asks a provider the circuit breaker paused, Cron and Expired do not.
+enum class Reason : std::uint8_t { Stale = 1, Ahead, Miss, Queued, Recovered, Manual, Cron, Expired };
 const char *origin_of(Reason reason);
 bool reason_of(std::string_view origin, Reason &out);
+bool from_a_read(Reason reason);
 
 std::size_t shmem_size();
 void request_lwlocks();  // its LWLock tranche (shmem_request_hook)
@@ -59,12 +64,20 @@ struct Result {
     char outcome[32] = {0};
     char sqlstate[6] = {0};
     char error[512] = {0};
+    int http_status = 0;         // 0: no answer
+    int items = -1;              // -1: nothing saved
+    int attempts = 0;
+    std::int64_t duration_ms = 0;
 };
 // PostgreSQL only (run it under pg_call): waits for the ticket's refresh, interruptibly.
 void wait_for(const Ticket &ticket, int timeout_ms, Result *out);
 
 // The worker's side.
 void worker_attached(Oid database, int pid, Latch *latch);
+// The fingerprint of the settings the worker fetches with (settings::fetch_fingerprint), published
+// when it starts and at each reload: a session whose own differ fetches what it waits for itself.
+void publish_worker_settings(std::uint64_t fingerprint) noexcept;
+std::uint64_t worker_settings() noexcept;
 void worker_detached() noexcept;
 // Every slot the previous worker had taken and not finished goes back to pending.
 void requeue_in_flight() noexcept;
@@ -76,6 +89,14 @@ struct Taken {
 };
 bool has_pending(Oid database) noexcept;
 std::vector<Taken> take_pending(Oid database, std::size_t max);
+// What came of a key's refresh (tako_apply_fetched's result), for its waiters.
+struct Report {
+    bool ok = false;
+    std::string_view outcome, sqlstate, error;
+    int http_status = 0, items = -1, attempts = 0;
+    std::int64_t duration_ms = 0;
+};
+void finish(const Taken &taken, const Report &report) noexcept;
 void finish(const Taken &taken, bool ok, std::string_view outcome, std::string_view sqlstate,
             std::string_view error) noexcept;
 // Forgets every pending key (a worker that cannot serve them: standby, no extension).

@@ -171,6 +171,21 @@ std::vector<std::int64_t> announce(const std::string &schema,
 struct Applied {
     bool ok = false;
     std::string outcome, sqlstate, error;
+    int http_status = 0, items = -1, attempts = 0;
+    std::int64_t duration_ms = 0;
+
+    queue::Report report() const {
+        queue::Report r;
+        r.ok = ok;
+        r.outcome = outcome;
+        r.sqlstate = sqlstate;
+        r.error = error;
+        r.http_status = http_status;
+        r.items = items;
+        r.attempts = attempts;
+        r.duration_ms = duration_ms;
+        return r;
+    }
 };
 
 // Saves one fetched list (or records its failure) and finishes its log row: tako_apply_fetched.
@@ -216,10 +231,19 @@ Applied apply(const std::string &schema, const queue::Taken &t, std::int64_t log
                    ? result[name].get<std::string>()
                    : std::string();
     };
+    auto number = [&](const char *name, std::int64_t otherwise) {
+        return result.is_object() && result.contains(name) && result[name].is_number_integer()
+                   ? result[name].get<std::int64_t>()
+                   : otherwise;
+    };
     out.ok = field("status") == "ok";
     out.outcome = field("outcome");
     out.sqlstate = field("sqlstate");
     out.error = field("error");
+    out.http_status = static_cast<int>(number("http_status", 0));
+    out.items = static_cast<int>(number("items", -1));
+    out.attempts = static_cast<int>(number("attempts", 0));
+    out.duration_ms = number("duration_ms", 0);
     return out;
 }
 
@@ -239,13 +263,14 @@ void report_failure(const char *what) {
     });
 }
 
-// Keys that failed a moment ago are not asked again before a minute has passed (as
-// tako_discover_fill does): they are finished with that failure, without a request.
+// Keys that failed a moment ago are not asked again before a minute has passed, when a read
+// queued them (as tako_discover_fill does): they are finished with that failure, without a
+// request. A refresh a session asks for (tako_refresh*, pg_cron) is always made.
 std::vector<queue::Taken> without_recent_failures(std::vector<queue::Taken> batch) {
     std::vector<queue::Taken> kept;
     for (queue::Taken &t : batch) {
         auto failure = shared::recent_failure(t.key, unix_ms_now() - read_policy::kFailureMemoryMs);
-        if (failure && t.reason != queue::Reason::Miss) {
+        if (failure && queue::from_a_read(t.reason) && t.reason != queue::Reason::Miss) {
             queue::finish(t, false, to_string(failure->outcome), sqlstate_of(failure->outcome),
                           failure->error + " (failed less than a minute ago; not retried yet)");
             continue;
@@ -255,116 +280,167 @@ std::vector<queue::Taken> without_recent_failures(std::vector<queue::Taken> batc
     return kept;
 }
 
-// One batch: announce, fetch (no transaction), apply. Returns false when there was nothing to do.
-// Every key of `batch` is finished when it returns; when it throws, the caller finishes them.
-bool run_batch(std::vector<queue::Taken> &batch, bool &recovered) {
-    if (recovered && !queue::has_pending(MyDatabaseId)) return false;
+// What a list may do, by why it is refreshed: a read's refresh spends read-through's share of
+// the budget and skips a paused provider; one by hand asks a paused provider (as tako_refresh
+// does in a session); a scheduled one does not.
+ListPolicy policy_of(queue::Reason reason) {
+    if (queue::from_a_read(reason)) return ListPolicy{true, true};
+    return ListPolicy{reason != queue::Reason::Manual, false};
+}
+
+// One fetch of the worker: the keys taken from the queue at its start, and those taken while it
+// runs (a miss is not kept waiting for a slow list). Index b: every key taken; index i: the keys
+// fetched (fetch_lists' indexes), fetched[i] being their b.
+struct Batch {
     std::string schema;
+    std::vector<queue::Taken> taken;
     std::vector<std::int64_t> log_ids;
+    std::vector<bool> finished;
+    std::vector<std::size_t> fetched;
+    std::vector<nlohmann::json> saved_items;  // per i: a list saved before its pictures came
+    bool dropped = false;
+
+    std::size_t unfinished() const {
+        return static_cast<std::size_t>(std::count(finished.begin(), finished.end(), false));
+    }
+    void finish(std::size_t b, const queue::Report &report) {
+        queue::finish(taken[b], report);
+        finished[b] = true;
+    }
+    void finish(std::size_t b, bool ok, std::string_view outcome, std::string_view sqlstate,
+                std::string_view error) {
+        queue::finish(taken[b], ok, outcome, sqlstate, error);
+        finished[b] = true;
+    }
+};
+
+// In the step's transaction: takes up to `max` pending keys, writes their 'running' log rows,
+// and returns those to fetch; what is known of their Jikan backdrops goes into `options`.
+std::vector<ParsedKey> take_keys(Batch &batch, std::size_t max, FetchOptions &options) {
+    std::vector<queue::Taken> taken =
+        without_recent_failures(queue::take_pending(MyDatabaseId, max));
+    std::vector<std::int64_t> log_ids;
+    if (!taken.empty()) log_ids = announce(batch.schema, taken);
+    std::vector<ParsedKey> keys;
+    for (std::size_t k = 0; k < taken.size(); ++k) {
+        const std::size_t b = batch.taken.size();
+        batch.taken.push_back(std::move(taken[k]));
+        batch.log_ids.push_back(log_ids[k]);
+        batch.finished.push_back(false);
+        try {
+            keys.push_back(parse_key(batch.taken[b].key));
+            batch.fetched.push_back(b);
+            batch.saved_items.emplace_back();
+        } catch (const Error &e) {
+            batch.finish(b, false, "invalid_key", e.sqlstate(), e.what());
+        }
+    }
+    for (auto &[id, backdrop] : pictures::known(batch.schema, keys))
+        options.known_backdrops.emplace(id, backdrop);
+    return keys;
+}
+
+void report_fetching(const Batch &batch) {
+    std::string activity = "tako_cache: fetching";
+    for (std::size_t b = 0; b < batch.taken.size() && activity.size() < 900; ++b)
+        if (!batch.finished[b]) activity += " " + batch.taken[b].key;
+    pg_call([&] { pgstat_report_activity(STATE_RUNNING, activity.c_str()); });
+}
+
+// Saves one list in a short transaction of its own, as soon as its answer is in, while the others
+// are still being fetched: a slow key holds no other list, a list whose save fails loses no
+// other, and the waiters of a list are answered as soon as it is saved. (One row per transaction:
+// the order of the saves cannot deadlock with any other writer.)
+void save_list(Batch &batch, std::size_t i, const ListResult &r) {
+    const std::size_t b = batch.fetched[i];
+    Applied applied;
+    try {
+        pg_call([] { begin_step("tako_cache: saving a refreshed list"); });
+        if (extension_schema() != batch.schema) {
+            // Dropped (or moved) while the lists were fetched: nothing to save them in.
+            batch.dropped = true;
+            applied = Applied{false, "not_installed", "55000",
+                              "tako_cache was dropped while the worker fetched the list"};
+        } else {
+            applied = apply(batch.schema, batch.taken[b], batch.log_ids[b], r);
+        }
+        pg_call([] { commit_step(); });
+    } catch (const PgError &e) {
+        if (e.sqlstate() == std::string("57014")) throw;  // canceled: the batch stops
+        // This list only: its log row stays 'running' until the next recovery marks it.
+        report_failure(e.what());
+        applied = Applied{false, "worker_error", e.sqlstate(),
+                          std::string("could not save the list: ") + e.what()};
+    }
+    if (applied.ok && r.backdrops_pending) batch.saved_items[i] = r.items;
+    batch.finish(b, applied.report());
+    pg_call([] { CHECK_FOR_INTERRUPTS(); });
+}
+
+// One fetch: announce, fetch (no transaction), save each list as it comes; keys queued meanwhile
+// join it. Returns false when there was nothing to do. Every key of `batch` is finished when it
+// returns; when it throws, the caller finishes those that are not.
+bool run_batch(Batch &batch, bool &recovered) {
+    if (recovered && !queue::has_pending(MyDatabaseId)) return false;
+    const std::size_t most = settings::worker_batch_keys(kBatch);
     pg_call([] { begin_step("tako_cache: announcing refreshes"); });
-    schema = extension_schema();
-    // Taken once this transaction runs: the keys one commit queued are all there by then.
-    batch = queue::take_pending(MyDatabaseId, settings::worker_batch_keys(kBatch));
-    if (schema.empty()) {
+    batch.schema = extension_schema();
+    if (batch.schema.empty()) {
         // tako_cache is not installed here (or not updated to a version with the worker).
         pg_call([] { commit_step(); });
-        for (const queue::Taken &t : batch)
+        for (const queue::Taken &t : queue::take_pending(MyDatabaseId, most))
             queue::finish(t, false, "not_installed", "55000",
                           "tako_cache is not installed in the refresh worker's database");
         return false;
     }
     if (!recovered) {
-        recover(schema);
+        recover(batch.schema);
         recovered = true;
     }
-    batch = without_recent_failures(std::move(batch));
-    if (!batch.empty()) log_ids = announce(schema, batch);
-    if (batch.empty()) {
-        pg_call([] { commit_step(); });
-        return false;
-    }
-
-    std::vector<ParsedKey> keys;
-    std::vector<std::size_t> fetched_index;  // batch index of each parsed key
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        try {
-            keys.push_back(parse_key(batch[i].key));
-            fetched_index.push_back(i);
-        } catch (const Error &e) {
-            queue::finish(batch[i], false, "invalid_key", e.sqlstate(), e.what());
-        }
-    }
     FetchOptions options = fetch_options();
-    options.known_backdrops = pictures::known(schema, keys);
+    // Taken once this transaction runs: the keys one commit queued are all there by then.
+    std::vector<ParsedKey> keys = take_keys(batch, most, options);
     pg_call([] { commit_step(); });
-    std::string activity = "tako_cache: fetching";
-    for (const ParsedKey &k : keys) activity += " " + k.key;
-    pg_call([&] { pgstat_report_activity(STATE_RUNNING, activity.c_str()); });
-    options.respect_breaker = true;
-    options.read_through = true;  // every queued refresh comes from a read
+    if (keys.empty()) return queue::has_pending(MyDatabaseId);
+    report_fetching(batch);
+    options.policy_of = [&batch](std::size_t i) {
+        return policy_of(batch.taken[batch.fetched[i]].reason);
+    };
 
-    // Each list is saved as soon as its answer is in, in a short transaction of its own, while the
-    // others are still being fetched: a slow key holds no other list, a list whose save fails
-    // loses no other, and the waiters of a list are answered as soon as it is saved. (One row per
-    // transaction: the order of the saves cannot deadlock with any other writer.)
-    std::vector<bool> finished(batch.size(), true);  // the keys not fetched were finished above
-    for (std::size_t b : fetched_index) finished[b] = false;
-    std::vector<nlohmann::json> saved_items(keys.size());  // a list saved before its pictures
-    bool dropped = false;
-    auto save_list = [&](std::size_t i, const ListResult &r) {
-        const std::size_t b = fetched_index[i];
-        Applied applied;
-        try {
-            pg_call([] { begin_step("tako_cache: saving a refreshed list"); });
-            if (extension_schema() != schema) {
-                // Dropped (or moved) while the lists were fetched: nothing to save them in.
-                dropped = true;
-                applied = Applied{false, "not_installed", "55000",
-                                  "tako_cache was dropped while the worker fetched the list"};
-            } else {
-                applied = apply(schema, batch[b], log_ids[b], r);
-            }
-            pg_call([] { commit_step(); });
-        } catch (const PgError &e) {
-            if (e.sqlstate() == std::string("57014")) throw;  // canceled: the batch stops
-            // This list only: its log row stays 'running' until the next recovery marks it.
-            report_failure(e.what());
-            applied = Applied{false, "worker_error", e.sqlstate(),
-                              std::string("could not save the list: ") + e.what()};
-        }
-        if (applied.ok && r.backdrops_pending) saved_items[i] = r.items;
-        queue::finish(batch[b], applied.ok, applied.outcome, applied.sqlstate, applied.error);
-        finished[b] = true;
-        pg_call([] { CHECK_FOR_INTERRUPTS(); });
+    // Keys queued while this fetch runs join it, as long as fewer than `most` lists are under way.
+    auto more = [&batch, most](FetchOptions &more_options) {
+        std::vector<ParsedKey> added;
+        const std::size_t under_way = batch.unfinished();
+        if (batch.dropped || under_way >= most || !queue::has_pending(MyDatabaseId)) return added;
+        pg_call([] { begin_step("tako_cache: announcing refreshes"); });
+        if (extension_schema() == batch.schema)
+            added = take_keys(batch, most - under_way, more_options);
+        pg_call([] { commit_step(); });
+        report_fetching(batch);
+        return added;
     };
     std::vector<ListResult> results;
-    try {
-        // SIGTERM stops it with the FATAL that ends the worker.
-        results = run_fetch(keys, options, save_list);
-    } catch (...) {
-        // Interrupted: the lists not saved yet are finished as failed by the caller.
-        std::vector<queue::Taken> rest;
-        for (std::size_t b = 0; b < batch.size(); ++b)
-            if (!finished[b]) rest.push_back(std::move(batch[b]));
-        batch = std::move(rest);
-        throw;
-    }
-    if (dropped) return true;
+    // SIGTERM stops it with the FATAL that ends the worker; the keys not finished are finished as
+    // failed by the caller.
+    results = run_fetch(keys, options,
+                        [&batch](std::size_t i, const ListResult &r) { save_list(batch, i, r); },
+                        more);
+    if (batch.dropped) return true;
 
     // Then, in a transaction of their own: the requests counted, the Jikan pictures learned (the
     // next fetch does not ask for them again), and the lists saved before their pictures came
     // with the pictures written in (unless the list was saved again since).
     pg_call([] { begin_step("tako_cache: saving what the fetch learned"); });
-    if (extension_schema() != schema) {
+    if (extension_schema() != batch.schema) {
         pg_call([] { commit_step(); });
         return true;
     }
-    const std::string sync = "SELECT " + qualified(schema, "tako_sync_request_usage") + "()";
+    const std::string sync = "SELECT " + qualified(batch.schema, "tako_sync_request_usage") + "()";
     pg_call([&] { SPI_execute(sync.c_str(), false, 0); });
-    pictures::save(schema, results, "worker");
+    pictures::save(batch.schema, results, "worker");
     for (std::size_t i = 0; i < results.size(); ++i)
-        if (!saved_items[i].is_null() && results[i].items != saved_items[i])
-            pictures::fill(schema, results[i].key, saved_items[i], results[i].items);
+        if (!batch.saved_items[i].is_null() && results[i].items != batch.saved_items[i])
+            pictures::fill(batch.schema, results[i].key, batch.saved_items[i], results[i].items);
     pg_call([] { commit_step(); });
     return true;
 }
@@ -373,12 +449,12 @@ void main_loop() {
     bool recovered = false;
     for (;;) {
         bool busy = false;
-        std::vector<queue::Taken> batch;
+        Batch batch;
         try {
             busy = run_batch(batch, recovered);
         } catch (const std::exception &e) {
-            for (const queue::Taken &t : batch)
-                queue::finish(t, false, "worker_error", "XX000", e.what());
+            for (std::size_t b = 0; b < batch.taken.size(); ++b)
+                if (!batch.finished[b]) batch.finish(b, false, "worker_error", "XX000", e.what());
             report_failure(e.what());
         }
         if (busy) continue;  // more may be pending
@@ -390,6 +466,7 @@ void main_loop() {
             if (ConfigReloadPending) {
                 ConfigReloadPending = false;
                 ProcessConfigFile(PGC_SIGHUP);
+                queue::publish_worker_settings(settings::fetch_fingerprint());
             }
         });
     }
@@ -428,6 +505,7 @@ void run() {
     pgstat_report_appname("tako_cache refresh worker");
     before_shmem_exit(detach, 0);
     queue::worker_attached(MyDatabaseId, MyProcPid, MyLatch);
+    queue::publish_worker_settings(settings::fetch_fingerprint());
     // What a previous worker had taken and not finished is taken again.
     queue::requeue_in_flight();
     ereport(LOG, (errmsg("tako_cache refresh worker started in database \"%s\"", database)));
