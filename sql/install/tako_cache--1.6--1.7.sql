@@ -6,6 +6,8 @@
 --   as its answer is in, the same results and refresh-log rows as before. Where it does not (not
 --   preloaded, another database, a transaction block, repeatable read, or settings of the session's
 --   own), the session refreshes the keys itself, as 1.6 did.
+-- * tako_run_hourly_job (the hourly pg_cron job) runs again: it passed a subquery to CALL, which
+--   PostgreSQL refuses, so every run failed before refreshing the expired lists.
 -- * The worker takes the keys queued while it fetches into the fetch under way: a miss is fetched
 --   at once, never after another key's slow list.
 
@@ -112,3 +114,19 @@ $$;
 COMMENT ON PROCEDURE @extschema@.tako_refresh_job(text[], text) IS
     'tako_cache: the scheduled form of tako_refresh_keys (by the refresh worker when it serves this session), committing as it goes (CALL it at top level)';
 REVOKE EXECUTE ON PROCEDURE @extschema@.tako_refresh_job(text[], text) FROM PUBLIC;
+
+CREATE OR REPLACE PROCEDURE @extschema@.tako_run_hourly_job()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    -- A variable: CALL takes no subquery as an argument.
+    expired text[];
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    PERFORM @extschema@.tako_mark_interrupted();
+    expired := coalesce((SELECT array_agg(e.cache_key) FROM @extschema@.tako_get_expired_entries(20) AS e), '{}');
+    CALL @extschema@.tako_refresh_job(expired, 'expired');
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    PERFORM @extschema@.tako_sync_schedule();
+END
+$$;

@@ -379,12 +379,14 @@ REVOKE EXECUTE ON PROCEDURE @extschema@.tako_run_slot_job(text, text) FROM PUBLI
 CREATE PROCEDURE @extschema@.tako_run_hourly_job()
 LANGUAGE plpgsql
 AS $$
+DECLARE
+    -- A variable: CALL takes no subquery as an argument.
+    expired text[];
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM @extschema@.tako_mark_interrupted();
-    CALL @extschema@.tako_refresh_job(
-        coalesce((SELECT array_agg(e.cache_key) FROM @extschema@.tako_get_expired_entries(20) AS e), '{}'),
-        'expired');
+    expired := coalesce((SELECT array_agg(e.cache_key) FROM @extschema@.tako_get_expired_entries(20) AS e), '{}');
+    CALL @extschema@.tako_refresh_job(expired, 'expired');
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM @extschema@.tako_sync_schedule();
 END

@@ -1,9 +1,9 @@
 #include "pg/fetch_environment.hpp"
 
 #include "pg/error_boundary.hpp"
+#include "pg/settings.hpp"
 #include "pg/shared/key_failures.hpp"
 #include "pg/shared/provider_state.hpp"
-#include "pg/settings.hpp"
 #include "pg/shared/shared_state.hpp"
 
 extern "C" {

@@ -25,8 +25,8 @@ public:
 FetchOptions fetch_options();
 
 // fetch_lists with this backend's environment and settings (`on_list`: each list as soon as it is
-// over; `more`: keys to add while it runs); an interrupt (cancel, timeout, terminate) is raised as PostgreSQL's own error once every
-// transfer has stopped.
+// over; `more`: keys to add while it runs); an interrupt (cancel, timeout, terminate) is raised as
+// PostgreSQL's own error once every transfer has stopped.
 std::vector<ListResult> run_fetch(const std::vector<ParsedKey> &keys, const FetchOptions &options,
                                   const ListOver &on_list = nullptr,
                                   const MoreKeys &more = nullptr);

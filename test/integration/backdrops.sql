@@ -8,10 +8,26 @@ SELECT * FROM no_plan();
 \! test/upstream/ctl reset
 DELETE FROM tako_jikan_pictures;
 DELETE FROM discovery_cache WHERE provider = 'jikan';
+-- A refresh by hand returns once its lists are saved (1.7: by the refresh worker, here); their
+-- pictures are asked afterwards and written in. This waits until the worker is idle again.
+CREATE FUNCTION pg_temp.worker_idle() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..600 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        IF NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                        WHERE backend_type = 'tako_cache refresh worker' AND state <> 'idle') THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+    RETURN false;
+END
+$$;
 
 -- The families Tako enriches carry a backdrop per item.
 SELECT is(tako_refresh_keys(ARRAY['jikan:trending:tv', 'jikan:top:tv'])->>'succeeded', '2',
           'jikan:trending:tv and jikan:top:tv refreshed');
+SELECT ok(pg_temp.worker_idle(), '... and their pictures asked');
 SELECT is((SELECT count(*) FILTER (WHERE i->'details'->>'backdrop' = 'https://cdn.myanimelist.net/images/anime/8/36343l.jpg')
                   || '/' || count(*)
              FROM discovery_cache, jsonb_array_elements(data) AS i WHERE cache_key = 'jikan:trending:tv'),
@@ -33,6 +49,7 @@ SELECT is((SELECT count(*)::int FROM jsonb_array_elements(:'asked'::jsonb) AS r
 -- A second refresh asks for no picture it already has.
 \! test/upstream/ctl reset
 SELECT is(tako_refresh('jikan:trending:tv')->>'status', 'ok', 'jikan:trending:tv refreshed again');
+SELECT ok(pg_temp.worker_idle(), '... its refresh over');
 \set asked `test/upstream/ctl requests /jikan/anime/`
 SELECT is(jsonb_array_length(:'asked'::jsonb), 0, '... without asking for any picture it has');
 SELECT is((SELECT count(*)::int FROM discovery_cache, jsonb_array_elements(data) AS i

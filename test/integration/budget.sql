@@ -37,7 +37,6 @@ SELECT ok((SELECT count(*) FROM tako_platforms WHERE provider = 'rawg') >= 50 AN
 -- The hourly budget of new keys: 1000 distinct valid keys from a PUBLIC-only role.
 SELECT new_keys_this_hour AS taken FROM tako_provider_health() WHERE provider = 'rawg' \gset
 SELECT set_config('tako_cache.new_keys_per_hour', (:taken + 3)::text, false) \g /dev/null
-SET tako_cache.rawg_requests_per_second = 1000;
 \! test/upstream/ctl reset
 SELECT count(*) AS rows_before FROM discovery_cache \gset
 CREATE TEMP TABLE outcomes (key text, sqlstate text, message text);
@@ -81,7 +80,6 @@ DELETE FROM tako_warm_keys WHERE cache_key = 'rawg:trending:1,4';
 DROP OWNED BY tap_budget_reader;
 DROP ROLE tap_budget_reader;
 RESET tako_cache.new_keys_per_hour;
-RESET tako_cache.rawg_requests_per_second;
 
 -- The daily request budget: read-through leaves the schedule its share; at the budget, nothing
 -- reaches the provider; the lists it has are served stale, saying why. Read-through is the refresh

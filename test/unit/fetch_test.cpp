@@ -775,7 +775,6 @@ TEST_F(FetchLists, AListAsksForAtMostMaxPicturesNewOnes) {
     EXPECT_EQ(backdrop_of(r, 4), nullptr);
 }
 
-
 // ---- Keys added to a fetch under way (the refresh worker's queue) ------------------------------
 
 TEST_F(FetchLists, AKeyAddedWhileASlowListIsFetchedIsOverBeforeIt) {
@@ -809,31 +808,34 @@ TEST_F(FetchLists, AKeyAddedWhileASlowListIsFetchedIsOverBeforeIt) {
     EXPECT_GE(results[0].finished - results[1].finished, std::chrono::milliseconds(1000));
 }
 
-TEST_F(FetchLists, KeysAddedWhilePicturesAreAskedAreFetchedWithThem) {
-    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1})));
+TEST_F(FetchLists, AListAddedWhilePicturesAreAskedGetsItsOwnAfterThem) {
+    server.on("/jikan/top/anime", Reply::json(200, jikan_list({1, 2})));
     server.on(pictures_path(1), Reply::json(200, pictures_of(1)).after(800ms));
-    server.on("/deezer/chart/0/albums", Reply::json(200, deezer_albums));
+    server.on(pictures_path(2), Reply::json(200, pictures_of(2)));
     bool added = false;
     std::vector<std::size_t> handed;
     const std::vector<ListResult> results = fetch_lists(
         {parse_key("jikan:top:movie")}, settings, options, env,
         [&](std::size_t i, const ListResult &) { handed.push_back(i); },
-        [&](FetchOptions &more_options) {
+        [&](FetchOptions &) {
             std::vector<ParsedKey> more;
+            // While the first list's pictures are asked: another enriched list of the same anime.
             if (!added && server.count(pictures_path(1)) == 1) {
                 added = true;
-                more_options.known_backdrops[7] = "https://known.test/7.jpg";
-                more.push_back(parse_key("deezer:charts:albums"));
+                more.push_back(parse_key("jikan:top:tv"));
             }
             return more;
         });
     ASSERT_TRUE(added);
     EXPECT_EQ(handed, (std::vector<std::size_t>{0, 1}));
     ASSERT_EQ(results.size(), 2u);
-    EXPECT_EQ(results[1].outcome, Outcome::Ok);
+    ASSERT_EQ(results[1].outcome, Outcome::Ok);
+    // Its backdrops are there once the first list's pictures are in, none asked twice.
+    EXPECT_EQ(backdrop_of(results[1], 0), "https://pictures.test/1.jpg");
+    EXPECT_EQ(backdrop_of(results[1], 1), "https://pictures.test/2.jpg");
+    EXPECT_EQ(server.count(pictures_path(1)), 1u);
+    EXPECT_EQ(server.count(pictures_path(2)), 1u);
     EXPECT_EQ(backdrop_of(results[0], 0), "https://pictures.test/1.jpg");
-    // The added list was over before the picture came: the call waited for both.
-    EXPECT_LT(results[1].finished, results[0].finished + std::chrono::seconds(1));
 }
 
 TEST_F(FetchLists, EachListHasItsOwnPolicy) {
@@ -844,9 +846,9 @@ TEST_F(FetchLists, EachListHasItsOwnPolicy) {
     options.policy_of = [](std::size_t i) {
         return i == 0 ? ListPolicy{true, true} : ListPolicy{false, false};
     };
-    const std::vector<ListResult> results = fetch_lists(
-        {parse_key("deezer:charts:tracks"), parse_key("deezer:charts:albums")}, settings, options,
-        env);
+    const std::vector<ListResult> results =
+        fetch_lists({parse_key("deezer:charts:tracks"), parse_key("deezer:charts:albums")},
+                    settings, options, env);
     EXPECT_EQ(results[0].outcome, Outcome::CircuitOpen);
     EXPECT_EQ(results[1].outcome, Outcome::Ok);
     EXPECT_EQ(server.count("/deezer/chart/0/tracks"), 0u);

@@ -93,9 +93,10 @@ void add_known_backdrops(const ParsedKey &key, ListResult &result, const FetchOp
 }
 
 void add_backdrops(const std::deque<ParsedKey> &keys, std::deque<ListResult> &results,
-                   const UpstreamSettings &settings, const FetchOptions &options, Runner &runner) {
+                   const UpstreamSettings &settings, const FetchOptions &options, Runner &runner,
+                   std::size_t from) {
     std::vector<std::size_t> lists;
-    for (std::size_t i = 0; i < results.size(); ++i)
+    for (std::size_t i = from; i < results.size(); ++i)
         if (enriched(keys[i], results[i], options)) lists.push_back(i);
     if (lists.empty()) return;
 

@@ -21,8 +21,10 @@ void add_known_backdrops(const ParsedKey &key, ListResult &result, const FetchOp
 // details.backdrop (a URL, or null: no picture yet, or its request failed) into every item of those
 // lists, and each request made into the
 // ListResult::pictures of the first list that needed it. A failed picture never fails a list.
-// Throws Interrupted, as Runner::run does.
+// Only the lists from index `from` on (those of an earlier call are done). Throws Interrupted, as
+// Runner::run does.
 void add_backdrops(const std::deque<ParsedKey> &keys, std::deque<ListResult> &results,
-                   const UpstreamSettings &settings, const FetchOptions &options, Runner &runner);
+                   const UpstreamSettings &settings, const FetchOptions &options, Runner &runner,
+                   std::size_t from = 0);
 
 }  // namespace tako

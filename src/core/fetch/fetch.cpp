@@ -109,7 +109,10 @@ class ListFetch {
 public:
     ListFetch(const UpstreamSettings &settings, const FetchOptions &options, FetchEnvironment &env,
               const ListOver &on_list)
-        : settings_(settings), options_(options), env_(env), on_list_(on_list),
+        : settings_(settings),
+          options_(options),
+          env_(env),
+          on_list_(on_list),
           runner_(options_, env) {}
 
     std::vector<ListResult> run(const std::vector<ParsedKey> &keys, const MoreKeys &more) {
@@ -123,8 +126,17 @@ public:
             });
         runner_.run(to_run);
         renew_token_and_retry();
-        // Jikan backdrops: after the lists, since their items say which anime to ask about.
-        add_backdrops(keys_, results_, settings_, options_, runner_);
+        // Jikan backdrops: after the lists, since their items say which anime to ask about; then
+        // those of the lists added while they were asked (each such run ends with its lists over).
+        for (std::size_t from = 0; from < keys_.size();) {
+            const std::size_t upto = keys_.size();
+            add_backdrops(keys_, results_, settings_, options_, runner_, from);
+            // What was learned is known to the next round: no anime is asked twice.
+            for (std::size_t i = from; i < upto; ++i)
+                for (const FetchedPicture &picture : results_[i].pictures)
+                    if (picture.ok()) options_.known_backdrops[picture.mal_id] = picture.url;
+            from = upto;
+        }
         return {std::make_move_iterator(results_.begin()), std::make_move_iterator(results_.end())};
     }
 
@@ -170,7 +182,8 @@ private:
         }
         Job &job = jobs_[i];
         try {
-            job.request = build_list_request(keys_[i], settings_, token_.value_or(""), system_now());
+            job.request =
+                build_list_request(keys_[i], settings_, token_.value_or(""), system_now());
         } catch (const Error &e) {
             fail(result, Outcome::NotConfigured, e.what());
             over(i);

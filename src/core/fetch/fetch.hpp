@@ -149,8 +149,8 @@ struct FetchOptions {
 // `more`, when given, is asked between two looks at the transfers for keys to add to the call
 // under way (the refresh worker's queue: a miss is not kept waiting for a slow list); their
 // indexes follow the ones before, and it may add what it knows of their backdrops to `options`.
-// A key added once the lists are over and their pictures asked is fetched with those pictures
-// requests; its unknown backdrops stay null (backdrops_pending) until a later fetch.
+// A key added while pictures are asked is fetched beside them; its own pictures are asked once
+// those are in.
 using ListOver = std::function<void(std::size_t index, const ListResult &)>;
 using MoreKeys = std::function<std::vector<ParsedKey>(FetchOptions &options)>;
 std::vector<ListResult> fetch_lists(const std::vector<ParsedKey> &keys,

@@ -8,9 +8,9 @@
 #include "core/key.hpp"
 #include "pg/shared/refresh_queue.hpp"
 
-#include "pg/shared/budgets.hpp"
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"
+#include "pg/shared/budgets.hpp"
 #include "pg/worker/worker_notice.hpp"
 
 extern "C" {

@@ -25,7 +25,16 @@ namespace tako::pg::queue {
 // budget and skip a key that failed less than a minute ago. Manual, Cron and Expired are the
 // refreshes a session asks and waits for (tako_refresh*, the pg_cron jobs), as they would do them
 // themselves: Manual asks a provider the circuit breaker paused, Cron and Expired do not.
-enum class Reason : std::uint8_t { Stale = 1, Ahead, Miss, Queued, Recovered, Manual, Cron, Expired };
+enum class Reason : std::uint8_t {
+    Stale = 1,
+    Ahead,
+    Miss,
+    Queued,
+    Recovered,
+    Manual,
+    Cron,
+    Expired
+};
 const char *origin_of(Reason reason);
 bool reason_of(std::string_view origin, Reason &out);
 bool from_a_read(Reason reason);
@@ -64,8 +73,8 @@ struct Result {
     char outcome[32] = {0};
     char sqlstate[6] = {0};
     char error[512] = {0};
-    int http_status = 0;         // 0: no answer
-    int items = -1;              // -1: nothing saved
+    int http_status = 0;  // 0: no answer
+    int items = -1;       // -1: nothing saved
     int attempts = 0;
     std::int64_t duration_ms = 0;
 };

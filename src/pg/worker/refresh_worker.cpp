@@ -23,14 +23,14 @@
 #include "core/fetch/fetch.hpp"
 #include "core/key.hpp"
 #include "core/read/read_policy.hpp"
+#include "pg/catalog/pictures.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
+#include "pg/settings.hpp"
 #include "pg/shared/hit_counters.hpp"
 #include "pg/shared/key_failures.hpp"
-#include "pg/catalog/pictures.hpp"
 #include "pg/shared/refresh_queue.hpp"
 #include "pg/worker/refresh_worker.hpp"
-#include "pg/settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -374,6 +374,7 @@ void save_list(Batch &batch, std::size_t i, const ListResult &r) {
     }
     if (applied.ok && r.backdrops_pending) batch.saved_items[i] = r.items;
     batch.finish(b, applied.report());
+    report_fetching(batch);  // active until the fetch is over (its pictures too)
     pg_call([] { CHECK_FOR_INTERRUPTS(); });
 }
 
@@ -422,9 +423,9 @@ bool run_batch(Batch &batch, bool &recovered) {
     std::vector<ListResult> results;
     // SIGTERM stops it with the FATAL that ends the worker; the keys not finished are finished as
     // failed by the caller.
-    results = run_fetch(keys, options,
-                        [&batch](std::size_t i, const ListResult &r) { save_list(batch, i, r); },
-                        more);
+    results = run_fetch(
+        keys, options, [&batch](std::size_t i, const ListResult &r) { save_list(batch, i, r); },
+        more);
     if (batch.dropped) return true;
 
     // Then, in a transaction of their own: the requests counted, the Jikan pictures learned (the
