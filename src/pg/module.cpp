@@ -1,9 +1,9 @@
 // The loadable module: magic block and _PG_init.
 // Headers that bring in the C++ core come before any PostgreSQL header (see pg/postgres.hpp).
 #include "core/http/curl_handles.hpp"
-#include "pg/worker/refresh_worker.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared/shared_state.hpp"
+#include "pg/worker/refresh_worker.hpp"
 
 #include "pg/error_boundary.hpp"
 

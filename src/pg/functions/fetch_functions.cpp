@@ -7,9 +7,9 @@
 #include "core/format_b.hpp"
 #include "core/normalize/normalize.hpp"
 #include "pg/catalog/cache_table.hpp"
+#include "pg/catalog/pictures.hpp"
 #include "pg/datum.hpp"
 #include "pg/fetch_environment.hpp"
-#include "pg/catalog/pictures.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {

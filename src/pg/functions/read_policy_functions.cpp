@@ -13,10 +13,10 @@
 #include "core/key.hpp"
 #include "core/read/read_policy.hpp"
 #include "pg/datum.hpp"
+#include "pg/settings.hpp"
 #include "pg/shared/key_failures.hpp"
 #include "pg/shared/provider_state.hpp"
 #include "pg/shared/refresh_queue.hpp"
-#include "pg/settings.hpp"
 #include "pg/shared/shared_state.hpp"
 #include "pg/worker/worker_notice.hpp"
 

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "pg/error_boundary.hpp"
-#include "pg/shared/refresh_queue.hpp"
 #include "pg/settings.hpp"
+#include "pg/shared/refresh_queue.hpp"
 
 extern "C" {
 #include "miscadmin.h"
