@@ -170,6 +170,28 @@ bound=$(cluster_psql -At -c "
         USING (p)")
 echo "refresh_bound_ms $bound" >>"$results"
 
+echo "== a miss beside a slow refresh (the worker fetching a list that answers after 5 s)"
+# Baseline: a miss with the worker idle. Measured: a miss while the worker fetches a slow list
+# (1.6 fetched such a miss after the slow list; 1.7 takes it into the fetch under way).
+miss_ms() {  # key: the time of tako_discover(key) on a missing key, in ms
+    cluster_psql -At <<SQL | tail -1
+DELETE FROM discovery_cache WHERE cache_key = '$1';
+CREATE TEMP TABLE started AS SELECT clock_timestamp() AS t0;
+SELECT tako_discover('$1') IS NOT NULL;
+SELECT round(extract(epoch FROM clock_timestamp() - t0) * 1000) FROM started;
+SQL
+}
+for cc in fr gb it es jp; do
+    echo "miss idle $(miss_ms "itunes:charts:$cc-album")" >>"$results"
+    upstream_fault '{"match": "/chart/0/tracks", "times": 1, "fault": {"delay_ms": 5000}}' >/dev/null
+    cluster_psql -At -c "SELECT tako_refresh_keys(ARRAY['deezer:charts:tracks'])" >/dev/null &
+    slow=$!
+    sleep 1
+    echo "miss beside_slow $(miss_ms "itunes:charts:$cc-song")" >>"$results"
+    wait "$slow"
+done
+upstream_reset >/dev/null
+
 echo "== refresh worker under a flapping upstream (bench/worker_load.sh: with it, then without it)"
 bash bench/worker_load.sh "$results" || echo "worker_load failed" >>"$results"
 
