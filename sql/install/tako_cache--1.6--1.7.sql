@@ -80,6 +80,8 @@ BEGIN
         RAISE EXCEPTION 'keys must not be null' USING ERRCODE = '22004';
     END IF;
     keys := ARRAY(SELECT DISTINCT @extschema@.tako_canonical_key(k) FROM unnest(keys) AS k ORDER BY 1);
+    COMMIT;  -- what this transaction wrote (interrupted rows marked) holds no row the refresh saves
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     -- Where the refresh worker refreshes for this session, it does (it announces each key, saves
     -- each list as soon as its answer is in) and this waits; the keys it could not take, or all of
     -- them where it does not run, are refreshed here the same way but saved once all are fetched.
@@ -125,6 +127,9 @@ BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM @extschema@.tako_mark_interrupted();
     expired := coalesce((SELECT array_agg(e.cache_key) FROM @extschema@.tako_get_expired_entries(20) AS e), '{}');
+    -- The hits flushed above lock their rows until this commits: the refresh must not wait on them.
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     CALL @extschema@.tako_refresh_job(expired, 'expired');
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM @extschema@.tako_sync_schedule();

@@ -154,7 +154,8 @@ nlohmann::json refresh_result(const std::string &key, const queue::Result &r) {
 // or null where the session refreshes the key itself (the queue was full, the worker went away).
 // NULL when the worker does not refresh for this session: none serves this database, the caller's
 // settings differ from the worker's, or the caller is in a transaction block (its saves belong to
-// its transaction) or has a snapshot for the whole transaction (it could not see the saves).
+// its transaction), has written in this transaction (its row locks could hold the worker's saves)
+// or has a snapshot for the whole transaction (it could not see the saves).
 //
 // A key already queued or in flight is joined (one request). A cancel or statement_timeout stops
 // the wait; the worker still refreshes the keys.
@@ -169,7 +170,8 @@ Datum worker_refresh(FunctionCallInfo fcinfo) {
     const std::optional<std::string> origin = text_arg(fcinfo, 1);
     queue::Reason reason = queue::Reason::Manual;
     if (!origin || !queue::reason_of(*origin, reason) || queue::from_a_read(reason) ||
-        !worker_serves_this_session() || IsolationUsesXactSnapshot() || IsTransactionBlock()) {
+        !worker_serves_this_session() || IsolationUsesXactSnapshot() || IsTransactionBlock() ||
+        TransactionIdIsValid(GetTopTransactionIdIfAny())) {
         fcinfo->isnull = true;
         return 0;
     }
