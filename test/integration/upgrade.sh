@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4, 1.5, 1.6 and 1.7, and find
+# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7 and 1.8, and find
 # everything intact at each step; the updated extension is the same, object for object, as a fresh
 # install (the script generated from sql/src), and so is 1.0 updated straight to the newest version.
 # Prints TAP.
@@ -125,6 +125,12 @@ check '[ "$(q -d tako_up_old -c "SELECT count(*) || '"' '"' || min(length(salt))
 before=$(state tako_up_old)
 q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.7'"
 check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.7 ]' "updated to 1.7"
+check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
+
+# 1.7 → 1.8: adoption where Tako runs; nothing stored changes.
+before=$(state tako_up_old)
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.8'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.8 ]' "updated to 1.8"
 check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
 
 # 1.0 straight to the newest version.
