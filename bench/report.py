@@ -229,11 +229,19 @@ def main(path):
         w("requests served.\n")
         w("| route | req/s | p50 | p99 | Node CPU/req | PostgreSQL CPU/req | Redis CPU/req | req/s vs seed | req/s vs Redis |")
         w("|---|---|---|---|---|---|---|---|---|")
-        for route, name in (("seed", "seed getCached"), ("tako", "tako_discover"), ("redis", "Redis")):
+        routes = [("seed", "seed getCached"), ("tako", "tako_discover"), ("redis", "Redis")]
+        if h("tako304", "rps"):
+            routes.append(("tako304", "tako_discover, If-None-Match: 304"))
+        for route, name in routes:
             rps = h(route, "rps")
             w(f"| {name} | {rps:,.0f} | {h(route, 'p50_ms'):.1f} ms | {h(route, 'p99_ms'):.1f} ms "
               f"| {h(route, 'node_cpu_us'):,.0f} µs | {h(route, 'postgres_cpu_us'):,.0f} µs | {h(route, 'redis_cpu_us'):,.0f} µs "
               f"| {ratio(rps, h('seed', 'rps'))} | {ratio(rps, h('redis', 'rps'))} |")
+        if h("tako304", "rps"):
+            w("")
+            w("*If-None-Match: 304* is the README route asked by a client that has the list already (its ETag):")
+            w(f"{h('tako304', 'bytes_per_response'):,.0f} bytes per answer instead of {h('tako', 'bytes_per_response'):,.0f}, and")
+            w("PostgreSQL sends Node the headers' values only (`tako_discover_http`'s envelope is NULL).")
         single = {route: http.get((f"single-{route}", "rps"), 0.0) for route in ("seed", "tako", "redis")}
         if all(single.values()):
             w("")
@@ -250,9 +258,13 @@ def main(path):
             w(f"weighs most, {names[best]} was the fastest in this run:\n")
             w("| one Node process | req/s | vs seed | vs Redis |")
             w("|---|---|---|---|")
-            for route, name in (("seed", "seed getCached"), ("tako", "tako_discover"), ("redis", "Redis")):
+            single_routes = [("seed", "seed getCached"), ("tako", "tako_discover"), ("redis", "Redis")]
+            if http.get(("single-tako304", "rps")):
+                single["tako304"] = http[("single-tako304", "rps")]
+                single_routes.append(("tako304", "tako_discover, If-None-Match: 304"))
+            for route, name in single_routes:
                 w(f"| {name} | {single[route]:,.0f} | {ratio(single[route], single['seed'])} | {ratio(single[route], single['redis'])} |")
-        errors = {route: h(route, "errors") for route in ("seed", "tako", "redis") if h(route, "errors")}
+        errors = {route: h(route, "errors") for route in ("seed", "tako", "redis", "tako304") if h(route, "errors")}
         if errors:
             w("\n**Errors** (non-2xx answers or socket errors): " + ", ".join(f"{r} {n:,.0f}" for r, n in errors.items()))
         w("")

@@ -3,8 +3,10 @@
 # the Tako API (test/route/app.js, 2 workers under Node's cluster module), three ways:
 #   seed   the seed's getCached from Node (SELECT, then the UPDATE of fetch_count not awaited), its
 #          envelope built in JS, res.json;
-#   tako   the README's route: SELECT tako_discover(...), the server's JSON text sent as it is;
-#   redis  Redis GET, JSON.parse, the same JS envelope, res.json.
+#   tako   the README's route: tako_discover_http(...), the server's JSON text sent as it is;
+#   redis  Redis GET, JSON.parse, the same JS envelope, res.json;
+#   tako304  the README route asked with the list's ETag in If-None-Match: 304, no list sent (not
+#          by PostgreSQL to Node, not by Node to the client).
 # Each gets a 2 s warm-up, then wrk for BENCH_HTTP_SECONDS (default 8), 32 connections, 2 threads.
 # wrk, Node, PostgreSQL and Redis share the machine (2 cores on ours): the figures compare the
 # routes with one another, they are not what a dedicated server would do.
@@ -25,8 +27,8 @@ SECONDS_PER_RUN=${BENCH_HTTP_SECONDS:-8}
 KEY=tmdb:trending:movie:week
 QUERY='category=movie&period=week'
 declare -A ROUTES=([seed]="/bench/seed/tmdb/trending?$QUERY" [tako]="/api/media/tmdb/trending?$QUERY"
-                   [redis]="/bench/redis/tmdb/trending?$QUERY")
-ORDER=(seed tako redis)
+                   [redis]="/bench/redis/tmdb/trending?$QUERY" [tako304]="/api/media/tmdb/trending?$QUERY")
+ORDER=(seed tako redis tako304)
 
 work=$(mktemp -d /tmp/tako_cache.bench-http.XXXXXX)
 chmod 755 "$work"
@@ -98,14 +100,20 @@ start_app() {
 }
 start_app 2 "$work/app.log"
 
-# Every route must serve the same list before any is timed.
-for route in "${ORDER[@]}"; do
+# Every route must serve the same list before any is timed; the 304 route, nothing with the ETag.
+for route in seed tako redis; do
     curl -sf --noproxy '*' "http://127.0.0.1:$port${ROUTES[$route]}" |
         jq -ce 'select(.success == true and .meta.cacheKey == $k) | .data' --arg k "$KEY" >"$work/$route.data" ||
         { echo "the $route route does not serve $KEY: $(tail -5 "$work/app.log")" >&2; exit 1; }
 done
 cmp -s "$work/seed.data" "$work/tako.data" && cmp -s "$work/tako.data" "$work/redis.data" ||
     { echo "the routes do not serve the same list" >&2; exit 1; }
+etag=$(curl -sf --noproxy '*' -D - -o /dev/null "http://127.0.0.1:$port${ROUTES[tako]}" | tr -d '\r' | sed -n 's/^etag: //Ip')
+[ -n "$etag" ] && [ "$(curl -s --noproxy '*' -o "$work/304.body" -w '%{http_code}' -H "If-None-Match: $etag" \
+                      "http://127.0.0.1:$port${ROUTES[tako]}")" = 304 ] && [ ! -s "$work/304.body" ] ||
+    { echo "the tako route does not answer 304 to its ETag ($etag)" >&2; exit 1; }
+# wrk's arguments for a route: the 304 route sends the list's ETag.
+headers_of() { [ "$1" = tako304 ] && printf '%s\0' -H "If-None-Match: $etag"; true; }
 
 # CPU ticks (user + system) of these processes, plus those of their children already gone (the
 # backends a pool replaced); /proc/PID/stat fields 14-17, counted after the ")" ending the name.
@@ -139,9 +147,10 @@ per_request_us() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { printf "%.1f", n
 printf '  %-6s %9s %8s %8s %12s %12s %12s\n' route req/s p50_ms p99_ms node_µs/req pg_µs/req redis_µs/req
 for route in "${ORDER[@]}"; do
     url="http://127.0.0.1:$port${ROUTES[$route]}"
-    wrk -t2 -c32 -d2s "$url" >/dev/null
+    mapfile -d '' -t hdr < <(headers_of "$route")
+    wrk -t2 -c32 -d2s "${hdr[@]}" "$url" >/dev/null
     n0=$(node_ticks) p0=$(postgres_ticks) r0=$(ticks "$redis_pid")
-    wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s bench/http/summary.lua "$url" >"$work/$route.wrk"
+    wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s bench/http/summary.lua "${hdr[@]}" "$url" >"$work/$route.wrk"
     n1=$(node_ticks) p1=$(postgres_ticks) r1=$(ticks "$redis_pid")
     requests=$(value requests)
     rps=$(awk -v n="$requests" -v s="$(value seconds)" 'BEGIN { printf "%.0f", n / s }')
@@ -172,8 +181,9 @@ start_app 0 "$work/app1.log"
 echo "  one Node process:"
 for route in "${ORDER[@]}"; do
     url="http://127.0.0.1:$port${ROUTES[$route]}"
-    wrk -t2 -c32 -d2s "$url" >/dev/null
-    wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s bench/http/summary.lua "$url" >"$work/$route.wrk1"
+    mapfile -d '' -t hdr < <(headers_of "$route")
+    wrk -t2 -c32 -d2s "${hdr[@]}" "$url" >/dev/null
+    wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s bench/http/summary.lua "${hdr[@]}" "$url" >"$work/$route.wrk1"
     rps=$(awk '$1 == "requests" { n = $2 } $1 == "seconds" { s = $2 } END { printf "%.0f", n / s }' "$work/$route.wrk1")
     echo "http single-$route rps $rps" >>"$results"
     printf '  %-6s %9s\n' "$route" "$rps"

@@ -115,6 +115,21 @@ AS 'MODULE_PATHNAME', 'tako_discover';
 COMMENT ON FUNCTION @extschema@.tako_discover(text) IS
     'tako_cache: the read-through a Tako route calls; returns the route''s JSON envelope (fresh hits served from a per-backend rendering)';
 
+-- tako_discover's answer with what an HTTP route sends beside it: the status (200; 304 when
+-- if_none_match names the fresh list's ETag, the envelope then NULL so the list never crosses the
+-- wire; 404 for a db_only miss), X-Cache (HIT, MISS or STALE), the seconds the list stays fresh
+-- (Cache-Control's max-age; 0 when stale), and the ETag of a fresh hit's row version (NULL
+-- otherwise: core/envelope/response_head.hpp says why). Like tako_discover: no SET clause.
+CREATE FUNCTION @extschema@.tako_discover_http(key text, if_none_match text DEFAULT NULL,
+                                               OUT status integer, OUT x_cache text,
+                                               OUT max_age integer, OUT etag text,
+                                               OUT envelope json)
+RETURNS record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'tako_discover_http';
+COMMENT ON FUNCTION @extschema@.tako_discover_http(text, text) IS
+    'tako_cache: tako_discover for an HTTP route: status (200, 304, 404), X-Cache, max-age, ETag and the envelope (NULL on a 304)';
+
 -- The read-through policy (core/read/read_policy.hpp): the next step of a read that is not a fresh
 -- hit, from what this session knows and what the read has learned so far (see tako_discover_fill).
 CREATE FUNCTION @extschema@.tako_read_step(key text, learned jsonb)

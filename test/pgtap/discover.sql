@@ -80,6 +80,31 @@ SELECT is((SELECT hits FROM tako_pending_hits() WHERE cache_key = 'deezer:charts
           '40 hits of tako_discover are 40 pending hits');
 SELECT tako_flush_hits() \g /dev/null
 
+-- tako_discover_http: the same answer, with what a route sends beside it.
+SELECT data_version || '-' || (extract(epoch FROM updated_at) * 1000000)::bigint AS version,
+       extract(epoch FROM expires_at - now())::int AS fresh_for
+  FROM discovery_cache WHERE cache_key = 'deezer:charts:albums' \gset
+SELECT is((SELECT envelope::text FROM tako_discover_http('deezer:charts:albums')),
+          tako_discover('deezer:charts:albums')::text, 'tako_discover_http''s envelope is tako_discover''s');
+SELECT is((SELECT status || ' ' || x_cache || ' ' || etag FROM tako_discover_http('deezer:charts:albums')),
+          '200 HIT W/"' || :'version' || '"', 'a fresh hit: 200, HIT, the row version''s ETag');
+SELECT ok((SELECT max_age BETWEEN :fresh_for - 2 AND :fresh_for FROM tako_discover_http('deezer:charts:albums')),
+          '... max_age: the seconds until the list expires');
+SELECT is((SELECT status || ' ' || x_cache || ' ' || (envelope IS NULL) || ' ' || etag
+             FROM tako_discover_http('deezer:charts:albums', 'W/"' || :'version' || '"')),
+          '304 HIT true W/"' || :'version' || '"', 'If-None-Match with that ETag: 304, no envelope');
+SELECT is((SELECT status FROM tako_discover_http('deezer:charts:albums', 'W/"1-1"')), 200,
+          'another ETag: 200');
+SELECT tako_flush_hits() \g /dev/null
+SELECT count(*) FROM tako_discover_http('deezer:charts:albums', 'W/"' || :'version' || '"'), generate_series(1, 3) \g /dev/null
+SELECT is((SELECT etag FROM tako_discover_http('deezer:charts:albums')), 'W/"' || :'version' || '"',
+          'a hit flush keeps the ETag (what a hit serves did not change)');
+SELECT pg_temp.save('deezer:charts:albums', 'Third');
+SELECT isnt((SELECT etag FROM tako_discover_http('deezer:charts:albums')), 'W/"' || :'version' || '"',
+            'a save gives the list a new ETag');
+SELECT is((SELECT status FROM tako_discover_http('deezer:charts:albums', 'W/"' || :'version' || '"')), 200,
+          '... and the old one is answered with the list');
+
 -- Expired: the fresh path does not serve it; db_only serves it stale.
 UPDATE discovery_cache SET expires_at = now() - interval '1 second' WHERE cache_key = 'deezer:charts:albums';
 SET tako_cache.mode = 'db_only';
@@ -88,6 +113,12 @@ SELECT is(tako_discover('deezer:charts:albums')->'data'->0->>'title', 'Third', '
 SELECT is(tako_discover('tmdb:popular:tv')->>'success', 'false', 'a db_only miss is success false');
 SELECT is(tako_discover('tmdb:popular:tv')->'meta'->>'error', 'not in the cache (tako_cache.mode is db_only)', '... saying why');
 SELECT is(json_array_length(tako_discover('tmdb:popular:tv')->'data'), 0, '... with no data');
+SELECT is((SELECT status || ' ' || x_cache || ' ' || max_age || ' ' || (etag IS NULL)
+             FROM tako_discover_http('deezer:charts:albums')),
+          '200 STALE 0 true', 'tako_discover_http of a stale serve: STALE, nothing to keep, no ETag');
+SELECT is((SELECT status || ' ' || x_cache || ' ' || (etag IS NULL) || ' ' || (envelope->>'success')
+             FROM tako_discover_http('tmdb:popular:tv')),
+          '404 MISS true false', '... of a db_only miss: 404, MISS, with the envelope saying why');
 
 -- PUBLIC's rights: it may not call tako_discover_fill, yet tako_discover reaches it.
 CREATE ROLE tako_tap_reader;
@@ -96,6 +127,7 @@ SELECT throws_ok($$SELECT tako_discover_fill('tmdb:popular:tv')$$, '42501', NULL
                  'PUBLIC cannot call tako_discover_fill');
 SELECT is(tako_discover('tmdb:popular:tv')->>'success', 'false', '... but its tako_discover miss runs it (as the owner)');
 SELECT is(tako_discover('deezer:charts:albums')->'meta'->>'stale', 'true', '... and its stale serve too');
+SELECT is((SELECT x_cache FROM tako_discover_http('deezer:charts:albums')), 'STALE', '... as does tako_discover_http''s');
 RESET ROLE;
 RESET tako_cache.mode;
 UPDATE discovery_cache SET expires_at = now() + interval '1 hour' WHERE cache_key = 'deezer:charts:albums';

@@ -1,6 +1,6 @@
 -- The SQL API of SPEC §4: signatures, return types, volatility, security, pinned search_path.
 BEGIN;
-SELECT plan(32);
+SELECT plan(35);
 
 SELECT has_function('public', 'tako_cache_key',
                     ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text']);
@@ -23,6 +23,11 @@ SELECT function_returns('public', 'tako_save_cached',
 SELECT isnt_definer('public', 'tako_save_cached',
                     ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval', 'jsonb']);
 
+SELECT has_function('public', 'tako_discover_http', ARRAY['text', 'text']);
+SELECT function_returns('public', 'tako_discover_http', ARRAY['text', 'text'], 'record');
+SELECT isnt_definer('public', 'tako_discover_http', ARRAY['text', 'text'],
+                    'tako_discover_http runs as its caller, like tako_discover');
+
 SELECT has_function('public', 'tako_get_expired_entries', ARRAY['integer']);
 SELECT function_returns('public', 'tako_get_expired_entries', ARRAY['integer'], 'setof record');
 SELECT has_function('public', 'tako_purge_old_entries', ARRAY['integer']);
@@ -40,7 +45,7 @@ SELECT is(
        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)),
-    ARRAY['tako_discover(text)', 'tako_get_cached(text)', 'tako_refresh_job(text[],text)',
+    ARRAY['tako_discover(text)', 'tako_discover_http(text,text)', 'tako_get_cached(text)', 'tako_refresh_job(text[],text)',
           'tako_run_hourly_job()', 'tako_run_slot_job(text,text)'],
     'every function of the extension pins search_path = pg_catalog, pg_temp, except the C hit paths '
     '(it resolves no name; hitpath.sql shows a planted search_path changes nothing) and the procedures '
@@ -64,7 +69,7 @@ SELECT is(
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')),
     ARRAY['tako_cache_key(text,text,text,text,text,text,text,text)', 'tako_canonical_key(text)',
-          'tako_count_hit(text)', 'tako_discover(text)',
+          'tako_count_hit(text)', 'tako_discover(text)', 'tako_discover_http(text,text)',
           'tako_envelope(text,jsonb,jsonb,timestamp with time zone,timestamp with time zone,boolean,boolean,text)',
           'tako_families()', 'tako_fetch(text)', 'tako_fetch_lists(text[],text)', 'tako_first_usage_load()',
           'tako_get_cached(text)', 'tako_hit_stats()', 'tako_in_transaction_block()', 'tako_key_info(text)', 'tako_normalize(text,text,jsonb,text)',

@@ -91,7 +91,7 @@ SELECT is(
           'tako_cache_stats_public()',
           'tako_canonical_key(text)', 'tako_cron_is_1_5()',
           'tako_cron_time(time without time zone,text,text,timestamp with time zone)', 'tako_cron_timezone()',
-          'tako_discover(text)',
+          'tako_discover(text)', 'tako_discover_http(text,text)',
           'tako_envelope(text,jsonb,jsonb,timestamp with time zone,timestamp with time zone,boolean,boolean,text)',
           'tako_families()', 'tako_get_cached(text)', 'tako_key_info(text)',
           'tako_next_run(text,timestamp with time zone)', 'tako_normalize(text,text,jsonb,text)',

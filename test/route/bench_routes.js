@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import { createClient } from 'redis';
 
-// The seed's getCached (seed/CACHE_SYSTEM.md, discovery-cache.repository.js) as it runs there:
+// The getCached of Tako's own cache (its discovery-cache.repository.js) as it runs in Tako:
 // unnamed statements through pool.query, the SELECT, then the UPDATE of fetch_count not awaited.
 const SEED_SELECT = `SELECT data, total_results, updated_at FROM seed.discovery_cache
   WHERE cache_key = $1 AND expires_at > NOW() LIMIT 1`;

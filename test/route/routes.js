@@ -1,6 +1,7 @@
-// Tako's discovery routes and /api/cache/stats, served by tako_cache.
+// Tako's discovery routes and /api/cache/stats, served by tako_cache: Tako's envelope, X-Cache,
+// Cache-Control, ETag and 304, and Tako's error body (errors.js).
 import { Router } from 'express';
-import { sendError } from './errors.js';
+import { sendError, sendTakoError } from './errors.js';
 
 // Each route's path and the arguments of tako_cache_key(provider, endpoint, category, period, type,
 // filter, day, sfw) it takes from the query string. Absent parts are NULL: tako_cache_key fills the
@@ -38,9 +39,13 @@ const ROUTES = [
 ];
 
 // One named statement for every route: prepared once per connection, then only bound and run.
-const DISCOVER = 'SELECT tako_discover(tako_cache_key($1, $2, $3, $4, $5, $6, $7, $8))';
-// The envelope goes out as the text the server sent (json or jsonb alike): parsing it only to
-// serialize it again would cost the API more CPU than the whole cache hit costs the server.
+// tako_discover_http answers the envelope with what the route sends beside it: the status (200;
+// 304 when If-None-Match names the list's ETag: then no envelope crosses the wire; 404 for a
+// db_only miss), X-Cache, the seconds the list stays fresh, and the ETag of a fresh hit.
+const DISCOVER = `SELECT status, x_cache, max_age, etag, envelope
+  FROM tako_discover_http(tako_cache_key($1, $2, $3, $4, $5, $6, $7, $8), $9)`;
+// Every column as the text the server sent: the envelope goes out as is (parsing it only to
+// serialize it again would cost the API more CPU than the whole cache hit costs the server).
 const AS_TEXT = { getTypeParser: () => (text) => text };
 
 // A query parameter as a key part: absent is NULL; a repeated one arrives joined by commas.
@@ -50,15 +55,25 @@ function discover(pool, keyArgs) {
   return async (req, res) => {
     const args = keyArgs(req.query);
     const values = Array.from({ length: 8 }, (_, i) => part(args[i]));
+    values.push(req.get('If-None-Match') ?? null);
+    let row;
     try {
       const { rows } = await pool.query({
-        name: 'tako_discover', text: DISCOVER, values, types: AS_TEXT, rowMode: 'array',
+        name: 'tako_discover_http', text: DISCOVER, values, types: AS_TEXT, rowMode: 'array',
       });
-      // A db_only miss is a 200 envelope with success:false: passed through like any other.
-      res.type('application/json').send(rows[0][0]);
+      row = rows[0];
     } catch (err) {
-      sendError(res, err);
+      return sendError(res, err);
     }
+    const [status, xCache, maxAge, etag, envelope] = row;
+    res.set('X-Cache', xCache);
+    if (status === '404') {
+      return sendTakoError(res, 404, 'NOT_CACHED', 'This list is not cached, and the cache is read-only');
+    }
+    res.set('Cache-Control', `public, max-age=${maxAge}`);
+    if (etag !== null) res.set('ETag', etag);
+    if (status === '304') return res.status(304).end();
+    res.type('application/json').send(envelope);
   };
 }
 

@@ -92,13 +92,34 @@ start_app() {
 start_app 0 "$work/app.log" || give_up "the app did not start: $(cat "$work/app.log")"
 app_pid=${app_pids[0]}
 
-# get PATH: the answer's body in $work/body; its status and Content-Type in $status and $ctype.
+# get PATH [CURL-ARGS...]: the answer's body in $work/body, its headers in $work/headers; its
+# status and Content-Type in $status and $ctype.
 get() {
-    local out
-    out=$(curl -sS --noproxy '*' --max-time 30 -o "$work/body" -w '%{http_code} %{content_type}' \
-        "http://127.0.0.1:$port$1") || out="000 none"
+    local out path=$1
+    shift
+    : >"$work/body"  # curl leaves the file as it was when the answer has no body (a 304)
+    out=$(curl -sS --noproxy '*' --max-time 30 -o "$work/body" -D "$work/headers" \
+        -w '%{http_code} %{content_type}' "$@" "http://127.0.0.1:$port$path") || out="000 none"
     status=${out%% *}
     ctype=${out#* }
+}
+# header NAME: that header's value in the last answer (empty when absent).
+header() {
+    sed -n "s/^$1: *//Ip" "$work/headers" | tr -d '\r' | tail -1
+}
+# has_header NAME VALUE-REGEX: the last answer's header matches (shown when not).
+has_header() {
+    local value
+    value=$(header "$1")
+    [[ $value =~ $2 ]] || { echo "$1: '$value' (headers: $(tr -d '\r' <"$work/headers" | tr '\n' '|'))"; return 1; }
+}
+# tako_error STATUS CODE [JQ-FILTER]: Tako's error body {error, message, code} and nothing else,
+# with this status and code, not to be kept by a cache.
+tako_error() {
+    local want=$1 code=$2 more=${3:-true}
+    answered "$want" '(keys == ["code", "error", "message"]) and .code == $c and (.error | type) == "string"
+                      and (.message | type) == "string" and ('"$more"')' --arg c "$code" &&
+        has_header Cache-Control '^no-store$'
 }
 # answered STATUS JQ-FILTER [jq args...]: the last answer has this status and its body satisfies
 # the filter (both shown when not).
@@ -139,6 +160,16 @@ get "$trending"
 check "first GET $trending: 200, a miss that fetched (meta.cached false)" \
     answered 200 '.success == true and .meta.cached == false and .meta.cacheKey == "tmdb:trending:movie:week"'
 check "... the upstream got exactly one request for it" test "$(requests /tmdb/trending/movie/week)" = 1
+check "... X-Cache: MISS" has_header X-Cache '^MISS$'
+# Fresh for the list's TTL (trending: a day, tako_cache_key's family rules), less the fetch's time.
+ttl=$(sql "SELECT extract(epoch FROM expires_at - now())::int FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
+fresh_for() {  # the Cache-Control of the last answer is public, max-age within 5 s of the list's TTL left
+    local age
+    age=$(header Cache-Control | sed -n 's/^public, max-age=\([0-9]*\)$/\1/p')
+    [ -n "$age" ] && [ "$age" -le "$ttl" ] && [ "$age" -ge $((ttl - 5)) ] ||
+        { echo "Cache-Control: '$(header Cache-Control)', the list expires in $ttl s"; return 1; }
+}
+check "... Cache-Control: public, max-age=<the $ttl s the list stays fresh>" fresh_for
 get "$trending"
 check "second GET: 200, a hit (meta.cached true)" \
     answered 200 '.success == true and .meta.cached == true'
@@ -146,6 +177,42 @@ check "... and no new upstream request" test "$(requests /tmdb/trending/movie/we
 check "... Content-Type application/json (got $ctype)" test "${ctype%%;*}" = application/json
 printf '%s' "$(sql "SELECT tako_discover('tmdb:trending:movie:week')::text")" >"$work/psql"
 check "... the body is byte for byte what tako_discover returns in psql" cmp "$work/body" "$work/psql"
+check "... X-Cache: HIT" has_header X-Cache '^HIT$'
+check "... Cache-Control: public, max-age=<the seconds left>" fresh_for
+version=$(sql "SELECT data_version || '-' || (extract(epoch FROM updated_at) * 1000000)::bigint FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
+check "... ETag: the list's version, W/\"$version\"" has_header ETag "^W/\"$version\"\$"
+etag=$(header ETag)
+
+# The client's copy is current: 304, no body, the same headers; the list did not leave PostgreSQL.
+hits_before=$(sql "SELECT coalesce(sum(hits), 0) FROM tako_pending_hits() WHERE cache_key = 'tmdb:trending:movie:week'")
+get "$trending" -H "If-None-Match: $etag"
+check "GET with If-None-Match: $etag: 304 with an empty body" test "$status:$(wc -c <"$work/body")" = 304:0
+check "... ETag, X-Cache: HIT and Cache-Control as on a 200" \
+    bash -c "$(declare -f header has_header fresh_for); work=$work ttl=$ttl;
+             has_header ETag '^W/\"$version\"\$' && has_header X-Cache '^HIT\$' && fresh_for"
+check "... counted as a hit of the list" \
+    test "$(sql "SELECT sum(hits) FROM tako_pending_hits() WHERE cache_key = 'tmdb:trending:movie:week'")" = $((hits_before + 1))
+check "... tako_discover_http returns no envelope for it: the list never crossed the wire" \
+    test "$(sql "SELECT status || ' ' || (envelope IS NULL) FROM tako_discover_http('tmdb:trending:movie:week', '$etag')")" = "304 true"
+get "$trending" -H "If-None-Match: W/\"1-1\", $etag"
+check "... one tag of a list matching is enough: 304" test "$status" = 304
+get "$trending" -H 'If-None-Match: W/"1-1"'
+check "another version's ETag: 200 with the list" answered 200 '.success == true and .meta.cached == true'
+
+# A list saved anew has another ETag: the old one is answered with the new list.
+sql "SELECT tako_save_cached('tmdb:trending:movie:week', NULL, NULL, data, upstream => upstream) FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'" >/dev/null
+get "$trending" -H "If-None-Match: $etag"
+check "after the list is saved again, its old ETag: 200 with the list and a new ETag" \
+    bash -c "$(declare -f header); work=$work; [ $status = 200 ] && [ -n \"\$(header ETag)\" ] && [ \"\$(header ETag)\" != '$etag' ]"
+
+# An expired list is served stale at once (the refresh worker refreshes it): nothing to keep, and
+# no ETag of a version (Express may add its own, a hash of the body).
+sql "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = 'tmdb:trending:movie:week'" >/dev/null
+get "$trending"
+check "an expired list: 200, served stale (meta.stale true)" answered 200 '.success == true and .meta.stale == true'
+check "... X-Cache: STALE, Cache-Control: public, max-age=0, no version ETag" \
+    bash -c "$(declare -f header has_header); work=$work;
+             has_header X-Cache '^STALE\$' && has_header Cache-Control '^public, max-age=0\$' && ! has_header ETag '^W/\"[0-9]+-[0-9]+\"\$'"
 
 # 2. Every family's route: path | canonical key | provider | domain. Each is a first call (a miss).
 while IFS='|' read -r path key provider domain; do
@@ -192,56 +259,69 @@ upstream_reset >/dev/null
 check "a second GET of each family route is a hit" all_hits
 check "... and sends no upstream request" test "$(upstream_requests | jq length)" = 0
 
-# 3. Failures: the HTTP status of each SQLSTATE, the body {success: false, error, code}.
+# 3. Failures: the HTTP status of each SQLSTATE, Tako's body {error, message, code}.
 # One attempt per fetch keeps them quick and keeps the providers' circuit breakers closed.
 set_conf tako_cache.retry_attempts 1
 get "/api/media/tmdb/trending?category=bogus"
-check "a bad key part: 400, code 22023, the message names it" \
-    answered 400 '.success == false and .code == "22023" and (.error | test("bogus"))'
+check "a bad key part: 400 {error: Bad Request, code INVALID_PARAMETER}, the message names it" \
+    tako_error 400 INVALID_PARAMETER '.error == "Bad Request" and (.message | test("bogus"))'
 get "/api/anime-manga/jikan/trending?filter=tv:sfw"
-check "a part holding \":\" is a bad part, not two: 400, code 22023" \
-    answered 400 '.success == false and .code == "22023"'
+check "a part holding \":\" is a bad part, not two: 400, INVALID_PARAMETER" tako_error 400 INVALID_PARAMETER
 
 set_conf tako_cache.rawg_api_key ''
 upstream_reset >/dev/null
 get "/api/videogames/rawg/popular?platforms=4"
-check "the provider's key not configured: 503, code 55000" answered 503 '.success == false and .code == "55000"'
+check "the provider's key not configured: 503, PROVIDER_NOT_CONFIGURED" tako_error 503 PROVIDER_NOT_CONFIGURED
 check "... nothing was sent upstream" test "$(requests /rawg/)" = 0
 set_conf tako_cache.rawg_api_key
 
 upstream_fault '{"match": "/tmdb/movie/popular", "fault": {"status": 500}}' >/dev/null
 get "/api/media/tmdb/popular?category=movie"
-check "the upstream failing, nothing cached: 502, code 08000" answered 502 '.success == false and .code == "08000"'
+check "the upstream failing, nothing cached: 502 {error: Bad Gateway, code UPSTREAM_ERROR}" \
+    tako_error 502 UPSTREAM_ERROR '.error == "Bad Gateway"'
 
 set_conf tako_cache.http_timeout_ms 300
 upstream_fault '{"match": "/deezer/chart/0/artists", "fault": {"delay_ms": 2000}}' >/dev/null
 get "/api/music/deezer/charts?category=artists"
-check "the upstream timing out, nothing cached: 504, code 57014" answered 504 '.success == false and .code == "57014"'
+check "the upstream timing out, nothing cached: 504, UPSTREAM_TIMEOUT" tako_error 504 UPSTREAM_TIMEOUT
 set_conf tako_cache.http_timeout_ms
 
 set_conf tako_cache.new_keys_per_hour 0
 upstream_reset >/dev/null
 get "/api/videogames/igdb/popular?platforms=6,48"
-check "the new-key budget spent: 429, code TK429" answered 429 '.success == false and .code == "TK429"'
+check "the new-key budget spent: 429, RATE_LIMITED" tako_error 429 RATE_LIMITED
 check "... nothing was sent upstream" test "$(requests /igdb/)" = 0
 set_conf tako_cache.new_keys_per_hour
 
 set_conf tako_cache.mode db_only
 upstream_reset >/dev/null
 get "/api/anime-manga/jikan/schedule?day=sunday"
-check "a db_only miss: the 200 envelope with success false, passed through" \
-    answered 200 '.success == false and .meta.cacheKey == "jikan:schedule:sunday"'
+check "a db_only miss: 404, NOT_CACHED" tako_error 404 NOT_CACHED '.error == "Not Found"'
+check "... X-Cache: MISS" has_header X-Cache '^MISS$'
 check "... nothing was sent upstream" test "$(requests /jikan/)" = 0
 set_conf tako_cache.mode
 set_conf tako_cache.retry_attempts
 
+# A fault of the API's own (here the function gone): 500, and nothing of the cause in the body.
+sql "ALTER FUNCTION tako_discover_http(text, text) RENAME TO tako_discover_http_away" >/dev/null
+get "/api/music/deezer/charts"
+check "the API's own fault: 500 {error: Internal Server Error, code INTERNAL_ERROR}, the cause not told" \
+    tako_error 500 INTERNAL_ERROR '.error == "Internal Server Error" and .message == "Internal server error"'
+check "... (the cause is in the app's log)" grep -q 'tako_discover_http' "$work/app.log"
+sql "ALTER FUNCTION tako_discover_http_away(text, text) RENAME TO tako_discover_http" >/dev/null
+get "/api/music/deezer/charts"
+check "... served again once the function is back" answered 200 '.success == true'
+
 # SQLSTATEs that need a broken upstream of each kind.
 check "SQLSTATE → HTTP status for every mapped code" node --input-type=module -e "
-    import { statusOf } from './test/route/errors.js';
+    import { errorOf, statusOf } from './test/route/errors.js';
     const want = { '22023': 400, '22004': 400, '55000': 503, '57014': 504, TK429: 429, '08000': 502,
                    '08001': 502, '08006': 502, '28000': 502, '54000': 502, '22P02': 502, XX000: 500,
                    '42883': 500, ECONNREFUSED: 500 };
     const wrong = Object.entries(want).filter(([code, s]) => statusOf(code) !== s);
+    const codes = { '22004': 'INVALID_PARAMETER', '08006': 'UPSTREAM_ERROR', '28000': 'UPSTREAM_ERROR',
+                    '54000': 'UPSTREAM_ERROR', '22P02': 'UPSTREAM_ERROR', XX000: 'INTERNAL_ERROR' };
+    wrong.push(...Object.entries(codes).filter(([code, c]) => errorOf(code)[1] !== c));
     if (wrong.length) { console.log(JSON.stringify(wrong)); process.exit(1); }"
 
 # 4. /api/cache/stats: the extension's stats and the pool's.

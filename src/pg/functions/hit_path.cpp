@@ -18,11 +18,14 @@
 // wrong costs one index probe, never an error.
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/envelope/envelope.hpp"
+#include "core/envelope/response_head.hpp"
 #include "core/key.hpp"
 #include "pg/shared/hit_counters.hpp"
 #include "pg/shared/refresh_queue.hpp"
@@ -333,37 +336,90 @@ Datum discover_fill(FunctionCallInfo fcinfo, const std::string &key) {
     });
 }
 
-// tako_discover(key text) → json: Tako's envelope. A fresh hit (as the read-through policy says:
-// hybrid or db_only mode, cache enabled) is served from this backend's rendering of the row
-// version; anything else is tako_discover_fill's (it runs as the extension's owner: the function
-// manager applies its SECURITY DEFINER and SET clause).
-Datum discover(FunctionCallInfo fcinfo) {
-    const std::string key = hit_key(fcinfo);
-    // The read-through policy (core/read/read_policy.hpp) decides; this path only serves its hits.
-    if (!read_policy::serves_fresh_rows(settings::enabled(), settings::mode()))
-        return discover_fill(fcinfo, key);
-    const CacheTable t = table_for(fcinfo);
-    Rendered *row = current_row(t, key);
-    if (!row || !row->fresh) return discover_fill(fcinfo, key);
-    if (row->envelope.empty()) {
+// The fresh-hit envelope of a row version, rendered once per version and backend.
+const Text &envelope_of(Rendered &row, const std::string &key) {
+    if (row.envelope.empty()) {
         const ParsedKey parsed = parse_key(key);
-        const nlohmann::json upstream = nlohmann::json::parse(std::string_view(row->upstream));
-        const std::string items = compact_json(row->items);
+        const nlohmann::json upstream = nlohmann::json::parse(std::string_view(row.upstream));
+        const std::string items = compact_json(row.items);
         EnvelopeInput in;
         in.key = &parsed;
         in.items = items;
-        in.count = row->count;
+        in.count = row.count;
         in.upstream = &upstream;
-        in.saved_unix_us = row->saved_us;
-        in.expires_unix_us = row->expires_us;
+        in.saved_unix_us = row.saved_us;
+        in.expires_unix_us = row.expires_us;
         in.cached = true;
         const std::string envelope = render_envelope(in);
-        row->envelope.assign(envelope.data(), envelope.size());
-        rendered_bytes += row->envelope.size();
+        row.envelope.assign(envelope.data(), envelope.size());
+        rendered_bytes += row.envelope.size();
     }
+    return row.envelope;
+}
+
+// The fresh row a hit serves (as the read-through policy says: hybrid or db_only mode, cache
+// enabled), counted and maybe refreshed ahead; nullptr when the read is not a fresh hit.
+Rendered *fresh_hit(FunctionCallInfo fcinfo, const std::string &key) {
+    // The read-through policy (core/read/read_policy.hpp) decides; this path only serves its hits.
+    if (!read_policy::serves_fresh_rows(settings::enabled(), settings::mode())) return nullptr;
+    const CacheTable t = table_for(fcinfo);
+    Rendered *row = current_row(t, key);
+    if (!row || !row->fresh) return nullptr;
     refresh_ahead(*row, key);
     count(t.table, key);
-    return text_result(row->envelope);
+    return row;
+}
+
+// tako_discover(key text) → json: Tako's envelope. A fresh hit is served from this backend's
+// rendering of the row version; anything else is tako_discover_fill's (it runs as the extension's
+// owner: the function manager applies its SECURITY DEFINER and SET clause).
+Datum discover(FunctionCallInfo fcinfo) {
+    const std::string key = hit_key(fcinfo);
+    Rendered *row = fresh_hit(fcinfo, key);
+    if (!row) return discover_fill(fcinfo, key);
+    return text_result(envelope_of(*row, key));
+}
+
+// tako_discover_http(key text, if_none_match text) → (status, x_cache, max_age, etag, envelope):
+// tako_discover's answer with what an HTTP route sends beside it (core/envelope/response_head.hpp).
+// A fresh hit whose ETag the client names is a 304: the envelope stays NULL, so the list never
+// crosses the wire.
+Datum discover_http(FunctionCallInfo fcinfo) {
+    const std::string key = hit_key(fcinfo);
+    const std::optional<std::string> if_none_match = text_arg(fcinfo, 1);
+    ResponseHead head;
+    std::optional<std::string> etag;
+    Datum envelope = 0;
+    bool has_envelope = true;
+    if (Rendered *row = fresh_hit(fcinfo, key)) {
+        head.cache = "HIT";
+        head.max_age = fresh_seconds(row->expires_us, now_unix_us());
+        etag = etag_of(row->version, row->saved_us);
+        if (if_none_match && etag_matches(*if_none_match, *etag)) {
+            head.status = 304;
+            has_envelope = false;
+        } else {
+            envelope = text_result(envelope_of(*row, key));
+        }
+    } else {
+        envelope = discover_fill(fcinfo, key);
+        std::string answer;
+        pg_call([&] { answer = TextDatumGetCString(envelope); });
+        head = head_of_envelope(answer, now_unix_us());
+    }
+    return pg_call([&] {
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("tako_discover_http must return a row")));
+        desc = BlessTupleDesc(desc);
+        Datum values[5] = {Int32GetDatum(head.status), CStringGetTextDatum(head.cache.c_str()),
+                           Int32GetDatum(static_cast<int32>(std::min<std::int64_t>(
+                               head.max_age, std::numeric_limits<int32>::max()))),
+                           etag ? CStringGetTextDatum(etag->c_str()) : 0, envelope};
+        bool nulls[5] = {false, false, false, !etag, !has_envelope};
+        return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+    });
 }
 
 // tako_count_hit(key text): one hit of `key` (tako_discover_fill's hits).
@@ -452,5 +508,6 @@ Datum hit_stats_fn(FunctionCallInfo) {
 TAKO_FUNCTION(tako_hit_stats, tako::pg::hit_stats_fn)
 TAKO_FUNCTION(tako_get_cached, tako::pg::get_cached)
 TAKO_FUNCTION(tako_discover, tako::pg::discover)
+TAKO_FUNCTION(tako_discover_http, tako::pg::discover_http)
 TAKO_FUNCTION(tako_count_hit, tako::pg::count_hit_fn)
 TAKO_FUNCTION(tako_pending_hits, tako::pg::pending_hits_fn)
