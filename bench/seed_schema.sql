@@ -1,4 +1,4 @@
--- The seed's design (seed/CACHE_SYSTEM.md and Tako's scripts/migrations/001_create_discovery_cache.sql),
+-- The seed's design (the Tako API's discovery cache: its scripts/migrations/001_create_discovery_cache.sql),
 -- in valid PostgreSQL, as the baseline of the hit benchmarks: its table (TIMESTAMP without time
 -- zone, the redundant idx_cache_key), and its trigger that counts every UPDATE as a fetch.
 CREATE SCHEMA seed;

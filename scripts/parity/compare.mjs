@@ -3,8 +3,8 @@
 //
 //   node compare.mjs TAKO_JSON CACHE_JSON [--all]
 //
-// Every difference found must be explained by one rule of known_differences.mjs: a documented
-// fix of a defect (contract §6, SPEC §5) or a deliberate difference listed in the README's
+// Every difference found must be explained by one rule of known_differences.mjs: a numbered
+// decision of docs/decisions.md or a deliberate difference listed in docs/items.md's
 // "Normalization" section. Prints, per rule, how many fields it explained (with an example), then
 // every difference no rule explains; exits 1 when there is one (or when a rule explained nothing,
 // so the list stays true). --all prints every explained difference too.

@@ -6,7 +6,7 @@
 #
 #   bash scripts/parity/run.sh                 compare, fr-FR labels (Tako's), Tako's Node in UTC
 #   PARITY_LOCALE=en-US bash scripts/parity/run.sh
-#   TAKO_TZ=Asia/Tokyo bash scripts/parity/run.sh   shows contract §6 defect 38 (local-time years)
+#   TAKO_TZ=Asia/Tokyo bash scripts/parity/run.sh   shows decision D1 of docs/decisions.md (local-time years)
 #   PARITY_ALL=1 ...                            also list every explained difference
 #
 # Where Tako's source comes from, first that applies: TAKO_API_DIR (a checkout, with src/ and
@@ -17,7 +17,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=${PARITY_WORK:-$root/build/parity}
-# The snapshot the behavioural contract (reference/tako-api-contract.md) describes.
+# The snapshot of Tako's code that tako_cache was written against (docs/decisions.md).
 commit=${TAKO_COMMIT:-d722f30725ee7547196382b9e85a17e6691e90d4}
 locale=${PARITY_LOCALE:-fr-FR}
 tako_tz=${TAKO_TZ:-UTC}  # Tako's Docker image sets no TZ: UTC

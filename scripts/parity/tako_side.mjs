@@ -6,7 +6,7 @@
 // Upstream is the only thing replaced: global fetch answers every request with the case's
 // recording (and Jikan's /anime/{id}/pictures with the pictures recording; the Twitch token
 // endpoint with a token). Each case then goes through what the Tako route of its family runs in
-// its fetchFn (contract §1.3, §2): the provider call and the normalizer, the backdrop enrichment
+// its fetchFn: the provider call and the normalizer, the backdrop enrichment
 // for K9/K11/K13, and for iTunes the item builder written inline in the route, taken from the
 // route's source text. Items go through JSON.stringify, as Tako stores them.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -71,7 +71,7 @@ const jikan = new JikanProvider();
 const tmdb = new TmdbProvider();
 const tmdbOptions = { limit: 20, lang: 'fr-FR', page: 1 };  // the route defaults
 
-// What each family's route runs (contract §2); `key` parts give the route's query.
+// What each family's route runs; `key` parts give the route's query.
 const families = {
   K1: (p) => tmdb.getTrending(p[2], p[3], tmdbOptions).then((r) => r.data),
   K2: (p) => tmdb.getPopular(p[2], tmdbOptions).then((r) => r.data),

@@ -7,7 +7,7 @@
 \echo Use "CREATE EXTENSION tako_cache" to load this file. \quit
 
 ------------------------------------------------------------------------------------------------
--- Keys (SPEC §3), implemented in C++ (src/core/key.cpp)
+-- Keys (docs/keys.md), implemented in C++ (src/core/key.cpp)
 ------------------------------------------------------------------------------------------------
 
 -- The seed's generateCacheKey: parts joined in order, NULL/empty parts and sfw 'all' left out,
@@ -48,7 +48,7 @@ AS $$
       FROM @extschema@.tako_key_info(key) AS i
 $$;
 
--- The key families served (SPEC §3): provider, endpoint, grammar, default key, TTL.
+-- The key families served (docs/keys.md): provider, endpoint, grammar, default key, TTL.
 CREATE FUNCTION @extschema@.tako_families()
 RETURNS TABLE (provider text, endpoint text, pattern text, default_key text, ttl_seconds integer)
 LANGUAGE c IMMUTABLE PARALLEL SAFE
@@ -64,7 +64,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_validate_items';
 
 ------------------------------------------------------------------------------------------------
--- Schema (SPEC §2)
+-- Schema (docs/schema.md)
 ------------------------------------------------------------------------------------------------
 
 -- One row per cached list. provider/endpoint/category/period/params are derived from cache_key,
@@ -186,7 +186,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.discovery_cache', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.discovery_cache_id_seq', '');
 
 ------------------------------------------------------------------------------------------------
--- Cache functions (SPEC §4)
+-- Cache functions (docs/sql-api.md)
 ------------------------------------------------------------------------------------------------
 
 -- The items of a fresh entry as JSON text, NULL on a miss or an expired entry; counts the hit once
@@ -323,7 +323,7 @@ $$;
 
 
 ------------------------------------------------------------------------------------------------
--- Upstream fetch and normalization (SPEC §4-6), implemented in C++ (src/core, src/pg)
+-- Upstream fetch and normalization (docs/items.md), implemented in C++ (src/core, src/pg)
 ------------------------------------------------------------------------------------------------
 
 -- The raw upstream JSON of a key: one request (IGDB: its token, then the query), no retry,
@@ -354,7 +354,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_fetch_lists';
 
 ------------------------------------------------------------------------------------------------
--- Warm keys: the lists every refresh fills even before anyone asked for them (SPEC §7)
+-- Warm keys: the lists every refresh fills even before anyone asked for them (docs/schema.md)
 ------------------------------------------------------------------------------------------------
 
 CREATE TABLE @extschema@.tako_warm_keys (
@@ -411,7 +411,7 @@ SELECT k, true FROM unnest(ARRAY[
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tako_warm_keys', '');
 
 ------------------------------------------------------------------------------------------------
--- Refreshes (SPEC §4, §6): fetch, normalize, save; a failure never touches the data it had.
+-- Refreshes (docs/errors.md): fetch, normalize, save; a failure never touches the data it had.
 ------------------------------------------------------------------------------------------------
 
 -- Each provider's health, from shared memory: last success and error, consecutive failures,
@@ -567,7 +567,7 @@ AS $$
 $$;
 
 ------------------------------------------------------------------------------------------------
--- Scheduling with pg_cron (SPEC §7): the seed's staggered refresh slots, in local time
+-- Scheduling with pg_cron (docs/scheduling.md): the seed's staggered refresh slots, in local time
 ------------------------------------------------------------------------------------------------
 
 -- The refresh slots (the seed's REFRESH_CONFIG): which lists of a provider refresh at which local
@@ -880,7 +880,7 @@ END
 $$;
 
 ------------------------------------------------------------------------------------------------
--- Read-through (SPEC §8): what the Tako routes call
+-- Read-through (docs/read-and-refresh.md): what the Tako routes call
 ------------------------------------------------------------------------------------------------
 
 -- Counts a hit of `key` (tako_discover's), like tako_get_cached: in shared memory.
@@ -916,7 +916,7 @@ AS $$
       FROM @extschema@.tako_key_info(key) AS i
 $$;
 
--- The read-through of SPEC §8, in tako_cache.mode:
+-- The read-through (docs/read-and-refresh.md), in tako_cache.mode:
 --   hybrid   a fresh entry is served; a missing or expired one is fetched once (concurrent
 --            callers of a missing key wait for that one fetch; callers of an expired key that is
 --            being refreshed get it stale at once), saved and served; if the fetch fails the
@@ -1138,7 +1138,7 @@ END
 $$;
 
 ------------------------------------------------------------------------------------------------
--- Privileges (SPEC §4): reading is for everyone, writing and maintenance are not.
+-- Privileges (SECURITY.md): reading is for everyone, writing and maintenance are not.
 ------------------------------------------------------------------------------------------------
 
 REVOKE ALL ON @extschema@.discovery_cache FROM PUBLIC;

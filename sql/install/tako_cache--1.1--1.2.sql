@@ -261,7 +261,7 @@ AS 'MODULE_PATHNAME', 'tako_envelope';
 COMMENT ON FUNCTION @extschema@.tako_envelope(text, jsonb, jsonb, timestamptz, timestamptz, boolean, boolean, text) IS
     'tako_cache: the Tako route''s response envelope of a key around its items (what tako_discover returns)';
 
--- Everything tako_discover does beyond a fresh hit (SPEC §8), in tako_cache.mode:
+-- Everything tako_discover does beyond a fresh hit (docs/read-and-refresh.md), in tako_cache.mode:
 --   hybrid   a missing or expired entry is fetched once (concurrent callers of a missing key wait
 --            for that one fetch; callers of an expired key that is being refreshed get it stale at
 --            once), saved and served; if the fetch fails the stale entry is served with

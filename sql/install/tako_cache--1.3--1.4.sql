@@ -8,7 +8,7 @@
 --   (meta.stale) and queues its refresh; a key with nothing to serve waits for the worker's fetch.
 -- * Refresh-ahead: a read in the last tako_cache.refresh_ahead_percent of a list's TTL queues it.
 -- * tako_cache_stats() shows the worker and its queue.
--- * Jikan backdrops (contract §2.2): the first picture of each anime of the lists Tako enriches,
+-- * Jikan backdrops (docs/items.md): the first picture of each anime of the lists Tako enriches,
 --   kept a month in tako_jikan_pictures so that a refresh asks only for anime it has not seen.
 
 \echo Use "ALTER EXTENSION tako_cache UPDATE TO '1.4'" to load this file. \quit

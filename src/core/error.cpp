@@ -17,7 +17,7 @@ bool valid_sqlstate(std::string_view s) {
 
 // Length of the UTF-8 sequence starting at s[i], or 0 when it is not a valid one.
 //
-// Well-formed sequences only (RFC 3629 §4, the table PostgreSQL and nlohmann::json also apply):
+// Well-formed sequences only (RFC 3629, section 4, the table PostgreSQL and nlohmann::json also apply):
 // found by test/fuzz/fuzz_quote, the lead/continuation bit patterns alone let through overlong
 // forms (C0 80 is a hidden NUL, E0 80 AF a hidden "/"), UTF-16 surrogates (ED A0 80..ED BF BF)
 // and code points past U+10FFFF (F4 90.., F5..F7 leads), all of them invalid UTF-8 that then

@@ -1,4 +1,4 @@
-// The key families tako_cache serves (SPEC §3): for each provider and endpoint, the optional parts
+// The key families tako_cache serves (docs/keys.md): for each provider and endpoint, the optional parts
 // a key may carry after "{provider}:{endpoint}", their allowed values and defaults, and the TTL.
 #pragma once
 

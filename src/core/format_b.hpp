@@ -1,4 +1,4 @@
-// Tako's item format ("Format B", SPEC §5, contract §3.1): what every element of
+// Tako's item format ("Format B", defined in docs/items.md): what every element of
 // discovery_cache.data must look like.
 #pragma once
 

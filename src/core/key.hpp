@@ -1,4 +1,4 @@
-// Cache keys (SPEC §3):
+// Cache keys (docs/keys.md):
 // "{provider}:{endpoint}[:{category}][:{period}][:{type}][:{filter}][:{day}][:{sfw}]".
 //
 // parse_key() validates a key against the families table and returns its canonical form: absent

@@ -59,7 +59,7 @@ std::optional<long> number(std::string_view digits) {
     return value;
 }
 
-// Seconds since the epoch of an HTTP-date in any of the three forms of RFC 9110 §5.6.7.
+// Seconds since the epoch of an HTTP-date in any of the three forms of RFC 9110, section 5.6.7.
 std::optional<std::int64_t> parse_http_date(std::string_view text) {
     std::vector<std::string_view> t = tokens(text);
     long day = 0, month = 0, year = 0, hour = 0, minute = 0, second = 0;

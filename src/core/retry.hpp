@@ -1,4 +1,4 @@
-// When and how long to wait before trying an upstream request again (SPEC §6): bounded attempts,
+// When and how long to wait before trying an upstream request again (docs/errors.md, "Retries"): bounded attempts,
 // exponential backoff with jitter on 429, 5xx and transient network errors, Retry-After honoured
 // (delta-seconds or HTTP-date) but capped, never a retry of another 4xx.
 #pragma once

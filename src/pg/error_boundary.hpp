@@ -1,4 +1,4 @@
-// The error boundary between C++ and PostgreSQL (reference: cpp-in-postgres.md §1-2).
+// The error boundary between C++ and PostgreSQL (docs/architecture.md, "The error boundary").
 //
 // C++ → PostgreSQL: every SQL-callable function is a C-linkage shim declared with TAKO_FUNCTION;
 // its C++ body runs inside invoke(), which catches tako::Error (with its SQLSTATE), std::exception

@@ -39,7 +39,7 @@ int jikan_per_minute_ = 60;
 int breaker_failures_ = 5;
 int breaker_pause_ms_ = 300000;
 
-// Requests per second per provider (SPEC §6 defaults), in the order of kBaseUrls.
+// Requests per second per provider (the defaults of docs/settings.md), in the order of kBaseUrls.
 double per_second_[6] = {40, 3, 5, 4, 10, 5};
 // Requests per UTC day per provider (0: unlimited), in the order of kBaseUrls: the providers'
 // published quotas where they have one. RAWG's free plan allows 20,000 requests a month (660 a

@@ -1,4 +1,4 @@
-// tako_cache's settings (SPEC §1), registered by _PG_init.
+// tako_cache's settings (docs/settings.md), registered by _PG_init.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +39,7 @@ int retry_attempts();
 int retry_after_max_ms();
 int breaker_failures();
 int breaker_pause_ms();
-// A provider's daily request budget and the share kept for the schedule (SPEC §8).
+// A provider's daily request budget and the share kept for the schedule (docs/read-and-refresh.md, "Budgets").
 DailyBudget daily_budget(std::string_view provider);
 // New keys read-through may fetch per hour and provider.
 int new_keys_per_hour();

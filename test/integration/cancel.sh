@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Transfers are cancellable (SPEC §6): a refresh stuck on a hanging upstream, or waiting out a
+# Transfers are cancellable (docs/errors.md): a refresh stuck on a hanging upstream, or waiting out a
 # Retry-After, stops within about a second of pg_cancel_backend or statement_timeout, with SQLSTATE
 # 57014, leaves the data as it was, and the session goes on. Prints TAP.
 set -u

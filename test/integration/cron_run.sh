@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg_cron really runs tako_cache's jobs (SPEC §7): a slot's planned command, run by pg_cron on a
+# pg_cron really runs tako_cache's jobs (docs/scheduling.md): a slot's planned command, run by pg_cron on a
 # near-term schedule, refreshes the keys of its provider and list plus the warm keys; and in a
 # database other than cron.database_name, scheduling says how to do it from there. Prints TAP.
 set -u

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tako_discover under concurrency (SPEC §8): 20 sessions asking for a missing key make exactly one
+# tako_discover under concurrency (docs/read-and-refresh.md): 20 sessions asking for a missing key make exactly one
 # upstream request and all get its result; an expired entry is served stale at once while the
 # refresh worker refreshes it; 20 sessions asking for a failing key still make one request. Prints
 # TAP.

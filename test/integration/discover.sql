@@ -1,4 +1,4 @@
--- The read-through tako_discover (SPEC §8): envelope, modes, stale-if-error, errors cached for a
+-- The read-through tako_discover (docs/read-and-refresh.md): envelope, modes, stale-if-error, errors cached for a
 -- minute, the circuit breaker and the stats that report it. Concurrency is in discover.sh.
 \set QUIET 1
 SET client_min_messages = error;

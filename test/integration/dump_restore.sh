@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg_dump and restore keep what users edit (SPEC §2, §7): the refresh slots and warm keys, with
+# pg_dump and restore keep what users edit (docs/schema.md): the refresh slots and warm keys, with
 # their edits and additions, and the cached lists, restored over CREATE EXTENSION's pre-filled
 # rows without an error. Prints TAP.
 set -u

@@ -1,4 +1,4 @@
--- The fault matrix of SPEC §6: every injected upstream fault leaves the previous data in place,
+-- The fault matrix (docs/errors.md): every injected upstream fault leaves the previous data in place,
 -- writes a refresh-log row naming the cause, and never crashes the backend.
 \set QUIET 1
 SET client_min_messages = warning;

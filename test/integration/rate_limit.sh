@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Per-provider rate limits hold across sessions (SPEC §6): two sessions refreshing Jikan lists at
+# Per-provider rate limits hold across sessions (docs/settings.md): two sessions refreshing Jikan lists at
 # the same time still reach the upstream no faster than tako_cache.jikan_requests_per_second, and
 # a 429 with Retry-After from one session holds the provider back for the other. Prints TAP.
 set -u

@@ -1,4 +1,4 @@
--- tako_refresh for one key of every family of SPEC §3 against the test upstream: the request
+-- tako_refresh for one key of every family of docs/keys.md against the test upstream: the request
 -- sent (path, query, body, credentials), and correct Format B items saved from the recording.
 \set QUIET 1
 SET client_min_messages = warning;

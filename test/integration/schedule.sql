@@ -1,4 +1,4 @@
--- Scheduling with pg_cron (SPEC §7): the seed's staggered slots as named jobs in GMT, for any
+-- Scheduling with pg_cron (docs/scheduling.md): the seed's staggered slots as named jobs in GMT, for any
 -- time zone and across DST; idempotent; unscheduling removes exactly tako_cache's jobs.
 \set QUIET 1
 SET client_min_messages = warning;

@@ -36,8 +36,8 @@ case ${PG:-} in
     ;;
 15 | 17 | 18) PG_BINDIR=/usr/lib/postgresql/$PG/bin ;;
 16)
-    echo "PostgreSQL 16 cannot be installed here (no Debian suite this machine reaches has it): it builds" \
-         "(src/pg/compat.hpp) but is not tested; PG=15, 17 or 18" >&2
+    echo "PostgreSQL 16 cannot be installed here (no Debian suite this machine reaches has it): it has" \
+         "never been compiled nor tested; PG=15, 17 or 18" >&2
     return 1 2>/dev/null || exit 1
     ;;
 *)

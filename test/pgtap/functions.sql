@@ -1,4 +1,4 @@
--- The SQL API of SPEC §4: signatures, return types, volatility, security, pinned search_path.
+-- The SQL API (docs/sql-api.md): signatures, return types, volatility, security, pinned search_path.
 BEGIN;
 SELECT plan(35);
 

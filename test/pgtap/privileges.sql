@@ -1,4 +1,4 @@
--- Privileges of SPEC §4 and settings of §1, seen by a role that has only PUBLIC's grants.
+-- Privileges (SECURITY.md) and settings (docs/settings.md), seen by a role that has only PUBLIC's grants.
 BEGIN;
 SELECT plan(47);
 

@@ -1,4 +1,4 @@
--- Schema of SPEC §2: tables, column types, constraints, indexes, triggers, pg_dump membership.
+-- Schema (docs/schema.md): tables, column types, constraints, indexes, triggers, pg_dump membership.
 BEGIN;
 SELECT plan(40);
 

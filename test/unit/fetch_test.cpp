@@ -1,6 +1,6 @@
 // fetch_lists (core/fetch/fetch.hpp) against the loopback HTTP server (loopback_server.hpp):
 // retries, Retry-After, no retry of a 404, the rate-limit slots, interruption, the IGDB token flow
-// and credential redaction; the Jikan backdrop enrichment (contract §2.2). The environment is a
+// and credential redaction; the Jikan backdrop enrichment (docs/items.md). The environment is a
 // real in-memory implementation of FetchEnvironment (rate limits by core/rate_limit.hpp), standing
 // where PostgreSQL's shared memory stands in the extension; libcurl and the network are real.
 #include <gtest/gtest.h>
@@ -465,7 +465,7 @@ TEST_F(FetchLists, OneFailureDoesNotStopTheOthers) {
     EXPECT_EQ(env.outcomes.size(), 3u);
 }
 
-// ---- Jikan backdrops (contract §2.2) -------------------------------------------------------
+// ---- Jikan backdrops (docs/items.md) --------------------------------------------------------
 
 std::string pictures_path(long id) {
     return "/jikan/anime/" + std::to_string(id) + "/pictures";
@@ -517,7 +517,7 @@ TEST_F(FetchLists, JikanBackdropsAskOnlyForUnknownAnime) {
     EXPECT_EQ(backdrop_of(r, 1), nullptr);
     for (std::size_t i = 2; i < ids.size(); ++i)
         EXPECT_EQ(backdrop_of(r, i), "https://cdn.myanimelist.net/images/anime/8/36343l.jpg") << i;
-    // Not images.backdrop: not a Format B image (defect 34).
+    // Not images.backdrop: not a Format B image (docs/decisions.md, D4).
     EXPECT_FALSE(r.items[2]["images"].contains("backdrop"));
     // The pictures fetched are reported, for the extension to remember.
     ASSERT_EQ(r.pictures.size(), 23u);

@@ -1,4 +1,4 @@
-// The key grammar of SPEC §3: building, parsing, canonical forms, defaults and every rejection.
+// The key grammar (docs/keys.md): building, parsing, canonical forms, defaults and every rejection.
 #include <gtest/gtest.h>
 
 #include <string>

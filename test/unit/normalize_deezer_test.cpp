@@ -1,4 +1,4 @@
-// Deezer normalizer (contract §3.2 "Deezer", defects 31 and 34 fixed) on every recorded Deezer
+// Deezer normalizer (docs/items.md; docs/decisions.md, D4 and D11) on every recorded Deezer
 // response: chart sections, whole charts, sections of other kinds and the error-in-200 body.
 #include <gtest/gtest.h>
 
@@ -32,7 +32,7 @@ TEST(NormalizeDeezer, AlbumsChartFieldByField) {
     const std::string art = kCovers + "e59619df8fafabde84431bb6183c3001/";
     EXPECT_EQ(lacrim["images"]["primary"], art + "250x250-000000-80-0-0.jpg");
     EXPECT_EQ(lacrim["images"]["thumbnail"], art + "56x56-000000-80-0-0.jpg");
-    // Defect 34: URL strings, small to xl, not {size, url} objects.
+    // D4 (docs/decisions.md): URL strings, small to xl, not {size, url} objects.
     EXPECT_EQ(
         lacrim["images"]["gallery"],
         json::array({art + "56x56-000000-80-0-0.jpg", art + "250x250-000000-80-0-0.jpg",
@@ -141,7 +141,7 @@ TEST(NormalizeDeezer, SectionsOfOtherKindsGiveNothing) {
 }
 
 TEST(NormalizeDeezer, ErrorInA200BodyIsAnError) {
-    // Defect 31: Tako cached this as an empty chart for 24 h.
+    // D11 (docs/decisions.md): Tako cached this as an empty chart for 24 h.
     auto [state, message] = fixture::normalize_error(
         "deezer", fixture::load("deezer/error-album-not-found__deezer-python.json"), "albums");
     EXPECT_EQ(state, "22P02");

@@ -1,4 +1,4 @@
-// IGDB normalizer (contract §3.2 "IGDB", defect 24 fixed) on every recorded IGDB response (2019-20
+// IGDB normalizer (docs/items.md; docs/decisions.md, D6) on every recorded IGDB response (2019-20
 // recordings whose cover/platforms/genres are unexpanded ids), plus expanded and edge cases.
 #include <gtest/gtest.h>
 
@@ -66,7 +66,7 @@ TEST(NormalizeIgdb, GamesList) {
 }
 
 TEST(NormalizeIgdb, GamesSearchDatesAreUtc) {
-    // Defect 38: Super Xevious came out at 1984-12-31T00:00Z, already 1985 in Tokyo.
+    // D1 (docs/decisions.md): Super Xevious came out at 1984-12-31T00:00Z, already 1985 in Tokyo.
     fixture::LocalTimeZone tokyo("Asia/Tokyo");
     json items = normalized_file("igdb", "igdb/games-search__henry-sarabia-igdb.json");
     ASSERT_EQ(items.size(), 5u);

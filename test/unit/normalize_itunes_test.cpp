@@ -1,4 +1,4 @@
-// iTunes normalizer (contract §3.2 "iTunes", defects 30 and 34 fixed) on the recorded legacy RSS,
+// iTunes normalizer (docs/items.md; docs/decisions.md, D4 and D5) on the recorded legacy RSS,
 // RSS generator v1 and v2 feeds, plus edge cases of the legacy feed's shape.
 #include <gtest/gtest.h>
 
@@ -44,7 +44,7 @@ TEST(NormalizeItunes, LegacyTopAlbumsFieldByField) {
     EXPECT_EQ(first["images"]["gallery"], json::array());
     EXPECT_EQ(first["urls"]["source"],
               "https://itunes.apple.com/us/album/look-up-child/1409149359?uo=2");
-    // Defect 34: a detail path, never null.
+    // D4 (docs/decisions.md): a detail path, never null.
     EXPECT_EQ(first["urls"]["detail"], "/api/music/itunes/albums/1409149359");
     EXPECT_EQ(first["details"], json::parse(R"({"position":1,"artist":"Lauren Daigle",
         "genre":"Christian & Gospel","releaseDate":"2018-09-07T00:00:00-07:00","price":"$9.99",
@@ -57,7 +57,7 @@ TEST(NormalizeItunes, LegacyTopAlbumsFieldByField) {
 }
 
 TEST(NormalizeItunes, SongChartsAreTracks) {
-    // Defect 30: Tako typed every chart as albums.
+    // D5 (docs/decisions.md): Tako typed every chart as albums.
     for (const char *category : {"song", "fr-song"}) {
         json items = normalized_file("itunes", kLegacy, category);
         ASSERT_EQ(items.size(), 2u);

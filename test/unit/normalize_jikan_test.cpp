@@ -1,4 +1,4 @@
-// Jikan normalizer (contract §3.2 "Jikan") on every recorded Jikan response, plus edge cases.
+// Jikan normalizer (docs/items.md) on every recorded Jikan response, plus edge cases.
 #include <gtest/gtest.h>
 
 #include "fixture.hpp"
@@ -81,7 +81,7 @@ TEST(NormalizeJikan, TopAnimeTvFieldByField) {
         "timezone":"Asia/Tokyo","string":"Sundays at 17:00 (JST)"})j"));
     for (const char *field : {"producers", "licensors", "themes", "demographics"})
         EXPECT_TRUE(d[field].is_array()) << field;
-    // No backdrop: it is not a Format B image (defect 34).
+    // No backdrop: it is not a Format B image (docs/decisions.md, D4).
     EXPECT_EQ(fma["images"].size(), 3u);
     EXPECT_FALSE(d.contains("backdrop"));
 
@@ -153,7 +153,7 @@ TEST(NormalizeJikan, SeasonsNow) {
     EXPECT_EQ(items[0]["details"]["broadcast"]["day"], "Wednesdays");
     EXPECT_EQ(items[1]["details"]["titleEnglish"], nullptr);  // null upstream: null
     EXPECT_EQ(items[21]["details"]["rating"]["code"], "R+");
-    // Defect 36: every Jikan list numbers its items.
+    // D3 (docs/decisions.md): every Jikan list numbers its items.
     for (std::size_t i = 0; i < items.size(); ++i)
         EXPECT_EQ(items[i]["details"]["position"], i + 1);
     EXPECT_EQ(items[24]["id"], "jikan:50590");

@@ -1,4 +1,4 @@
-// RAWG normalizer (contract §3.2 "RAWG") on the recorded /api/games page, plus edge cases.
+// RAWG normalizer (docs/items.md) on the recorded /api/games page, plus edge cases.
 #include <gtest/gtest.h>
 
 #include "fixture.hpp"
@@ -81,7 +81,7 @@ TEST(NormalizeRawg, RatingRoundsLikeTako) {
 TEST(NormalizeRawg, ZerosAndAbsentValues) {
     json zero = one(json::parse(R"({"id":1,"name":"Zero","rating":0,"rating_top":0,
         "ratings_count":0,"metacritic":0,"playtime":0,"added":0})"));
-    // A 0 rating is a rating (SPEC §5: Tako's `rating ? … : null` lost it).
+    // A 0 rating is a rating (docs/decisions.md, D2: Tako's `rating ? … : null` lost it).
     EXPECT_EQ(zero["details"]["rating"], 0);
     // RAWG's 0 means "not known" for these: what Tako writes, 5 (the scale's top) and null.
     EXPECT_EQ(zero["details"]["ratingTop"], 5);

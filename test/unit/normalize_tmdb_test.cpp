@@ -1,4 +1,4 @@
-// TMDB normalizer (contract §3.2 "TMDB") on every recorded TMDB response, plus hand-made edge
+// TMDB normalizer (docs/items.md) on every recorded TMDB response, plus hand-made edge
 // cases.
 #include <gtest/gtest.h>
 
@@ -45,7 +45,7 @@ TEST(NormalizeTmdb, MoviePopularTmdbApiRsFieldByField) {
         "originalLanguage":"en","adult":false})"));
     EXPECT_EQ(items[19]["id"], "tmdb:346698");
     EXPECT_EQ(items[19]["title"], "Barbie");
-    // TMDB items carry no position (contract §3.2).
+    // TMDB items carry no position (docs/items.md).
     EXPECT_FALSE(items[19]["details"].contains("position"));
 }
 
@@ -88,7 +88,7 @@ TEST(NormalizeTmdb, TitleOriginalIsTheUpstreamOriginal) {
 }
 
 TEST(NormalizeTmdb, ZeroVoteAverageKeepsItsRating) {
-    // Defect 39: Tako turned vote_average 0 into rating null.
+    // D2 (docs/decisions.md): Tako turned vote_average 0 into rating null.
     json upcoming =
         normalized_file("tmdb", "tmdb/movie-upcoming__themoviedbapi-java.json", "movie");
     EXPECT_EQ(upcoming[4]["title"], "Fast X");
@@ -226,7 +226,7 @@ TEST(NormalizeTmdb, MissingAndWrongTypedFieldsBecomeNull) {
     EXPECT_EQ(odd["details"]["rating"], nullptr);
     EXPECT_EQ(odd["details"]["genreIds"], json::parse("[12,16]"));
     EXPECT_EQ(odd["details"]["adult"], false);
-    EXPECT_EQ(odd["details"]["popularity"], 0);  // defect 39: 0 is not null
+    EXPECT_EQ(odd["details"]["popularity"], 0);  // D2: 0 is not null
     EXPECT_EQ(odd["details"]["originalLanguage"], nullptr);
 
     // vote_average 0 without vote_count.
@@ -258,7 +258,7 @@ TEST(NormalizeTmdb, EntriesWithoutIdOrTitleAreSkipped) {
 }
 
 TEST(NormalizeTmdb, YearIsTheUtcYearOfTheDate) {
-    // Defect 38: Tako read the year of a date-only string in the server's local time, so 2000-01-01
+    // D1 (docs/decisions.md): Tako read the year of a date-only string in the server's local time, so 2000-01-01
     // was 1999 west of Greenwich.
     fixture::LocalTimeZone pacific("America/Los_Angeles");
     EXPECT_EQ(one(json{{"id", 1}, {"title", "t"}, {"release_date", "2000-01-01"}})["year"], 2000);

@@ -1,4 +1,4 @@
-// Request builders: the upstream request of every family (contract §2, without the §6 defects).
+// Request builders: the upstream request of every family (docs/items.md, "What is fetched"; docs/decisions.md).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -113,7 +113,8 @@ TEST(JikanRequest, PicturesOfOneAnime) {
 }
 
 TEST(JikanRequest, TheFamiliesTakoEnrichesWithBackdrops) {
-    // Contract §2.2: /top/tv|movie (K9), /trending/tv|movie (K11), /upcoming/tv|movie (K13).
+    // The families Tako enriches with backdrops (docs/items.md): /top/tv|movie, /trending/tv|movie,
+    // /upcoming/tv|movie.
     for (const char *key :
          {"jikan:top:tv", "jikan:top:movie:nsfw", "jikan:trending:tv", "jikan:trending:movie:sfw",
           "jikan:upcoming:tv:nsfw", "jikan:upcoming:movie"})

@@ -84,7 +84,7 @@ JIKAN_ROUTES = [
     (r"/seasons/now", "jikan/seasons-now__jikanpy.json"),
     (r"/seasons/upcoming", "jikan/seasons-upcoming__jikanpy.json"),
     (r"/schedules", "jikan/schedules-monday__jikanpy.json"),
-    # The backdrop enrichment (contract §2.2): one recorded answer, for every anime id.
+    # The backdrop enrichment (docs/items.md): one recorded answer, for every anime id.
     (r"/anime/[0-9]+/pictures", "jikan/anime-pictures__reactive-jikan.json"),
 ]
 DEEZER_ROUTES = [

@@ -1,5 +1,5 @@
-// The response envelope a Tako route sends for a discovery list (contract §5.2, without the
-// defects of §6), rendered as JSON text around the list's items.
+// The response envelope a Tako route sends for a discovery list (docs/envelope.md, with the
+// decisions of docs/decisions.md), rendered as JSON text around the list's items.
 //
 // One layout per family, in the order Tako's route writes its fields when it builds the envelope
 // (a miss), so the text is stable: {success, provider, domain, endpoint | type, query, [searchType

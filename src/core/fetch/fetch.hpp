@@ -1,5 +1,5 @@
 // Fetching lists: keys → upstream requests → outcomes (and normalized items), with rate limits,
-// retries and the IGDB token, all transfers of a call running concurrently (SPEC §5-6).
+// retries and the IGDB token, all transfers of a call running concurrently (docs/read-and-refresh.md).
 //
 // The environment (src/pg/fetch_environment.cpp in the extension) supplies what lives outside
 // the core: cancel requests, the shared rate-limit slots, the shared IGDB token.
@@ -77,7 +77,7 @@ const char *to_string(Outcome outcome);
 // SQLSTATE to raise when a caller turns this outcome into an error.
 std::string_view sqlstate_of(Outcome outcome);
 
-// One GET /anime/{id}/pictures made for the backdrops of Jikan lists (contract §2.2).
+// One GET /anime/{id}/pictures made for the backdrops of Jikan lists (docs/items.md, backdrops).
 struct FetchedPicture {
     long mal_id = 0;
     Outcome outcome = Outcome::Ok;
@@ -132,7 +132,7 @@ struct FetchOptions {
         return policy_of ? policy_of(index) : ListPolicy{respect_breaker, read_through};
     }
     std::size_t max_per_provider = 8;  // transfers of one provider in flight at once
-    // Jikan backdrops (contract §2.2): every item of an ok list of a family Tako enriches
+    // Jikan backdrops (docs/items.md): every item of an ok list of a family Tako enriches
     // (enriches_backdrops) gets details.backdrop, a URL or null. Anime found here (by MAL id;
     // nullopt: known to have no picture) are not asked for; the others are, with GET
     // /anime/{id}/pictures under Jikan's rate limits and request budget, after the lists.

@@ -16,7 +16,7 @@ namespace {
 using std::chrono::milliseconds;
 
 // The longest the loop sleeps between two looks at the cancel flag: a cancel stops a refresh
-// within about this much (SPEC §6 asks for about a second).
+// within about this much (docs/errors.md: a fetch stops soon after a cancel).
 constexpr milliseconds kPollInterval{100};
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Deezer chart responses → music_album / music_track / music_artist items (contract §3.2
-// "Deezer"), without defect 34: images.gallery holds URL strings, not {size, url} objects.
+// Deezer chart responses → music_album / music_track / music_artist items (docs/items.md),
+// with decision D4 of docs/decisions.md: images.gallery holds URL strings, not {size, url} objects.
 //
 // Counts and lengths where Deezer's 0 means "not known" (a track's duration and rank, an album's
 // track count, an artist's albums and fans) are null, as Tako writes them (`x || null`); a track

@@ -1,4 +1,4 @@
-// Apple's chart feeds → music_album / music_track items (contract §3.2 "iTunes"), without defects
+// Apple's chart feeds → music_album / music_track items (docs/items.md), with decisions
 // 30 (song charts typed as albums) and 34 (urls.detail null).
 //
 // Two shapes are read: the legacy iTunes RSS JSON, {feed: {entry: [...]}} where every value is

@@ -1,4 +1,4 @@
-// Jikan v4 list responses {pagination, data[]} → anime / manga items (contract §3.2 "Jikan"),
+// Jikan v4 list responses {pagination, data[]} → anime / manga items (docs/items.md),
 // without defects 36 (position null outside the top lists) and 38 (year in local time).
 //
 // Like Tako, fields copied from Jikan as they are (`titleEnglish: raw.title_english`) are left out

@@ -1,5 +1,5 @@
 // Jikan's GET /anime/{id}/pictures {data: [{jpg: {...}, webp: {...}}]} → the anime's backdrop:
-// the picture Tako shows behind the items of its enriched lists (contract §2.2, "backdrop
+// the picture Tako shows behind the items of its enriched lists (docs/items.md, "backdrop
 // enrichment"), written to details.backdrop by the fetch engine (core/fetch/backdrops.hpp).
 #pragma once
 

@@ -1,5 +1,5 @@
 // Normalizers: a provider's raw list response → a JSON array of Tako "Format B" items
-// (SPEC §5, reference contract §3). One file per provider in src/core/normalize/.
+// (docs/items.md). One file per provider in src/core/normalize/.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
-// RAWG /api/games responses {count, next, previous, results[]} → videogame items (contract §3.2
-// "RAWG"). A 0 rating stays 0 (SPEC §5; Tako's `rating ? … : null` lost it). Where RAWG's 0 means
+// RAWG /api/games responses {count, next, previous, results[]} → videogame items (docs/items.md).
+// A 0 rating stays 0 (docs/decisions.md, D2; Tako's `rating ? … : null` lost it). Where RAWG's 0 means
 // "not known" (playtime, metacritic, rating_top) the item says what Tako says: null, null, 5.
 #include "core/cpp_only.hpp"
 

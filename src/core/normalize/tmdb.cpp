@@ -1,5 +1,5 @@
 // TMDB list responses {page, results[], total_pages, total_results} → movie / series items
-// (contract §3.2 "TMDB"), without defects 38 (year in local time) and 39 (0 ratings lost).
+// (docs/items.md), with decisions D1 (UTC years) and D2 (0 ratings kept) of docs/decisions.md.
 #include "core/cpp_only.hpp"
 
 #include "core/error.hpp"

@@ -4,7 +4,7 @@
 
 namespace tako::request {
 
-// Deezer's overall chart (genre 0), one section, 25 entries (contract §2.5).
+// Deezer's overall chart (genre 0), one section, 25 entries (docs/items.md, "What is fetched").
 HttpRequest deezer(const ParsedKey &key, const UpstreamSettings &s) {
     HttpRequest r;
     r.url = s.deezer_base_url + "/chart/0/" + key.category() +

@@ -13,7 +13,7 @@ namespace request {
 
 namespace {
 
-// Every field the normalizer reads (contract §6 defect 24: Tako asked for abbreviations and read
+// Every field the normalizer reads (docs/decisions.md, D6: Tako asked for abbreviations and read
 // names, and never asked for themes, modes, companies, screenshots or category).
 constexpr const char *kFields =
     "id,name,slug,summary,url,cover.image_id,first_release_date,total_rating,total_rating_count,"
@@ -23,7 +23,7 @@ constexpr const char *kFields =
 
 }  // namespace
 
-// IGDB /games with an Apicalypse body (contract §2.4), well-formed: every condition inside one
+// IGDB /games with an Apicalypse body (docs/items.md, "What is fetched"), well-formed: every condition inside one
 // `where`, platform ids only from the validated key (digits and commas), so nothing is injectable.
 HttpRequest igdb(const ParsedKey &key, const UpstreamSettings &s, std::string_view token,
                  std::chrono::system_clock::time_point now) {
@@ -65,7 +65,7 @@ HttpRequest build_igdb_token_request(const UpstreamSettings &s) {
     HttpRequest r;
     r.method = "POST";
     r.url = s.igdb_token_url;
-    // In the body, not the query string (contract §6 defect 26): URLs end up in logs.
+    // In the body, not the query string (docs/decisions.md, D7): URLs end up in logs.
     r.body = "client_id=" + url_encode(s.igdb_client_id) +
              "&client_secret=" + url_encode(s.igdb_client_secret) +
              "&grant_type=client_credentials";

@@ -4,7 +4,7 @@
 
 namespace tako::request {
 
-// RAWG /games, 20 per page (contract §2.3): popular = metacritic 70-100 by rating, trending = most
+// RAWG /games, 20 per page (docs/items.md, "What is fetched"): popular = metacritic 70-100 by rating, trending = most
 // added, upcoming = released from today to a year ahead, soonest first.
 HttpRequest rawg(const ParsedKey &key, const UpstreamSettings &s,
                  std::chrono::system_clock::time_point now) {

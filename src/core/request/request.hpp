@@ -1,5 +1,5 @@
-// Upstream requests per key family (SPEC §5, contract §2): what to send to fetch the list of a
-// key, with the Tako routes' behaviour and without their defects (contract §6). One file per
+// Upstream requests per key family (docs/items.md, "What is fetched"): what to send to fetch the
+// list of a key, with the Tako routes' behaviour and the decisions of docs/decisions.md. One file per
 // provider in src/core/request/.
 #pragma once
 
@@ -34,7 +34,7 @@ HttpRequest build_list_request(const ParsedKey &key, const UpstreamSettings &set
 HttpRequest build_jikan_pictures_request(const UpstreamSettings &settings, long mal_id);
 
 // Whether the items of `key`'s lists carry details.backdrop: the families Tako enriches with
-// /anime/{id}/pictures (contract §2.2), Jikan top, trending and upcoming of tv or movie, whatever
+// /anime/{id}/pictures (docs/items.md, backdrops), Jikan top, trending and upcoming of tv or movie, whatever
 // their sfw part.
 bool enriches_backdrops(const ParsedKey &key);
 

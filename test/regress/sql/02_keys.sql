@@ -1,4 +1,4 @@
--- Keys (SPEC §3): the seed's part order, the sfw rule, canonical forms and validation.
+-- Keys (docs/keys.md): the seed's part order, the sfw rule, canonical forms and validation.
 SELECT tako_cache_key('tmdb', 'trending', 'movie', 'week') AS seed_example_1,
        tako_cache_key('jikan', 'schedule', day => 'monday') AS seed_example_2,
        tako_cache_key('deezer', 'charts') AS seed_example_3_defaults_filled;

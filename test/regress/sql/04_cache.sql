@@ -1,4 +1,4 @@
--- The cache functions of SPEC §4 and the bookkeeping trigger of §2.
+-- The cache functions (docs/sql-api.md) and the bookkeeping trigger (docs/schema.md).
 SELECT tako_save_cached('tmdb:trending:movie:week', 'tmdb', 'trending',
                         jsonb_build_array(regress.item('tmdb', '1'), regress.item('tmdb', '2')),
                         'movie', 'week');

@@ -1,4 +1,4 @@
--- Settings (SPEC §1): registered with their defaults and contexts; secrets hidden from others.
+-- Settings (docs/settings.md): registered with their defaults and contexts; secrets hidden from others.
 SELECT name, setting, unit, context, vartype
   FROM pg_settings WHERE name LIKE 'tako_cache.%' ORDER BY name;
 
