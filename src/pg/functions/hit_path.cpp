@@ -25,6 +25,7 @@
 #include "core/envelope/envelope.hpp"
 #include "core/key.hpp"
 #include "pg/shared/hit_counters.hpp"
+#include "pg/shared/metrics.hpp"
 #include "pg/shared/refresh_queue.hpp"
 
 #include "pg/catalog/cache_table.hpp"
@@ -317,11 +318,13 @@ Datum get_cached(FunctionCallInfo fcinfo) {
     const CacheTable t = table_for(fcinfo);
     Rendered *row = current_row(t, key);
     if (!row || !row->fresh) {
+        metrics::count_read(key, metrics::Read::Miss);
         fcinfo->isnull = true;
         return 0;
     }
     refresh_ahead(*row, key);
     count(t.table, key);
+    metrics::count_read(key, metrics::Read::Hit);
     return text_result(row->items);
 }
 
@@ -363,6 +366,7 @@ Datum discover(FunctionCallInfo fcinfo) {
     }
     refresh_ahead(*row, key);
     count(t.table, key);
+    metrics::count_read(key, metrics::Read::Hit);
     return text_result(row->envelope);
 }
 
