@@ -24,7 +24,7 @@ source test/lib/suite.sh
 
 # Suites in order; each is test/suites/<name>.sh and records its own tally.
 CXX_SUITES=(unit fuzz upstream)
-SERVER_SUITES=(regress pgtap demo integration route docs)
+SERVER_SUITES=(regress pgtap demo integration route docs monitoring)
 [ -n "$only_versions" ] && CXX_SUITES=()
 if [ $check_only = 1 ]; then
     CXX_SUITES=(unit)

@@ -17,10 +17,10 @@ bool valid_sqlstate(std::string_view s) {
 
 // Length of the UTF-8 sequence starting at s[i], or 0 when it is not a valid one.
 //
-// Well-formed sequences only (RFC 3629, section 4, the table PostgreSQL and nlohmann::json also apply):
-// found by test/fuzz/fuzz_quote, the lead/continuation bit patterns alone let through overlong
-// forms (C0 80 is a hidden NUL, E0 80 AF a hidden "/"), UTF-16 surrogates (ED A0 80..ED BF BF)
-// and code points past U+10FFFF (F4 90.., F5..F7 leads), all of them invalid UTF-8 that then
+// Well-formed sequences only (RFC 3629, section 4, the table PostgreSQL and nlohmann::json also
+// apply): found by test/fuzz/fuzz_quote, the lead/continuation bit patterns alone let through
+// overlong forms (C0 80 is a hidden NUL, E0 80 AF a hidden "/"), UTF-16 surrogates (ED A0 80..ED BF
+// BF) and code points past U+10FFFF (F4 90.., F5..F7 leads), all of them invalid UTF-8 that then
 // reached error messages raw, and made json::dump() of such a message throw.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     auto byte = static_cast<unsigned char>(s[i]);

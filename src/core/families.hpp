@@ -1,5 +1,6 @@
-// The key families tako_cache serves (docs/keys.md): for each provider and endpoint, the optional parts
-// a key may carry after "{provider}:{endpoint}", their allowed values and defaults, and the TTL.
+// The key families tako_cache serves (docs/keys.md): for each provider and endpoint, the optional
+// parts a key may carry after "{provider}:{endpoint}", their allowed values and defaults, and the
+// TTL.
 #pragma once
 
 #include <string_view>

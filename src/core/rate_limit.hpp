@@ -1,8 +1,8 @@
-// Per-provider request spacing (docs/settings.md: the rate limits). Per second: requests are spaced evenly (a GCRA cell
-// without burst). Per minute: an exact sliding window over the last starts, so that no 60 s
-// window ever holds more than the limit (a GCRA burst allowance would let ~2x through in the
-// first minute). The state is plain data: the PostgreSQL layer keeps one per provider in shared
-// memory, so the limit holds across every backend at once.
+// Per-provider request spacing (docs/settings.md: the rate limits). Per second: requests are spaced
+// evenly (a GCRA cell without burst). Per minute: an exact sliding window over the last starts, so
+// that no 60 s window ever holds more than the limit (a GCRA burst allowance would let ~2x through
+// in the first minute). The state is plain data: the PostgreSQL layer keeps one per provider in
+// shared memory, so the limit holds across every backend at once.
 #pragma once
 
 #include <cstdint>

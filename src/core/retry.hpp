@@ -1,6 +1,6 @@
-// When and how long to wait before trying an upstream request again (docs/errors.md, "Retries"): bounded attempts,
-// exponential backoff with jitter on 429, 5xx and transient network errors, Retry-After honoured
-// (delta-seconds or HTTP-date) but capped, never a retry of another 4xx.
+// When and how long to wait before trying an upstream request again (docs/errors.md, "Retries"):
+// bounded attempts, exponential backoff with jitter on 429, 5xx and transient network errors,
+// Retry-After honoured (delta-seconds or HTTP-date) but capped, never a retry of another 4xx.
 #pragma once
 
 #include <chrono>

@@ -1,8 +1,11 @@
 #include "pg/fetch_environment.hpp"
 
+#include <algorithm>
+
 #include "pg/error_boundary.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared/key_failures.hpp"
+#include "pg/shared/metrics.hpp"
 #include "pg/shared/provider_state.hpp"
 #include "pg/shared/shared_state.hpp"
 
@@ -108,6 +111,15 @@ SystemTime PgFetchEnvironment::paused_until(std::string_view provider) {
     int index = shared::provider_index(provider);
     if (index < 0) return SystemTime{};
     return SystemTime(std::chrono::milliseconds(shared::health(index).health.paused_until_ms));
+}
+
+// Monitoring: the list's outcome, and how long its requests took when one was sent.
+void PgFetchEnvironment::report_list(const ListResult &list) {
+    double seconds = -1.0;
+    if (list.attempts > 0)
+        seconds =
+            std::max(0.0, std::chrono::duration<double>(list.finished - list.started).count());
+    metrics::count_fetch(list.provider, list.outcome, seconds);
 }
 
 FetchOptions fetch_options() {

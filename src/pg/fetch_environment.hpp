@@ -19,6 +19,7 @@ public:
     void report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
                         const std::string &error) override;
     SystemTime paused_until(std::string_view provider) override;
+    void report_list(const ListResult &list) override;
 };
 
 // What every fetch of this backend uses: settings' timeouts, size cap, retry policy.

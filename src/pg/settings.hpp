@@ -39,7 +39,8 @@ int retry_attempts();
 int retry_after_max_ms();
 int breaker_failures();
 int breaker_pause_ms();
-// A provider's daily request budget and the share kept for the schedule (docs/read-and-refresh.md, "Budgets").
+// A provider's daily request budget and the share kept for the schedule (docs/read-and-refresh.md,
+// "Budgets").
 DailyBudget daily_budget(std::string_view provider);
 // New keys read-through may fetch per hour and provider.
 int new_keys_per_hour();

@@ -14,6 +14,7 @@ TAKO_PACKAGES=(
     clang libclang-rt-14-dev llvm-14                   # fuzz targets: clang, libFuzzer + sanitizer runtimes, llvm-symbolizer
     postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl  # pgTAP and pg_prove
     python3 curl ca-certificates                       # the test upstream and its control calls; TLS roots
+    prometheus-postgres-exporter                       # the monitoring suite runs the real exporter
     debootstrap                                        # the Debian roots of 17 and 18 (built in parallel:
                                                        # installed here, before they start)
 )

@@ -57,8 +57,8 @@ SELECT is(
        JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
        JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
       WHERE p.prosecdef),
-    ARRAY['tako_cache_stats_detailed', 'tako_cache_stats_public', 'tako_discover_fill', 'tako_next_data_version'],
-    'only what must read or write for everyone runs as the owner: the stats (the detailed ones not '
+    ARRAY['tako_cache_stats_detailed', 'tako_cache_stats_public', 'tako_discover_fill', 'tako_metrics', 'tako_next_data_version'],
+    'only what must read or write for everyone runs as the owner: the stats and metrics (the detailed ones not '
     'PUBLIC''s), tako_discover''s fill of a miss (not PUBLIC''s to call: tako_discover calls it), the '
     'data_version trigger (writers need no grant on its sequence)');
 
@@ -72,7 +72,7 @@ SELECT is(
           'tako_count_hit(text)', 'tako_discover(text)', 'tako_discover_http(text,text)',
           'tako_envelope(text,jsonb,jsonb,timestamp with time zone,timestamp with time zone,boolean,boolean,text)',
           'tako_families()', 'tako_fetch(text)', 'tako_fetch_lists(text[],text)', 'tako_first_usage_load()',
-          'tako_get_cached(text)', 'tako_hit_stats()', 'tako_in_transaction_block()', 'tako_key_info(text)', 'tako_normalize(text,text,jsonb,text)',
+          'tako_get_cached(text)', 'tako_hit_stats()', 'tako_in_transaction_block()', 'tako_key_info(text)', 'tako_metric_counters()', 'tako_normalize(text,text,jsonb,text)',
           'tako_pending_hits(boolean)', 'tako_pending_hits(boolean,text[])', 'tako_provider_health()',
           'tako_queue_refresh(text,text)', 'tako_queue_stats()', 'tako_read_step(text,jsonb)',
           'tako_recent_failure(text,integer)', 'tako_restore_request_usage(text,bigint)',

@@ -1,6 +1,6 @@
 -- Privileges (SECURITY.md) and settings (docs/settings.md), seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(47);
+SELECT plan(48);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_flush_hits();
@@ -76,6 +76,8 @@ SELECT ok(tako_cache_stats()->'queue' ? 'worker_pid' AND tako_cache_stats()->'pr
           'the owner sees the worker''s pid and the error texts');
 SELECT function_privs_are('public', 'tako_cache_stats_detailed', ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE'],
                           'pg_monitor may read the detailed stats');
+SELECT function_privs_are('public', 'tako_metrics', ARRAY[]::text[], 'pg_monitor', ARRAY['EXECUTE'],
+                          'pg_monitor may read the metrics (docs/monitoring.md)');
 SELECT function_privs_are('public', 'tako_save_cached',
                           ARRAY['text', 'text', 'text', 'jsonb', 'text', 'text', 'interval', 'jsonb'],
                           'public', ARRAY[]::text[], 'PUBLIC has no EXECUTE on tako_save_cached');

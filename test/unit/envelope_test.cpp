@@ -1,5 +1,5 @@
-// The response envelope of every family (docs/envelope.md, with docs/decisions.md) rendered from the
-// recorded fixtures: upstream_meta() on the raw response, the normalizer's items, then
+// The response envelope of every family (docs/envelope.md, with docs/decisions.md) rendered from
+// the recorded fixtures: upstream_meta() on the raw response, the normalizer's items, then
 // render_envelope(), checked field by field and in Tako's field order.
 #include <gtest/gtest.h>
 
@@ -182,7 +182,8 @@ TEST(Envelope, JikanTrendingCarriesTheSeason) {
     EXPECT_EQ(b["pagination"].dump(), R"({"page":1,"limit":25,"hasMore":true})");
     EXPECT_EQ(keys_of(b["meta"]), (Keys{"fetchedAt", "season", "year", "filter", "limit", "page",
                                         "autoTrad", "cached", "cacheKey", "stale", "expiresAt"}));
-    EXPECT_EQ(b["meta"]["season"], "fall");  // D12 (docs/decisions.md): Tako means to send it and loses it
+    EXPECT_EQ(b["meta"]["season"],
+              "fall");  // D12 (docs/decisions.md): Tako means to send it and loses it
     EXPECT_EQ(b["meta"]["year"], 2022);
     EXPECT_EQ(b["meta"]["filter"], nullptr);
     Rendered tv = hit("jikan:trending:tv:sfw", "jikan/seasons-now__jikanpy.json");

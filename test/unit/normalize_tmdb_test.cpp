@@ -258,8 +258,8 @@ TEST(NormalizeTmdb, EntriesWithoutIdOrTitleAreSkipped) {
 }
 
 TEST(NormalizeTmdb, YearIsTheUtcYearOfTheDate) {
-    // D1 (docs/decisions.md): Tako read the year of a date-only string in the server's local time, so 2000-01-01
-    // was 1999 west of Greenwich.
+    // D1 (docs/decisions.md): Tako read the year of a date-only string in the server's local time,
+    // so 2000-01-01 was 1999 west of Greenwich.
     fixture::LocalTimeZone pacific("America/Los_Angeles");
     EXPECT_EQ(one(json{{"id", 1}, {"title", "t"}, {"release_date", "2000-01-01"}})["year"], 2000);
     EXPECT_EQ(one(json{{"id", 1}, {"title", "t"}, {"release_date", "1999-12-31"}})["year"], 1999);

@@ -1,4 +1,5 @@
-// Request builders: the upstream request of every family (docs/items.md, "What is fetched"; docs/decisions.md).
+// Request builders: the upstream request of every family (docs/items.md, "What is fetched";
+// docs/decisions.md).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,5 +1,6 @@
-// The budgets (docs/read-and-refresh.md, "Budgets"), as plain values (src/pg/settings.hpp hands them out): a provider's daily
-// request budget and the hourly count of new keys. Their arithmetic is in core/fetch/health.hpp.
+// The budgets (docs/read-and-refresh.md, "Budgets"), as plain values (src/pg/settings.hpp hands
+// them out): a provider's daily request budget and the hourly count of new keys. Their arithmetic
+// is in core/fetch/health.hpp.
 #pragma once
 
 #include <cstdint>

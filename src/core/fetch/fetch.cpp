@@ -146,6 +146,7 @@ private:
         add_known_backdrops(keys_[i], results_[i], options_);
         env_.report_outcome(results_[i].provider, results_[i].key, results_[i].outcome,
                             results_[i].error);
+        env_.report_list(results_[i]);
         if (on_list_) on_list_(i, results_[i]);
     }
 

@@ -1,5 +1,6 @@
 // Fetching lists: keys → upstream requests → outcomes (and normalized items), with rate limits,
-// retries and the IGDB token, all transfers of a call running concurrently (docs/read-and-refresh.md).
+// retries and the IGDB token, all transfers of a call running concurrently
+// (docs/read-and-refresh.md).
 //
 // The environment (src/pg/fetch_environment.cpp in the extension) supplies what lives outside
 // the core: cancel requests, the shared rate-limit slots, the shared IGDB token.
@@ -43,6 +44,8 @@ enum class Outcome {
     QuotaExhausted,   // the provider's daily request budget is spent: nothing (more) was sent
 };
 
+struct ListResult;
+
 class FetchEnvironment {
 public:
     virtual ~FetchEnvironment() = default;
@@ -66,6 +69,8 @@ public:
     virtual void report_outcome(std::string_view provider, std::string_view key, Outcome outcome,
                                 const std::string &error) = 0;
     virtual SystemTime paused_until(std::string_view provider) = 0;
+    // A list is over (after report_outcome): what monitoring counts of it (none by default).
+    virtual void report_list(const ListResult &) {}
 };
 
 // Thrown by fetch_lists when the environment reports an interrupt; every transfer is stopped.

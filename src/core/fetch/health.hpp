@@ -1,8 +1,8 @@
-// A provider's health, and the circuit breaker on it (docs/read-and-refresh.md): after `failures` consecutive
-// provider-level failures (5xx, 429, network, timeout, TLS) the provider is paused for `pause`;
-// automatic fetches (read-through, cron) skip it meanwhile, so an outage never turns into a storm
-// of upstream calls. A success closes the breaker. Failures of one list (404, a bad body...) say
-// nothing about the provider and do not count.
+// A provider's health, and the circuit breaker on it (docs/read-and-refresh.md): after `failures`
+// consecutive provider-level failures (5xx, 429, network, timeout, TLS) the provider is paused for
+// `pause`; automatic fetches (read-through, cron) skip it meanwhile, so an outage never turns into
+// a storm of upstream calls. A success closes the breaker. Failures of one list (404, a bad
+// body...) say nothing about the provider and do not count.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // IGDB /v4/games responses (a top-level JSON array of games) → videogame items (docs/items.md),
-// with decision D6 of docs/decisions.md: platforms are names, not {id, abbreviation} objects, and every
-// expandable field (cover, platforms, genres...) is read only when expanded; unexpanded ids, as in
-// IGDB's default answer, are skipped.
+// with decision D6 of docs/decisions.md: platforms are names, not {id, abbreviation} objects, and
+// every expandable field (cover, platforms, genres...) is read only when expanded; unexpanded ids,
+// as in IGDB's default answer, are skipped.
 #include "core/cpp_only.hpp"
 
 #include <array>
@@ -79,7 +79,8 @@ json normalize_item(const json &raw) {
     json item = make_item("igdb", "videogame", id, title.get<std::string>(),
                           "/api/videogames/igdb/game/" + id);
     item["description"] = text(get(raw, "summary"));
-    // year and releaseDate come from the same UTC date, so they always agree (docs/decisions.md, D1).
+    // year and releaseDate come from the same UTC date, so they always agree (docs/decisions.md,
+    // D1).
     const std::optional<CivilDate> released = utc_date_from_unix(get(raw, "first_release_date"));
     if (released) item["year"] = released->year;
 

@@ -1,6 +1,6 @@
 // RAWG /api/games responses {count, next, previous, results[]} → videogame items (docs/items.md).
-// A 0 rating stays 0 (docs/decisions.md, D2; Tako's `rating ? … : null` lost it). Where RAWG's 0 means
-// "not known" (playtime, metacritic, rating_top) the item says what Tako says: null, null, 5.
+// A 0 rating stays 0 (docs/decisions.md, D2; Tako's `rating ? … : null` lost it). Where RAWG's 0
+// means "not known" (playtime, metacritic, rating_top) the item says what Tako says: null, null, 5.
 #include "core/cpp_only.hpp"
 
 #include "core/normalize/item.hpp"

@@ -23,8 +23,9 @@ constexpr const char *kFields =
 
 }  // namespace
 
-// IGDB /games with an Apicalypse body (docs/items.md, "What is fetched"), well-formed: every condition inside one
-// `where`, platform ids only from the validated key (digits and commas), so nothing is injectable.
+// IGDB /games with an Apicalypse body (docs/items.md, "What is fetched"), well-formed: every
+// condition inside one `where`, platform ids only from the validated key (digits and commas), so
+// nothing is injectable.
 HttpRequest igdb(const ParsedKey &key, const UpstreamSettings &s, std::string_view token,
                  std::chrono::system_clock::time_point now) {
     require_setting(s.igdb_client_id, "tako_cache.igdb_client_id");

@@ -4,8 +4,9 @@
 
 namespace tako::request {
 
-// Apple's RSS top charts for a country (docs/items.md, "What is fetched"): top albums, or top songs for a song chart
-// (Tako always fetched albums: docs/decisions.md, D5). The country comes from the validated key (ISO 3166).
+// Apple's RSS top charts for a country (docs/items.md, "What is fetched"): top albums, or top songs
+// for a song chart (Tako always fetched albums: docs/decisions.md, D5). The country comes from the
+// validated key (ISO 3166).
 HttpRequest itunes(const ParsedKey &key, const UpstreamSettings &s) {
     const std::string feed = key.part("category") == "song" ? "topsongs" : "topalbums";
     HttpRequest r;

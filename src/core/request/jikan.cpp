@@ -6,8 +6,8 @@ namespace tako::request {
 
 // Jikan lists, one page of 25 (its maximum), the same request for a key whichever Tako route
 // produced it (docs/decisions.md, D8). sfw "sfw" → sfw=true; "nsfw" → sfw=false, plus rating=rx on
-// /top/anime, the only list endpoint that documents `rating` (docs/decisions.md, D9: it is not sent to
-// /seasons). tv/movie top lists are one request with type= (Tako's three-page episode filter was
+// /top/anime, the only list endpoint that documents `rating` (docs/decisions.md, D9: it is not sent
+// to /seasons). tv/movie top lists are one request with type= (Tako's three-page episode filter was
 // broken: docs/decisions.md, D10).
 HttpRequest jikan(const ParsedKey &key, const UpstreamSettings &s) {
     const std::string_view endpoint = key.endpoint();

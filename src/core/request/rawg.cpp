@@ -4,8 +4,8 @@
 
 namespace tako::request {
 
-// RAWG /games, 20 per page (docs/items.md, "What is fetched"): popular = metacritic 70-100 by rating, trending = most
-// added, upcoming = released from today to a year ahead, soonest first.
+// RAWG /games, 20 per page (docs/items.md, "What is fetched"): popular = metacritic 70-100 by
+// rating, trending = most added, upcoming = released from today to a year ahead, soonest first.
 HttpRequest rawg(const ParsedKey &key, const UpstreamSettings &s,
                  std::chrono::system_clock::time_point now) {
     require_setting(s.rawg_api_key, "tako_cache.rawg_api_key");

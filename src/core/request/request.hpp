@@ -1,6 +1,6 @@
 // Upstream requests per key family (docs/items.md, "What is fetched"): what to send to fetch the
-// list of a key, with the Tako routes' behaviour and the decisions of docs/decisions.md. One file per
-// provider in src/core/request/.
+// list of a key, with the Tako routes' behaviour and the decisions of docs/decisions.md. One file
+// per provider in src/core/request/.
 #pragma once
 
 #include <chrono>
@@ -34,8 +34,8 @@ HttpRequest build_list_request(const ParsedKey &key, const UpstreamSettings &set
 HttpRequest build_jikan_pictures_request(const UpstreamSettings &settings, long mal_id);
 
 // Whether the items of `key`'s lists carry details.backdrop: the families Tako enriches with
-// /anime/{id}/pictures (docs/items.md, backdrops), Jikan top, trending and upcoming of tv or movie, whatever
-// their sfw part.
+// /anime/{id}/pictures (docs/items.md, backdrops), Jikan top, trending and upcoming of tv or movie,
+// whatever their sfw part.
 bool enriches_backdrops(const ParsedKey &key);
 
 // Twitch client-credentials grant for IGDB; the secret goes in the body, never in the URL.

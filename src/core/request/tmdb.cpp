@@ -4,8 +4,8 @@
 
 namespace tako::request {
 
-// TMDB lists, one page of 20 (docs/items.md, "What is fetched"). A v4 read access token (a JWT, "eyJ...") is sent as
-// a Bearer token, a v3 key as the api_key parameter.
+// TMDB lists, one page of 20 (docs/items.md, "What is fetched"). A v4 read access token (a JWT,
+// "eyJ...") is sent as a Bearer token, a v3 key as the api_key parameter.
 HttpRequest tmdb(const ParsedKey &key, const UpstreamSettings &s,
                  std::chrono::system_clock::time_point now) {
     require_setting(s.tmdb_api_key, "tako_cache.tmdb_api_key");

@@ -28,6 +28,7 @@
 #include "core/envelope/response_head.hpp"
 #include "core/key.hpp"
 #include "pg/shared/hit_counters.hpp"
+#include "pg/shared/metrics.hpp"
 #include "pg/shared/refresh_queue.hpp"
 
 #include "pg/catalog/cache_table.hpp"
@@ -320,11 +321,13 @@ Datum get_cached(FunctionCallInfo fcinfo) {
     const CacheTable t = table_for(fcinfo);
     Rendered *row = current_row(t, key);
     if (!row || !row->fresh) {
+        metrics::count_read(key, metrics::Read::Miss);
         fcinfo->isnull = true;
         return 0;
     }
     refresh_ahead(*row, key);
     count(t.table, key);
+    metrics::count_read(key, metrics::Read::Hit);
     return text_result(row->items);
 }
 
@@ -367,6 +370,7 @@ Rendered *fresh_hit(FunctionCallInfo fcinfo, const std::string &key) {
     if (!row || !row->fresh) return nullptr;
     refresh_ahead(*row, key);
     count(t.table, key);
+    metrics::count_read(key, metrics::Read::Hit);
     return row;
 }
 

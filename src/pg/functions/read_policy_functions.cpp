@@ -15,6 +15,7 @@
 #include "pg/datum.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared/key_failures.hpp"
+#include "pg/shared/metrics.hpp"
 #include "pg/shared/provider_state.hpp"
 #include "pg/shared/refresh_queue.hpp"
 #include "pg/shared/shared_state.hpp"
@@ -47,6 +48,33 @@ void learn(const nlohmann::json &learned, const char *field, Parse parse, T *int
 bool flag(const nlohmann::json &learned, const char *field) {
     auto it = learned.find(field);
     return it != learned.end() && it->is_boolean() && it->get<bool>();
+}
+
+// Monitoring: a read that tako_discover_fill ends with this step (each read ends with one) was a
+// hit, a stale serve or a miss; the other steps lead to another.
+void count_read(const std::string &key, rp::Action action) {
+    switch (action) {
+        case rp::Action::ServeHit:
+            metrics::count_read(key, metrics::Read::Hit);
+            return;
+        case rp::Action::ServeStale:
+            metrics::count_read(key, metrics::Read::Stale);
+            return;
+        case rp::Action::Bypass:
+        case rp::Action::NotCached:
+        case rp::Action::ServeSaved:
+        case rp::Action::ServeFetched:
+        case rp::Action::RefuseBudget:
+        case rp::Action::RaiseError:
+            metrics::count_read(key, metrics::Read::Miss);
+            return;
+        case rp::Action::QueueRefresh:
+        case rp::Action::TakeFlight:
+        case rp::Action::Reread:
+        case rp::Action::TakeNewKey:
+        case rp::Action::Fetch:
+            return;
+    }
 }
 
 Datum read_step(FunctionCallInfo fcinfo) {
@@ -85,6 +113,7 @@ Datum read_step(FunctionCallInfo fcinfo) {
     f.worker_declined = flag(learned, "worker_declined");
 
     const rp::Decision d = rp::decide(f);
+    count_read(key.key, d.action);
     if (d.warn_no_worker) warn_no_worker();
     nlohmann::json out = nlohmann::json::object();
     out["action"] = rp::name(d.action);

@@ -5,6 +5,7 @@
 #include "pg/shared/budgets.hpp"
 #include "pg/shared/hit_counters.hpp"
 #include "pg/shared/key_failures.hpp"
+#include "pg/shared/metrics.hpp"
 #include "pg/shared/provider_state.hpp"
 #include "pg/shared/refresh_queue.hpp"
 
@@ -36,6 +37,7 @@ void request_shmem() {
     queue::request_lwlocks();
     RequestAddinShmemSpace(hits::shmem_size());
     hits::request_lwlocks();
+    metrics::request();
 }
 
 void startup_shmem() {
@@ -49,6 +51,7 @@ void startup_shmem() {
     queue::init_shmem(q, found);
     void *h = ShmemInitStruct("tako_cache hit counters", hits::shmem_size(), &found);
     hits::init_shmem(h, found);
+    metrics::attach();
     LWLockRelease(AddinShmemInitLock);
     shared_memory = true;
 }

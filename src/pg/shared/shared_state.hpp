@@ -1,6 +1,6 @@
 // Shared memory of tako_cache: the registry of its parts, each in a file of its own with its own
-// LWLock tranche (provider_state, budgets, key_failures, hit_counters, refresh_queue). The hooks
-// here ask PostgreSQL for every part's memory and locks and attach them at startup. Without
+// LWLock tranche (provider_state, budgets, key_failures, hit_counters, refresh_queue, metrics). The
+// hooks here ask PostgreSQL for every part's memory and locks and attach them at startup. Without
 // preloading there is no shared memory: each backend keeps its own copy of the parts that have
 // one (limits then hold per session only; a WARNING says so once per session).
 #pragma once
