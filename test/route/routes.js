@@ -42,8 +42,10 @@ const ROUTES = [
 // tako_discover_http answers the envelope with what the route sends beside it: the status (200;
 // 304 when If-None-Match names the list's ETag: then no envelope crosses the wire; 404 for a
 // db_only miss), X-Cache, the seconds the list stays fresh, and the ETag of a fresh hit.
+// docs:begin discover
 const DISCOVER = `SELECT status, x_cache, max_age, etag, envelope
   FROM tako_discover_http(tako_cache_key($1, $2, $3, $4, $5, $6, $7, $8), $9)`;
+// docs:end discover
 // Every column as the text the server sent: the envelope goes out as is (parsing it only to
 // serialize it again would cost the API more CPU than the whole cache hit costs the server).
 const AS_TEXT = { getTypeParser: () => (text) => text };

@@ -105,10 +105,14 @@ while IFS= read -r line; do conf+=(--conf "$line"); done < <(upstream_conf_lines
 cluster_start docs "${conf[@]}" || give_up "the cluster did not start with the README's settings"
 run_block() {  # ID DB
     chmod 644 "$work/$1.block"
+    # A database no block created is a new one (docs/tako-integration.md's Tako database).
+    [ -n "$(cluster_psql -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$2'")" ] ||
+        cluster_psql -d postgres -c "CREATE DATABASE $2" >/dev/null || return 1
     cluster_psql -d "$2" -f "$work/$1.block" >"$work/$1.out" 2>&1 || { cat "$work/$1.out"; return 1; }
-    # Once the extension is created, its refresh worker connects to the database (it retries
-    # while the database does not exist yet): the next steps (verify) see it.
-    if grep -q 'CREATE EXTENSION tako_cache' "$work/$1.block"; then
+    # Once the extension is created, its refresh worker connects to the database it serves (it
+    # retries while the database does not exist yet): the next steps (verify) see it.
+    if grep -q 'CREATE EXTENSION tako_cache' "$work/$1.block" &&
+        [ "$(cluster_psql -d "$2" -Atc 'SHOW tako_cache.database_name')" = "$2" ]; then
         cluster_wait_worker "$2"
     fi
 }
