@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 version=${1:?usage: scripts/install_sql.sh VERSION}
 # Keys first (discovery_cache's generated columns call them), then the tables their functions
 # read, then everything else; the rows the extension installs once every function exists.
-topics=(keys tables read_path refresh worker budgets schedule stats metrics data)
+topics=(keys tables read_path refresh import worker budgets schedule stats metrics data)
 for file in sql/src/*.sql; do
     topic=$(basename "$file" .sql)
     [[ " ${topics[*]} finish " == *" $topic "* ]] || { echo "$file is not in $0's list of topics" >&2; exit 1; }

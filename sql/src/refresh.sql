@@ -61,6 +61,7 @@ CREATE FUNCTION @extschema@.tako_save_cached(
     upstream jsonb DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -222,6 +223,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_recent_failure(text, integer) FROM P
 CREATE FUNCTION @extschema@.tako_refresh(key text)
 RETURNS jsonb
 LANGUAGE sql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT @extschema@.tako_refresh_keys(ARRAY[@extschema@.tako_canonical_key(key)])->'results'->0
@@ -278,6 +280,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_keys(text[], text) FROM PUBL
 CREATE FUNCTION @extschema@.tako_refresh_expired(max_entries integer DEFAULT 10)
 RETURNS jsonb
 LANGUAGE sql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT @extschema@.tako_refresh_keys(
@@ -349,6 +352,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_provider_keys(text, text) FROM PUBLI
 CREATE FUNCTION @extschema@.tako_refresh_provider(provider text, endpoint text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT @extschema@.tako_refresh_keys(@extschema@.tako_provider_keys(provider, endpoint), 'manual')
@@ -361,6 +365,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_provider(text, text) FROM PU
 CREATE FUNCTION @extschema@.tako_refresh_all()
 RETURNS jsonb
 LANGUAGE sql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT @extschema@.tako_refresh_keys(ARRAY(
@@ -490,6 +495,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_fill_backdrops(text, jsonb, jsonb) F
 CREATE FUNCTION @extschema@.tako_purge_old_entries(days integer DEFAULT 90)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -516,6 +522,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_purge_old_entries(integer) FROM PUBL
 CREATE FUNCTION @extschema@.tako_purge_refresh_log(days integer DEFAULT 30)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

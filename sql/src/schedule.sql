@@ -203,6 +203,7 @@ COMMENT ON FUNCTION @extschema@.tako_schedule_commands() IS
 CREATE FUNCTION @extschema@.tako_schedule_refreshes(at timestamptz DEFAULT now())
 RETURNS TABLE (jobid bigint, jobname text, schedule text, command text, active boolean)
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -236,6 +237,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_schedule_refreshes(timestamptz) FROM
 CREATE FUNCTION @extschema@.tako_unschedule_refreshes()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
