@@ -2,6 +2,8 @@
 
 #include "core/retry.hpp"
 
+#include "core/civil_date.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -13,16 +15,6 @@ namespace tako {
 namespace {
 
 using std::chrono::milliseconds;
-
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm): no time zone involved.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 int month_index(std::string_view name) {
     static const std::array<std::string_view, 12> kMonths = {

@@ -25,25 +25,12 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT ON tako_refresh_log TO tako_maintenance;
 -- docs:end roles
 
--- Tako's own table (its migration 001_create_discovery_cache.sql), owned by Tako's role.
+-- Tako's own table (its migration's), owned by Tako's role.
 CREATE SCHEMA tako_app AUTHORIZATION tako_maintenance;
 SET LOCAL ROLE tako_maintenance;
-CREATE TABLE tako_app.discovery_cache (
-  id SERIAL PRIMARY KEY,
-  cache_key VARCHAR(255) UNIQUE NOT NULL,
-  provider VARCHAR(50) NOT NULL,
-  endpoint VARCHAR(50) NOT NULL,
-  category VARCHAR(50),
-  period VARCHAR(20),
-  data JSONB NOT NULL,
-  total_results INTEGER,
-  created_at TIMESTAMP DEFAULT NOW(),
-  updated_at TIMESTAMP DEFAULT NOW(),
-  expires_at TIMESTAMP NOT NULL,
-  last_accessed TIMESTAMP DEFAULT NOW(),
-  fetch_count INTEGER DEFAULT 0,
-  refresh_count INTEGER DEFAULT 0
-);
+SET LOCAL search_path = tako_app;
+\ir ../route/migrations/001_create_discovery_cache.sql
+RESET search_path;
 INSERT INTO tako_app.discovery_cache (cache_key, provider, endpoint, category, data, expires_at, updated_at) VALUES
   -- a bare array of items, as Tako's RAWG and IGDB routes store them (a Deezer list here)
   ('deezer:charts:albums', 'deezer', 'charts', 'albums',

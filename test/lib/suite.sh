@@ -12,18 +12,28 @@ record_tally() {  # suite passed failed
     echo "[$name] $2 passed, $3 failed"
 }
 
-# Suites that count their own checks: check DESCRIPTION COMMAND... adds to `passed` or `failed`
-# (set them to 0 first) and prints an "ok" or "not ok" line.
+# Suites that count their own checks (set passed=0 and failed=0 first): check DESCRIPTION COMMAND...
+# runs the command, adds to `passed` or `failed` and prints "ok N - ..." or "not ok N - ...", with
+# the command's output (its first 15 lines, as TAP comments) only when it failed.
+n=0
 check() {
-    local what=$1
+    local what=$1 out
     shift
-    if "$@"; then
+    n=$((n + 1))
+    if out=$("$@" 2>&1); then
         passed=$((passed + 1))
-        echo "ok - $what"
+        echo "ok $n - $what"
     else
         failed=$((failed + 1))
-        echo "not ok - $what"
+        echo "not ok $n - $what"
+        [ -z "$out" ] || echo "$out" | head -15 | sed 's/^/#   /'
     fi
+}
+# give_up_suite SUITE MESSAGE: the suite cannot go on: MESSAGE, its tally with one more failure, exit.
+give_up_suite() {
+    echo "# $2"
+    record_tally "$1" "$passed" $((failed + 1))
+    exit 1
 }
 
 # Runs a command holding the build lock when TAKO_BUILD_LOCK names one (test/run_all.sh: suites

@@ -19,11 +19,4 @@ wait_ready() {
     done
     return 1
 }
-# Waits (up to 30 s) until the refresh worker has nothing pending or in flight.
-wait_queue() {
-    for _ in $(seq 1 300); do
-        [ "$(q -c "SELECT (tako_queue_stats()->>'pending')::int + (tako_queue_stats()->>'in_flight')::int")" = 0 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/wait_queue.sh"

@@ -12,36 +12,14 @@ source "$(dirname "$0")/../lib/suite.sh"
 source "$TAKO_ROOT/test/lib/deps.sh"
 source "$TAKO_ROOT/test/lib/cluster.sh"
 source "$TAKO_ROOT/test/lib/upstream.sh"
+source "$TAKO_ROOT/test/lib/node.sh"
 cd "$TAKO_ROOT" || exit 1
 
-n=0
 passed=0
 failed=0
-check() {  # check DESCRIPTION COMMAND...: one TAP line; the command's output shows only on failure
-    local what=$1 out
-    shift
-    n=$((n + 1))
-    if out=$("$@" 2>&1); then
-        passed=$((passed + 1))
-        echo "ok $n - $what"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $what"
-        [ -z "$out" ] || echo "$out" | head -15 | sed 's/^/#   /'
-    fi
-}
-give_up() {
-    echo "# $1"
-    record_tally docs "$passed" $((failed + 1))
-    exit 1
-}
+give_up() { give_up_suite docs "$1"; }
 
-missing=()
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
-if [ ${#missing[@]} -gt 0 ]; then
-    apt_install "${missing[@]}" || give_up "could not install ${missing[*]}"
-fi
+node_ready || give_up "could not install Node and npm"
 
 work=$(mktemp -d /tmp/tako_cache.docs.XXXXXX)
 chmod 755 "$work"
@@ -56,13 +34,7 @@ docs=(README.md SECURITY.md CHANGELOG.md docs/*.md)
 
 # 1. The linter, installed from the lockfile once for every version (their docs suites may run
 # side by side): under a lock, and only when the lockfile changed since the last install.
-npm_install() {
-    local stamp=node_modules/.tako_installed
-    [ -f "$stamp" ] && [ "$stamp" -nt package-lock.json ] && [ "$stamp" -nt package.json ] && return 0
-    npm ci --no-audit --no-fund && touch "$stamp"
-}
-(cd test/docs && exec 9>>.npm.lock && flock 9 && npm_install) >"$work/npm.log" 2>&1 ||
-    give_up "npm ci failed in test/docs: $(tail -5 "$work/npm.log")"
+npm_ready test/docs "$work/npm.log" || give_up "npm ci failed in test/docs: $(tail -5 "$work/npm.log")"
 check "markdownlint-cli2 finds nothing in ${docs[*]}" \
     node test/docs/node_modules/markdownlint-cli2/markdownlint-cli2.js \
     --config test/docs/.markdownlint-cli2.jsonc "${docs[@]}"

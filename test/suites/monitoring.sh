@@ -48,13 +48,7 @@ createdb tako_mon && q -c "CREATE EXTENSION tako_cache CASCADE" >/dev/null && cl
     record_tally monitoring 0 1
     exit 1
 }
-wait_queue() {
-    for _ in $(seq 1 300); do
-        [ "$(q -c "SELECT (tako_queue_stats()->>'pending')::int + (tako_queue_stats()->>'in_flight')::int")" = 0 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+source "$TAKO_ROOT/test/lib/wait_queue.sh"
 
 # The monitoring role: LOGIN and EXECUTE on tako_metrics(), nothing else (docs/monitoring.md).
 q -c "CREATE ROLE tako_exporter LOGIN" -c "GRANT EXECUTE ON FUNCTION tako_metrics() TO tako_exporter"

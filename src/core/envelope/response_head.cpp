@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/civil_date.hpp"
 #include "core/error.hpp"
 
 namespace tako {
@@ -11,16 +12,6 @@ namespace tako {
 namespace {
 
 using nlohmann::json;
-
-// Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 // "2026-12-06T21:00:00.000Z" (what the envelope writes: core/envelope/upstream_meta.hpp) in
 // microseconds since the Unix epoch; nullopt for anything else.
