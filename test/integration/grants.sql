@@ -50,9 +50,11 @@ INSERT INTO tako_app.discovery_cache (cache_key, provider, endpoint, category, d
   ('itunes:charts:de-album', 'itunes', 'charts', 'de-album', '{"feed": {"entry": []}}', now() + interval '1 hour', now());
 RESET ROLE;
 
--- The read-only API role: reads, and nothing else.
+-- The read-only API role: reads, and nothing else. (A list saved here: earlier files may have left
+-- a failure of the upstream in memory for some keys, which a read would answer with.)
+SELECT tako_save_cached('deezer:charts:artists', NULL, NULL, jsonb_build_array(pg_temp.item('8', 'For the API'))) \g /dev/null
 SET LOCAL ROLE tako_api;
-SELECT is(tako_discover('deezer:charts:tracks')->>'success', 'true', 'tako_api reads through tako_discover (a miss it fills)');
+SELECT is(tako_discover('deezer:charts:artists')->'data'->0->>'title', 'For the API', 'tako_api reads through tako_discover');
 SELECT throws_ok($$SELECT tako_refresh('deezer:charts:tracks')$$, '42501', NULL, 'tako_api may not refresh');
 SELECT throws_ok($$SELECT tako_save_cached('deezer:charts:tracks', NULL, NULL, '[]')$$, '42501', NULL, '... nor save');
 SELECT throws_ok($$SELECT tako_purge_old_entries(90)$$, '42501', NULL, '... nor purge');
