@@ -99,8 +99,8 @@ deb_in_root() {  # ROOT [--bind DIR]... CMD...
     ' deb_in_root "$root" "${#binds[@]}" "${binds[@]}" "$@"
 }
 
-# apt-get in a root, with dpkg's lock waited for (scripts/lib/apt.sh: never two installs into one
-# root at once; roots are private, but the copies' caches are not shared either).
+# apt-get in a root. Each root has its own dpkg lock (nothing else installs there), but apt waits
+# for it rather than give up, as scripts/lib/apt.sh does on the machine.
 deb_apt_in_root() {  # ROOT APT-GET-ARGS...
     local root=$1
     shift
