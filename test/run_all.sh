@@ -119,13 +119,17 @@ for v in "${VERSIONS[@]}"; do
     pids+=($!)
 done
 # The Debian package of each version (test/suites/deb.sh): built in its suite's root, installed into
-# a fresh root of that suite. A pipeline of its own: its roots are not the versions' (it waits on
-# Debian's archive and the build lock mostly).
+# a fresh root of that suite. A pipeline of its own (its roots are not the versions'), the versions
+# side by side: each mostly waits on Debian's archive (its roots' first builds: debootstrap and
+# the build dependencies, several minutes each; the install) and on the build lock.
 deb_pipeline() {
-    local v
+    local v deb_pids=()
     for v in "${VERSIONS[@]}"; do
-        run_suite deb "deb@$v" PG="$v"
+        run_suite deb "deb@$v" PG="$v" >"$TAKO_RESULTS/deb-$v.log" 2>&1 &
+        deb_pids+=($!)
     done
+    wait "${deb_pids[@]}"
+    for v in "${VERSIONS[@]}"; do cat "$TAKO_RESULTS/deb-$v.log"; done
 }
 if [ $check_only = 0 ]; then
     logs+=("$TAKO_RESULTS/pipeline-deb.log")
