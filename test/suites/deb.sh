@@ -36,11 +36,23 @@ deb=dist/postgresql-$PG-tako-cache_${version}_$arch.deb
 
 # --- the build ------------------------------------------------------------------------------
 work=$(mktemp -d /var/tmp/tako_cache.deb.XXXXXX)
+root=$work/root
+cleanup() {
+    local pid
+    # The server (and whatever else) still running inside the root goes first.
+    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+        case $(readlink "/proc/$pid/root" 2>/dev/null) in "$root" | "$root"/*) kill -KILL "$pid" 2>/dev/null ;; esac
+    done
+    sleep 0.2
+    upstream_stop
+    [ "${TAKO_DEB_KEEP:-0}" = 1 ] || rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 rm -f "$deb"
 make -s deb PG="$PG" >"$work/make-deb.log" 2>&1
 rc=$?
 check "make deb PG=$PG builds $deb (Debian $debian)" test $rc = 0 -a -f "$deb"
-[ -f "$deb" ] || { tail -30 "$work/make-deb.log" | sed 's/^/#   /'; rm -rf "$work"; give_up "no package to install"; }
+[ -f "$deb" ] || { tail -30 "$work/make-deb.log" | sed 's/^/#   /'; give_up "no package to install"; }
 
 field() { dpkg-deb -f "$deb" "$1"; }
 check "... its version is tako_cache.control's default_version ($version)" test "$(field Version)" = "$version"
@@ -70,19 +82,7 @@ check "... it holds the library, the control file, the generated install script 
 check "... and no test probe" bash -c "! grep -q probe '$work/files'"
 
 # --- a fresh root of the suite -------------------------------------------------------------
-pristine=$(deb_minbase "$debian") || { rm -rf "$work"; give_up "no pristine Debian $debian minbase root"; }
-root=$work/root
-cleanup() {
-    local pid
-    # The server (and whatever else) still running inside the root goes first.
-    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-        case $(readlink "/proc/$pid/root" 2>/dev/null) in "$root" | "$root"/*) kill -KILL "$pid" 2>/dev/null ;; esac
-    done
-    sleep 0.2
-    upstream_stop
-    [ "${TAKO_DEB_KEEP:-0}" = 1 ] || rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
+pristine=$(deb_minbase "$debian") || give_up "no pristine Debian $debian minbase root"
 cp -a "$pristine" "$root" || give_up "could not copy the minbase root"
 deb_root_prepare "$root"
 in_root() { deb_in_root "$root" "$@"; }
