@@ -106,7 +106,7 @@ check "... postgresql-$PG-tako-cache is installed" installed "postgresql-$PG-tak
 check "... with postgresql-$PG from Debian's archive" installed "postgresql-$PG"
 check "... and pg_cron (postgresql-$PG-cron, recommended)" installed "postgresql-$PG-cron"
 check "... still no compiler" no_compiler
-echo "# installed: $(in_root dpkg-query -W -f='${Package} ${Version}, ' "postgresql-$PG" "postgresql-$PG-cron" "postgresql-$PG-tako-cache" 2>/dev/null)"
+echo "# installed: $(in_root dpkg-query -W -f='${Package} ${Version}, ' "postgresql-$PG" "postgresql-$PG-cron" "postgresql-$PG-tako-cache" 2>/dev/null | sed 's/, $//')"
 
 # --- a cluster in it, as postgres ----------------------------------------------------------
 upstream_start >/dev/null || give_up "the test upstream did not start"
