@@ -8,6 +8,9 @@
 #   make demo                 a local cluster in .demo/ with the cache filled and served
 #   make && make install      build and install the extension (PostgreSQL 15, or PG_CONFIG=...)
 #   make installcheck         the pg_regress suite (test/regress) against a running server (PGHOST/PGPORT)
+#   make deb                  the Debian packages, dist/postgresql-<v>-tako-cache_<version>_<arch>.deb for
+#                             15, 17 and 18 (PG=17 for one), each built in a Debian root of its suite
+#                             (docs/debian-package.md; needs root)
 
 EXTENSION  = tako_cache
 MODULE_big = tako_cache
@@ -43,7 +46,7 @@ ifneq ($(filter check,$(MAKECMDGOALS)),)
 PGXS :=
 endif
 
-.PHONY: test check demo demo-stop unit fuzz bench format probe-install
+.PHONY: test check demo demo-stop unit fuzz bench format probe-install deb
 
 ifneq ($(PGXS),)
 include $(PGXS)
@@ -82,6 +85,9 @@ check:
 
 demo:
 	bash scripts/demo.sh
+
+deb:
+	bash scripts/deb.sh $(PG)
 
 demo-stop:
 	bash scripts/demo.sh --stop

@@ -5,6 +5,7 @@
 # version, tallied as <suite>@<version>: 15 (the machine's own), 17 and 18 (each in a Debian root,
 # built or reused: test/lib/pg_version.sh). The C++ suites and each version run side by side.
 # PG=17 (make test PG=17), or PG="15 18": those versions' build and server suites only.
+# The Debian packages (make deb) are built and installed into fresh roots of each version's suite.
 # --check (`make check`): the quick loop for a change: the unit tests (under the sanitizers), then
 # one version's (PG, default 15) build, pg_regress and pgTAP suites.
 set -u
@@ -117,6 +118,24 @@ for v in "${VERSIONS[@]}"; do
     version_pipeline "$v" >"${logs[-1]}" 2>&1 &
     pids+=($!)
 done
+# The Debian package of each version (test/suites/deb.sh): built in its suite's root, installed into
+# a fresh root of that suite. A pipeline of its own (its roots are not the versions'), the versions
+# side by side: each mostly waits on Debian's archive (its roots' first builds: debootstrap and
+# the build dependencies, several minutes each; the install) and on the build lock.
+deb_pipeline() {
+    local v deb_pids=()
+    for v in "${VERSIONS[@]}"; do
+        run_suite deb "deb@$v" PG="$v" >"$TAKO_RESULTS/deb-$v.log" 2>&1 &
+        deb_pids+=($!)
+    done
+    wait "${deb_pids[@]}"
+    for v in "${VERSIONS[@]}"; do cat "$TAKO_RESULTS/deb-$v.log"; done
+}
+if [ $check_only = 0 ]; then
+    logs+=("$TAKO_RESULTS/pipeline-deb.log")
+    deb_pipeline >"${logs[-1]}" 2>&1 &
+    pids+=($!)
+fi
 # A bare Debian 12 machine's first try (test/suites/bare.sh): with the whole run only.
 if [ $check_only = 0 ] && [ -z "$only_versions" ]; then
     logs+=("$TAKO_RESULTS/pipeline-bare.log")
