@@ -66,10 +66,12 @@ get() {
     local out path=$1
     shift
     : >"$work/body"  # curl leaves the file as it was when the answer has no body (a 304)
+    asked_at=$(date +%s)
     out=$(curl -sS --noproxy '*' --max-time 30 -o "$work/body" -D "$work/headers" \
         -w '%{http_code} %{content_type}' "$@" "http://127.0.0.1:$port$path") || out="000 none"
     status=${out%% *}
     ctype=${out#* }
+    answered_at=$(date +%s)
 }
 # header NAME: that header's value in the last answer (empty when absent).
 header() {
@@ -129,17 +131,17 @@ check "first GET $trending: 200, a miss that fetched (meta.cached false)" \
     answered 200 '.success == true and .meta.cached == false and .meta.cacheKey == "tmdb:trending:movie:week"'
 check "... the upstream got exactly one request for it" test "$(requests /tmdb/trending/movie/week)" = 1
 check "... X-Cache: MISS" has_header X-Cache '^MISS$'
-# Fresh for the list's TTL (trending: a day, tako_cache_key's family rules), less the fetch's time.
-ttl=$(sql "SELECT extract(epoch FROM expires_at - now())::int FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
-# The Cache-Control of the last answer is public, its max-age within a few seconds of the TTL left
-# when $ttl was read (before or after the answer: whole seconds, rounded down on both sides).
+# Fresh until the list expires (trending: a day after its fetch, the family's TTL).
+expires=$(sql "SELECT floor(extract(epoch FROM expires_at))::bigint FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
+# The Cache-Control of the last answer is public, its max-age the seconds from when it was answered
+# (between $asked_at and $answered_at, whole seconds) to $expires.
 fresh_for() {
     local age
     age=$(header Cache-Control | sed -n 's/^public, max-age=\([0-9]*\)$/\1/p')
-    [ -n "$age" ] && [ "$age" -le $((ttl + 2)) ] && [ "$age" -ge $((ttl - 5)) ] ||
-        { echo "Cache-Control: '$(header Cache-Control)', the list expires in $ttl s"; return 1; }
+    [ -n "$age" ] && [ "$age" -le $((expires - asked_at + 1)) ] && [ "$age" -ge $((expires - answered_at - 2)) ] ||
+        { echo "Cache-Control: '$(header Cache-Control)', asked $((expires - asked_at)) s and answered $((expires - answered_at)) s before the list expires"; return 1; }
 }
-check "... Cache-Control: public, max-age=<the $ttl s the list stays fresh>" fresh_for
+check "... Cache-Control: public, max-age=<the seconds until it expires, a day>" fresh_for
 get "$trending"
 check "second GET: 200, a hit (meta.cached true)" \
     answered 200 '.success == true and .meta.cached == true'
@@ -158,7 +160,7 @@ hits_before=$(sql "SELECT coalesce(sum(hits), 0) FROM tako_pending_hits() WHERE 
 get "$trending" -H "If-None-Match: $etag"
 check "GET with If-None-Match: $etag: 304 with an empty body" test "$status:$(wc -c <"$work/body")" = 304:0
 check "... ETag, X-Cache: HIT and Cache-Control as on a 200" \
-    bash -c "$(declare -f header has_header fresh_for); work=$work ttl=$ttl;
+    bash -c "$(declare -f header has_header fresh_for); work=$work expires=$expires asked_at=$asked_at answered_at=$answered_at;
              has_header ETag '^W/\"$version\"\$' && has_header X-Cache '^HIT\$' && fresh_for"
 check "... counted as a hit of the list" \
     test "$(sql "SELECT sum(hits) FROM tako_pending_hits() WHERE cache_key = 'tmdb:trending:movie:week'")" = $((hits_before + 1))
