@@ -59,9 +59,6 @@ check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '"'stall
 # Each of these runs with a one-second statement timeout: a wait on the hostile role fails it. The
 # time shown is the statement's, as psql's \timing measures it (the connection's start is not a
 # wait, and on a loaded machine it alone can take a few hundred ms).
-statement_ms() {  # psql's output with \timing on → the sum of its "Time:" lines, in whole ms
-    sed -n 's/^Time: \([0-9]*\)\..*/\1/p' | awk '{ sum += $1 } END { print sum + 0 }'
-}
 timed() {  # LABEL SQL [ROLE]: runs SQL, prints "ms|status"
     local out status
     if out=$(PGOPTIONS="-c statement_timeout=1s" psql -X -q -At ${3:+-U "$3"} -c '\timing on' -c "$2" 2>"/tmp/tako_stalls.$$.err"); then
