@@ -81,12 +81,12 @@ def worker_load_section(wl):
     row("lists refreshed", v("on", "refreshes_ok"), v("off", "refreshes_ok"), count)
     row("refreshes failed", v("on", "refreshes_failed"), v("off", "refreshes_failed"), count)
     row("refreshes that took over 1 s", v("on", "refreshes_over_1s"), v("off", "refreshes_over_1s"), count)
-    w(f"| refreshes by origin (tako_refresh_log) | {wl.get(('on', 'refresh_origins'), '?').replace(',', ', ')} "
+    w(f"| refreshes by origin (tako_cache.tako_refresh_log) | {wl.get(('on', 'refresh_origins'), '?').replace(',', ', ')} "
       f"| {wl.get(('off', 'refresh_origins'), '?').replace(',', ', ')} | |")
     aborted = v("on", "aborted_clients") + v("off", "aborted_clients")
     w("")
     w(textwrap.fill(
-        f"The worker's queue after the run (`tako_queue_stats()`): {v('on', 'queue_done'):,.0f} refreshes done, "
+        f"The worker's queue after the run (`tako_cache.tako_queue_stats()`): {v('on', 'queue_done'):,.0f} refreshes done, "
         f"{v('on', 'queue_failed'):,.0f} failed (a fetch that failed, or a queued refresh of a key that had failed "
         f"less than a minute before, finished without a request), {v('on', 'queue_refused'):,.0f} refused, "
         f"{v('on', 'queue_pending'):,.0f} pending, {v('on', 'queue_in_flight'):,.0f} in flight; "

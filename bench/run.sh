@@ -53,16 +53,16 @@ SELECT tako_normalize('tmdb', 'trending', :'raw'::jsonb, 'movie') AS items;
 SELECT tako_save_cached(w.cache_key, NULL, NULL, p.items, upstream => jsonb_build_object(
            'total', 20000, 'page', 1, 'totalPages', 1000, 'lang', 'fr-FR',
            'fetchedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
-  FROM payload AS p, tako_warm_keys AS w
+  FROM payload AS p, tako_cache.tako_warm_keys AS w
  WHERE w.cache_key LIKE 'tmdb:%';
 INSERT INTO seed.discovery_cache (cache_key, provider, endpoint, category, period, data, total_results, expires_at)
 SELECT c.cache_key, c.provider, c.endpoint, c.category, c.period, c.data, c.total_results, now() + interval '1 day'
-  FROM discovery_cache AS c;
-INSERT INTO seed.form_text SELECT cache_key, data::text FROM discovery_cache;
-INSERT INTO seed.form_text_external SELECT cache_key, data::text FROM discovery_cache;
+  FROM tako_cache.discovery_cache AS c;
+INSERT INTO seed.form_text SELECT cache_key, data::text FROM tako_cache.discovery_cache;
+INSERT INTO seed.form_text_external SELECT cache_key, data::text FROM tako_cache.discovery_cache;
 VACUUM ANALYZE;
 SQL
-payload_bytes=$(cluster_psql -At -c "SELECT length(data::text) FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
+payload_bytes=$(cluster_psql -At -c "SELECT length(data::text) FROM tako_cache.discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
 echo "payload_bytes $payload_bytes" >>"$results"
 envelope_bytes=$(cluster_psql -At -c "SELECT octet_length(tako_discover('tmdb:trending:movie:week')::text)")
 echo "envelope_bytes $envelope_bytes" >>"$results"
@@ -72,7 +72,7 @@ scripts=$work/scripts
 mkdir -p "$scripts"
 defines=(-D "key=${KEYS[0]}")
 for i in "${!KEYS[@]}"; do defines+=(-D "k$i=${KEYS[$i]}"); done
-cluster_psql -At -c "SELECT 'SELECT ' || quote_literal(data::text) || '::text;' FROM discovery_cache WHERE cache_key = '${KEYS[0]}'" \
+cluster_psql -At -c "SELECT 'SELECT ' || quote_literal(data::text) || '::text;' FROM tako_cache.discovery_cache WHERE cache_key = '${KEYS[0]}'" \
     >"$scripts/wire.sql"
 # The envelope holds ":name" sequences (its cache key, its times) that pgbench would take for its
 # variables: the constant lives in an immutable SQL function, folded into the prepared plan.
@@ -119,7 +119,7 @@ for rep in $(seq 1 "$REPS"); do
     run_pgbench form-text-hot 8 -f "$scripts/form-text-hot.sql"
     run_pgbench form-external-hot 8 -f "$scripts/form-external-hot.sql"
 done
-hits=$(cluster_psql -At -c "SELECT sum(fetch_count) FROM discovery_cache")
+hits=$(cluster_psql -At -c "SELECT sum(fetch_count) FROM tako_cache.discovery_cache")
 echo "flushed_hits_before_stats $hits" >>"$results"
 
 echo "== end to end over HTTP (Express on node-postgres, wrk)"
@@ -127,7 +127,7 @@ bash bench/http/run.sh "$results" || echo "http failed" >>"$results"
 
 echo "== full refresh of the warm set, upstream latency 200 ms"
 upstream_config '{"latency_ms": 200}' >/dev/null
-warm=$(cluster_psql -At -c "SELECT count(*) FROM tako_warm_keys WHERE enabled")
+warm=$(cluster_psql -At -c "SELECT count(*) FROM tako_cache.tako_warm_keys WHERE enabled")
 echo "warm_keys $warm" >>"$results"
 refresh_times() {  # label settings-sql
     local label=$1 settings=$2 parallel sequential
@@ -138,7 +138,7 @@ CREATE TEMP TABLE started AS SELECT clock_timestamp() AS t0;
 DO \$\$
 DECLARE k text;
 BEGIN
-    FOR k IN SELECT cache_key FROM tako_warm_keys WHERE enabled ORDER BY cache_key LOOP
+    FOR k IN SELECT cache_key FROM tako_cache.tako_warm_keys WHERE enabled ORDER BY cache_key LOOP
         PERFORM tako_refresh(k);
     END LOOP;
 END
@@ -165,7 +165,7 @@ refresh_times lifted "$lifted"
 # What the default rate limits require at least: per provider (n-1)/rate + one latency (+ IGDB's token).
 bound=$(cluster_psql -At -c "
     SELECT round(max((n - 1) / r + 0.2 + CASE WHEN p = 'igdb' THEN 0.2 ELSE 0 END) * 1000)
-      FROM (SELECT split_part(cache_key, ':', 1) AS p, count(*) AS n FROM tako_warm_keys WHERE enabled GROUP BY 1) AS c
+      FROM (SELECT split_part(cache_key, ':', 1) AS p, count(*) AS n FROM tako_cache.tako_warm_keys WHERE enabled GROUP BY 1) AS c
       JOIN (VALUES ('tmdb', 40.0), ('jikan', 3.0), ('rawg', 5.0), ('igdb', 4.0), ('deezer', 10.0), ('itunes', 5.0)) AS l(p, r)
         USING (p)")
 echo "refresh_bound_ms $bound" >>"$results"
@@ -175,7 +175,7 @@ echo "== a miss beside a slow refresh (the worker fetching a list that answers a
 # (1.6 fetched such a miss after the slow list; 1.7 takes it into the fetch under way).
 miss_ms() {  # key: the time of tako_discover(key) on a missing key, in ms
     cluster_psql -At <<SQL | tail -1
-DELETE FROM discovery_cache WHERE cache_key = '$1';
+DELETE FROM tako_cache.discovery_cache WHERE cache_key = '$1';
 CREATE TEMP TABLE started AS SELECT clock_timestamp() AS t0;
 SELECT tako_discover('$1') IS NOT NULL;
 SELECT round(extract(epoch FROM clock_timestamp() - t0) * 1000) FROM started;
@@ -184,7 +184,7 @@ SQL
 for cc in fr gb it es jp; do
     echo "miss idle $(miss_ms "itunes:charts:$cc-album")" >>"$results"
     upstream_fault '{"match": "/chart/0/tracks", "times": 1, "fault": {"delay_ms": 5000}}' >/dev/null
-    cluster_psql -At -c "SELECT tako_refresh_keys(ARRAY['deezer:charts:tracks'])" >/dev/null &
+    cluster_psql -At -c "SELECT tako_cache.tako_refresh_keys(ARRAY['deezer:charts:tracks'])" >/dev/null &
     slow=$!
     sleep 1
     echo "miss beside_slow $(miss_ms "itunes:charts:$cc-song")" >>"$results"

@@ -12,12 +12,12 @@
 #     the 12 per transaction, each transaction logged (-l);
 #   - meanwhile the test upstream (50 ms per answer) flaps in 12 phases of equal length: normal
 #     answers, then a 3 s delay of every answer, 500s, 429s with Retry-After, 503s... A key whose
-#     refresh failed is not asked again for a minute (tako_discover_fill and the worker alike), so
+#     refresh failed is not asked again for a minute (tako_cache.tako_discover_fill and the worker alike), so
 #     each error phase fails other providers than the ones before it.
 # Collected: the time of each call (pgbench's per-transaction log, its schedule lag taken out), the
-# upstream requests (the test upstream's record), the refreshes (tako_refresh_log), the share of time
+# upstream requests (the test upstream's record), the refreshes (tako_cache.tako_refresh_log), the share of time
 # the lists were expired and sessions waited for another's transaction (sampled every 0.25 s), the
-# server's CPU time, and the worker's queue (tako_queue_stats()).
+# server's CPU time, and the worker's queue (tako_cache.tako_queue_stats()).
 #
 # Uses the installed extension (make bench installs it first); needs root or the postgres user, as
 # test/lib/cluster.sh. About 3 minutes. KEEP_BENCH_WORK=1 keeps its logs (in /tmp, named at the end).
@@ -139,7 +139,7 @@ BEGIN
     RETURN NEW;
 END
 \$\$;
-CREATE TRIGGER bench_short_ttl BEFORE INSERT OR UPDATE OF expires_at ON discovery_cache
+CREATE TRIGGER bench_short_ttl BEFORE INSERT OR UPDATE OF expires_at ON tako_cache.discovery_cache
     FOR EACH ROW EXECUTE FUNCTION bench_short_ttl();
 SQL
     if [ "$label" = on ]; then cluster_wait_worker "$DB"; fi
@@ -151,9 +151,9 @@ SQL
     array="ARRAY[$(printf "'%s'," "${KEYS[@]}" | sed 's/,$//')]"
     upstream_config '{"latency_ms": 50}' >/dev/null
     local warmed
-    warmed=$(sql "SELECT (tako_refresh_keys($array)->>'succeeded')")
+    warmed=$(sql "SELECT (tako_cache.tako_refresh_keys($array)->>'succeeded')")
     [ "$warmed" = "${#KEYS[@]}" ] || { echo "warming failed: $warmed of ${#KEYS[@]} lists" >&2; exit 1; }
-    [ "$(sql "SELECT count(*) FROM discovery_cache WHERE expires_at <= updated_at + make_interval(secs => $TTL)")" = "${#KEYS[@]}" ] ||
+    [ "$(sql "SELECT count(*) FROM tako_cache.discovery_cache WHERE expires_at <= updated_at + make_interval(secs => $TTL)")" = "${#KEYS[@]}" ] ||
         { echo "the bench's TTL trigger did not apply" >&2; exit 1; }
 
     # One script per key, picked at random per transaction (equal weights).
@@ -168,7 +168,7 @@ SQL
     printf '%s\n\\watch 0.25\n' "SELECT round(extract(epoch FROM clock_timestamp()) * 1000),
         count(*) FILTER (WHERE expires_at <= now()), count(*),
         (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND wait_event = 'transactionid')
-        FROM discovery_cache" >"$dir/sample.sql"
+        FROM tako_cache.discovery_cache" >"$dir/sample.sql"
     local t0 load_start ticks0 ticks1
     upstream_reset >/dev/null  # the warming's requests are not counted
     upstream_config '{"latency_ms": 50}' >/dev/null
@@ -275,20 +275,20 @@ PY
                     'worker_load $label refreshes_failed ' || count(*) FILTER (WHERE outcome NOT IN ('ok', 'running')) || E'\n' ||
                     'worker_load $label refreshes_over_1s ' || count(*) FILTER (WHERE finished_at - started_at > interval '1 s') || E'\n' ||
                     'worker_load $label refresh_origins ' || coalesce((SELECT string_agg(origin || ':' || n, ',' ORDER BY origin)
-                        FROM (SELECT origin, count(*) AS n FROM tako_refresh_log
+                        FROM (SELECT origin, count(*) AS n FROM tako_cache.tako_refresh_log
                                WHERE started_at >= '$load_start' AND cache_key NOT LIKE 'jikan:pictures:%' GROUP BY 1) AS o), 'none')
-               FROM tako_refresh_log WHERE started_at >= '$load_start' AND cache_key NOT LIKE 'jikan:pictures:%'"
+               FROM tako_cache.tako_refresh_log WHERE started_at >= '$load_start' AND cache_key NOT LIKE 'jikan:pictures:%'"
         if [ "$label" = on ]; then
             # The worker's CPU time (user + system, /proc/PID/stat fields 14-15) over its life.
             local pid stat f
-            pid=$(sql "SELECT tako_queue_stats()->>'worker_pid'")
+            pid=$(sql "SELECT tako_cache.tako_queue_stats()->>'worker_pid'")
             stat=$(cat "/proc/$pid/stat" 2>/dev/null || true)
             if [ -n "$stat" ]; then
                 read -r -a f <<<"${stat##*) }"
                 awk -v t=$((f[11] + f[12])) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "worker_load on worker_cpu_s %.2f\n", t / hz }'
             fi
             sql "SELECT string_agg('worker_load on queue_' || k || ' ' || coalesce(v, 'null'), E'\n' ORDER BY k)
-                   FROM jsonb_each_text(tako_queue_stats()) AS e(k, v)
+                   FROM jsonb_each_text(tako_cache.tako_queue_stats()) AS e(k, v)
                   WHERE k IN ('worker_starts', 'pending', 'in_flight', 'done', 'failed', 'refused')"
         fi
     } >>"$dir/summary"

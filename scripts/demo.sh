@@ -116,11 +116,11 @@ CREATE EXTENSION tako_cache CASCADE;
 SELECT r->>'total' AS lists, r->>'succeeded' AS succeeded, r->>'failed' AS failed,
        r->>'duration_ms' AS duration_ms
   FROM tako_refresh_all() AS r;
-SELECT cache_key, outcome, error FROM tako_refresh_log WHERE outcome <> 'ok' ORDER BY cache_key;
+SELECT cache_key, outcome, error FROM tako_cache.tako_refresh_log WHERE outcome <> 'ok' ORDER BY cache_key;
 \echo '-- a few items of each provider'
 SELECT DISTINCT ON (provider) provider, cache_key, total_results AS items,
        data->0->>'title' AS first_title, data->0->>'type' AS type
-  FROM discovery_cache ORDER BY provider, cache_key;
+  FROM tako_cache.discovery_cache ORDER BY provider, cache_key;
 \echo '-- what a Tako route gets: tako_discover(key), a hit'
 SELECT d->>'provider' AS provider, d->>'endpoint' AS endpoint, d->>'query' AS query, d->>'total' AS total,
        d->>'count' AS count, d->'pagination' AS pagination, d->'meta'->>'cached' AS cached,

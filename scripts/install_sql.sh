@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${1:?usage: scripts/install_sql.sh VERSION}
-# Keys first (discovery_cache's generated columns call them), then the tables their functions
-# read, then everything else; the rows the extension installs once every function exists.
-topics=(keys tables read_path refresh import worker budgets schedule stats metrics data)
+# The schema first (all but the user-facing functions go into it), then keys (discovery_cache's
+# generated columns call them), then the tables their functions read, then everything else; the
+# rows the extension installs once every function exists.
+topics=(schema keys tables read_path refresh import worker budgets schedule stats metrics data)
 for file in sql/src/*.sql; do
     topic=$(basename "$file" .sql)
     [[ " ${topics[*]} finish " == *" $topic "* ]] || { echo "$file is not in $0's list of topics" >&2; exit 1; }
@@ -25,7 +26,7 @@ done
 echo
 echo "-- The platforms keys may name: RAWG's GET /api/platforms and IGDB's POST /v4/platforms, as"
 echo "-- recorded in sql/data/platforms.tsv (sources: sql/data/SOURCES.md)."
-echo "INSERT INTO @extschema@.tako_platforms (provider, id, name, slug, standard)"
+echo "INSERT INTO tako_cache.tako_platforms (provider, id, name, slug, standard)"
 echo "SELECT v.provider, v.id, v.name, v.slug, true FROM (VALUES"
 awk -F'\t' '
     function literal(s) { if (s == "") return "NULL"; gsub(/'\''/, "'\'''\''", s); return "'\''" s "'\''" }

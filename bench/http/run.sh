@@ -67,12 +67,12 @@ if [ -z "${PGDATA:-}" ]; then
     cluster_psql -c "CREATE EXTENSION tako_cache"
 fi
 sql() { cluster_psql -At -c "$1"; }
-[ "$(sql "SELECT count(*) FROM discovery_cache WHERE cache_key = '$KEY' AND expires_at > now()")" = 1 ] ||
+[ "$(sql "SELECT count(*) FROM tako_cache.discovery_cache WHERE cache_key = '$KEY' AND expires_at > now()")" = 1 ] ||
     sql "SELECT tako_refresh('$KEY')->>'status'" | grep -qx ok || { echo "could not fill $KEY" >&2; exit 1; }
 [ "$(sql "SELECT to_regnamespace('seed') IS NOT NULL")" = t ] || cluster_psql -f bench/seed_schema.sql >/dev/null
 sql "INSERT INTO seed.discovery_cache (cache_key, provider, endpoint, category, period, data, total_results, expires_at)
      SELECT cache_key, provider, endpoint, category, period, data, total_results, now() + interval '1 day'
-       FROM discovery_cache WHERE cache_key = '$KEY'
+       FROM tako_cache.discovery_cache WHERE cache_key = '$KEY'
      ON CONFLICT (cache_key) DO UPDATE SET data = EXCLUDED.data, total_results = EXCLUDED.total_results,
                                            expires_at = EXCLUDED.expires_at" >/dev/null
 
@@ -83,7 +83,7 @@ redis_cmd=(redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --append
 "${redis_cmd[@]}" >"$work/redis.log" 2>&1 &
 redis_pid=$!
 for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-sql "SELECT data::text FROM discovery_cache WHERE cache_key = '$KEY'" | head -c -1 |
+sql "SELECT data::text FROM tako_cache.discovery_cache WHERE cache_key = '$KEY'" | head -c -1 |
     redis-cli -p "$redis_port" -x SET "$KEY" | grep -qx OK || { cat "$work/redis.log" >&2; exit 1; }
 
 # start_app WORKERS LOG: the app with the bench routes; sets app_pid and port (exits on failure).
@@ -139,7 +139,7 @@ per_request_us() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { printf "%.1f", n
     echo "http run threads 2"
     echo "http run workers 2"
     echo "http run cores $(nproc)"
-    echo "http run payload_bytes $(sql "SELECT length(data::text) FROM discovery_cache WHERE cache_key = '$KEY'")"
+    echo "http run payload_bytes $(sql "SELECT length(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$KEY'")"
     echo "machine node $(node --version)"
     echo "machine wrk $(wrk -v 2>&1 | awk 'NR == 1 { sub(/.*\//, "", $2); print $2 }')"
     echo "machine redis $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"

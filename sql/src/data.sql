@@ -3,7 +3,7 @@
 -- script (see sql/src/README.md).
 
 -- Warm keys: the lists every refresh fills even before anyone asked for them.
-INSERT INTO @extschema@.tako_warm_keys (cache_key, standard)
+INSERT INTO tako_cache.tako_warm_keys (cache_key, standard)
 SELECT k, true FROM unnest(ARRAY[
     'tmdb:trending:movie:day', 'tmdb:trending:movie:week', 'tmdb:trending:tv:day',
     'tmdb:trending:tv:week', 'tmdb:popular:movie', 'tmdb:popular:tv', 'tmdb:top-rated:movie',
@@ -19,7 +19,7 @@ SELECT k, true FROM unnest(ARRAY[
     'itunes:charts:fr-album', 'itunes:charts:fr-song', 'itunes:charts:us-album',
     'itunes:charts:us-song', 'itunes:charts:gb-album', 'itunes:charts:jp-album']) AS k;
 
-INSERT INTO @extschema@.tako_refresh_slots (list, provider, endpoints, local_times, standard) VALUES
+INSERT INTO tako_cache.tako_refresh_slots (list, provider, endpoints, local_times, standard) VALUES
     ('trending', 'tmdb',   '{trending}',          '{02:00}', true),
     ('trending', 'jikan',  '{trending}',          '{02:30}', true),
     ('trending', 'rawg',   '{trending}',          '{03:00}', true),

@@ -3,4 +3,4 @@
 
 -- Jobs a previous install left in pg_cron are brought to this version's procedures (a no-op
 -- without pg_cron or without jobs).
-SELECT @extschema@.tako_sync_schedule();
+SELECT tako_cache.tako_sync_schedule();

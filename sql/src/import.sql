@@ -42,7 +42,7 @@ BEGIN
     IF NOT has_table_privilege(caller, source, 'SELECT') THEN
         RAISE EXCEPTION 'permission denied for table %', source USING ERRCODE = '42501';
     END IF;
-    IF source = '@extschema@.discovery_cache'::regclass THEN
+    IF source = 'tako_cache.discovery_cache'::regclass THEN
         RAISE EXCEPTION 'cannot import discovery_cache into itself' USING ERRCODE = '22023';
     END IF;
     FOR i IN 1..3 LOOP
@@ -66,7 +66,7 @@ BEGIN
         items := NULL;
         BEGIN
             key := @extschema@.tako_canonical_key(r.cache_key);
-            info := @extschema@.tako_key_info(key);
+            info := tako_cache.tako_key_info(key);
         EXCEPTION WHEN OTHERS THEN
             reason := 'invalid key: ' || SQLERRM;
         END;
@@ -81,7 +81,7 @@ BEGIN
                 reason := 'no expires_at';
             ELSIF key = ANY (done) THEN
                 reason := 'duplicate: a row saved later has the same canonical key ' || key;
-            ELSIF EXISTS (SELECT FROM @extschema@.discovery_cache AS c WHERE c.cache_key = key) THEN
+            ELSIF EXISTS (SELECT FROM tako_cache.discovery_cache AS c WHERE c.cache_key = key) THEN
                 reason := 'already cached: tako_cache''s list of ' || key || ' is kept';
             END IF;
         END IF;
@@ -92,14 +92,14 @@ BEGIN
                 'fetchedAt', to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')));
             BEGIN
                 PERFORM @extschema@.tako_validate_items(items, info->>'provider');
-                INSERT INTO @extschema@.discovery_cache (cache_key, data, upstream, expires_at, updated_at,
+                INSERT INTO tako_cache.discovery_cache (cache_key, data, upstream, expires_at, updated_at,
                                                          last_refresh_at, last_refresh_status)
                 VALUES (key, items, up, r.expires_at, coalesce(r.updated_at, now()), now(), 'ok');
             EXCEPTION WHEN OTHERS THEN
                 reason := CASE WHEN SQLSTATE = '22023' THEN 'not Format B: ' ELSE 'not saved: ' END || SQLERRM;
             END;
         END IF;
-        INSERT INTO @extschema@.tako_refresh_log (cache_key, provider, origin, started_at, finished_at,
+        INSERT INTO tako_cache.tako_refresh_log (cache_key, provider, origin, started_at, finished_at,
                                                   outcome, error, items)
         VALUES (coalesce(key, left(r.cache_key, 255), ''),
                 coalesce(info->>'provider', nullif(split_part(r.cache_key, ':', 1), ''), 'unknown'),

@@ -27,12 +27,12 @@ COMMENT ON FUNCTION @extschema@.tako_canonical_key(text) IS
 
 -- Everything the families table says about a key:
 -- {key, provider, endpoint, category, period, params, ttl_seconds, pattern}.
-CREATE FUNCTION @extschema@.tako_key_info(key text)
+CREATE FUNCTION tako_cache.tako_key_info(key text)
 RETURNS jsonb
 LANGUAGE c IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_key_info';
-COMMENT ON FUNCTION @extschema@.tako_key_info(text) IS
+COMMENT ON FUNCTION tako_cache.tako_key_info(text) IS
     'tako_cache: what the families table says of a key, as jsonb (provider, endpoint, params, ttl...)';
 
 CREATE FUNCTION @extschema@.tako_parse_key(
@@ -41,22 +41,23 @@ CREATE FUNCTION @extschema@.tako_parse_key(
     OUT period text, OUT params jsonb, OUT ttl interval)
 RETURNS record
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SECURITY DEFINER  -- PUBLIC's: tako_key_info is in the extension's schema, where PUBLIC has no USAGE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT i->>'key', i->>'provider', i->>'endpoint', i->>'category', i->>'period', i->'params',
            make_interval(secs => (i->>'ttl_seconds')::int)
-      FROM @extschema@.tako_key_info(key) AS i
+      FROM tako_cache.tako_key_info(key) AS i
 $$;
 COMMENT ON FUNCTION @extschema@.tako_parse_key(text) IS
     'tako_cache: what the families table says of a key, as a record';
 
 -- The key families served: provider, endpoint, grammar, default key, TTL.
-CREATE FUNCTION @extschema@.tako_families()
+CREATE FUNCTION tako_cache.tako_families()
 RETURNS TABLE (provider text, endpoint text, pattern text, default_key text, ttl_seconds integer)
 LANGUAGE c IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_families';
-COMMENT ON FUNCTION @extschema@.tako_families() IS
+COMMENT ON FUNCTION tako_cache.tako_families() IS
     'tako_cache: the key families served, with their default keys and TTLs';
 
 -- true when data is an array of Format B items (of `provider`, when given); otherwise
@@ -80,7 +81,7 @@ COMMENT ON FUNCTION @extschema@.tako_normalize(text, text, jsonb, text) IS
     'tako_cache: a provider''s raw list response turned into Format B items (pure)';
 
 -- ERROR 22023 unless `key` is a valid key in canonical form (the hint gives that form).
-CREATE FUNCTION @extschema@.tako_require_canonical_key(key text)
+CREATE FUNCTION tako_cache.tako_require_canonical_key(key text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -94,17 +95,17 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_require_canonical_key(text) IS
+COMMENT ON FUNCTION tako_cache.tako_require_canonical_key(text) IS
     'tako_cache: ERROR 22023 unless a key is valid and in canonical form';
 
 -- ERROR 22023 naming the first platform id of `key` that is not one of its provider's platforms.
-CREATE FUNCTION @extschema@.tako_require_platforms(key text)
+CREATE FUNCTION tako_cache.tako_require_platforms(key text)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    info jsonb := @extschema@.tako_key_info(key);
+    info jsonb := tako_cache.tako_key_info(key);
     unknown integer;
 BEGIN
     IF coalesce(info->'params'->>'platforms', 'all') = 'all' THEN
@@ -112,15 +113,15 @@ BEGIN
     END IF;
     SELECT i INTO unknown
       FROM unnest(string_to_array(info->'params'->>'platforms', ',')::integer[]) AS i
-     WHERE NOT EXISTS (SELECT 1 FROM @extschema@.tako_platforms AS p
+     WHERE NOT EXISTS (SELECT 1 FROM tako_cache.tako_platforms AS p
                         WHERE p.provider = info->>'provider' AND p.id = i)
      ORDER BY i LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'invalid cache key "%": unknown % platform id %', info->>'key', info->>'provider', unknown
             USING ERRCODE = '22023',
-                  HINT = format('The %s platform ids are the rows of tako_platforms.', info->>'provider');
+                  HINT = format('The %s platform ids are the rows of tako_cache.tako_platforms.', info->>'provider');
     END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_require_platforms(text) IS
+COMMENT ON FUNCTION tako_cache.tako_require_platforms(text) IS
     'tako_cache: ERROR 22023 naming the first platform id of a key that tako_platforms does not list';

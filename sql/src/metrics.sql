@@ -3,14 +3,14 @@
 -- Part of the current install script (see sql/src/README.md).
 
 -- The counters kept in shared memory since the server started (src/pg/shared/metrics.hpp).
-CREATE FUNCTION @extschema@.tako_metric_counters()
+CREATE FUNCTION tako_cache.tako_metric_counters()
 RETURNS TABLE (metric text, provider text, label text, le double precision, value double precision)
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_metric_counters';
-COMMENT ON FUNCTION @extschema@.tako_metric_counters() IS
+COMMENT ON FUNCTION tako_cache.tako_metric_counters() IS
     'tako_cache internal: the monitoring counters of shared memory since the server started (reads by result, fetches by outcome, the fetches'' durations), per provider';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_metric_counters() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_metric_counters() FROM PUBLIC;
 
 -- Every metric, named as Prometheus names them: counters end in _total and only grow (until the
 -- server restarts), durations are in seconds, times are Unix seconds. `label` is the metric's
@@ -22,9 +22,9 @@ LANGUAGE sql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH counters AS (SELECT * FROM @extschema@.tako_metric_counters()),
-    health AS (SELECT * FROM @extschema@.tako_provider_health()),
-    queue AS (SELECT @extschema@.tako_queue_stats() AS q)
+    WITH counters AS (SELECT * FROM tako_cache.tako_metric_counters()),
+    health AS (SELECT * FROM tako_cache.tako_provider_health()),
+    queue AS (SELECT tako_cache.tako_queue_stats() AS q)
     -- Reads (tako_get_cached, tako_discover): a fresh hit, an expired list served, anything else.
     SELECT CASE c.label WHEN 'hit' THEN 'tako_cache_hits_total'
                         WHEN 'stale' THEN 'tako_cache_stale_serves_total'
@@ -79,7 +79,7 @@ AS $$
     SELECT 'tako_cache_entries', NULL, s.state, NULL,
            count(*) FILTER (WHERE (c.expires_at > now()) = (s.state = 'fresh'))
       FROM unnest(ARRAY['fresh', 'expired']) AS s(state)
-      LEFT JOIN @extschema@.discovery_cache AS c ON true
+      LEFT JOIN tako_cache.discovery_cache AS c ON true
      GROUP BY s.state
 $$;
 COMMENT ON FUNCTION @extschema@.tako_metrics() IS

@@ -20,41 +20,41 @@ COMMENT ON FUNCTION @extschema@.tako_get_cached(text) IS
 -- Read-through: what the Tako routes call
 
 -- Counts a hit of `key` (tako_discover's), like tako_get_cached: in shared memory.
-CREATE FUNCTION @extschema@.tako_count_hit(key text)
+CREATE FUNCTION tako_cache.tako_count_hit(key text)
 RETURNS void
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_count_hit';
-COMMENT ON FUNCTION @extschema@.tako_count_hit(text) IS
+COMMENT ON FUNCTION tako_cache.tako_count_hit(text) IS
     'tako_cache internal: counts one hit of a key in shared memory';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_count_hit(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_count_hit(text) FROM PUBLIC;
 
 -- Hits counted in shared memory and not yet added to discovery_cache, for this database. With
 -- take, they are subtracted from shared memory when the calling transaction commits.
-CREATE FUNCTION @extschema@.tako_pending_hits(take boolean DEFAULT false)
+CREATE FUNCTION tako_cache.tako_pending_hits(take boolean DEFAULT false)
 RETURNS TABLE (cache_key text, hits bigint, last_access timestamptz)
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_pending_hits';
-COMMENT ON FUNCTION @extschema@.tako_pending_hits(boolean) IS
+COMMENT ON FUNCTION tako_cache.tako_pending_hits(boolean) IS
     'tako_cache: the hits counted in shared memory and not yet added to discovery_cache';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_pending_hits(boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_pending_hits(boolean) FROM PUBLIC;
 
 -- Writers that never deadlock: batch refreshes lock their rows in key order, the purge and the
 -- hit flush never wait for a row another session holds (it is being refreshed: neither stale nor
 -- in need of its count right now).
 
 -- The hits still pending in shared memory, except those of except_keys.
-CREATE FUNCTION @extschema@.tako_pending_hits(take boolean, except_keys text[])
+CREATE FUNCTION tako_cache.tako_pending_hits(take boolean, except_keys text[])
 RETURNS TABLE (cache_key text, hits bigint, last_access timestamptz)
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_pending_hits';
-COMMENT ON FUNCTION @extschema@.tako_pending_hits(boolean, text[]) IS
+COMMENT ON FUNCTION tako_cache.tako_pending_hits(boolean, text[]) IS
     'tako_cache internal: the pending hits except some keys (what tako_flush_hits takes)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_pending_hits(boolean, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_pending_hits(boolean, text[]) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.tako_flush_hits()
+CREATE FUNCTION tako_cache.tako_flush_hits()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -70,36 +70,36 @@ BEGIN
     -- stay pending for the next flush. Two flushes at once take disjoint rows, so no lock of their
     -- own is needed (1.4 took an advisory lock, which any role could hold to stall every flush).
     -- Hits are subtracted from shared memory when this transaction commits.
-    WITH pending AS (SELECT p.cache_key FROM @extschema@.tako_pending_hits(false) AS p),
-    locked AS (SELECT c.cache_key::text AS cache_key FROM @extschema@.discovery_cache AS c
+    WITH pending AS (SELECT p.cache_key FROM tako_cache.tako_pending_hits(false) AS p),
+    locked AS (SELECT c.cache_key::text AS cache_key FROM tako_cache.discovery_cache AS c
                 WHERE c.cache_key IN (SELECT pending.cache_key FROM pending)
                 ORDER BY c.cache_key FOR UPDATE SKIP LOCKED)
     SELECT coalesce(array_agg(c.cache_key::text), '{}') INTO busy
-      FROM @extschema@.discovery_cache AS c
+      FROM tako_cache.discovery_cache AS c
      WHERE c.cache_key IN (SELECT pending.cache_key FROM pending)
        AND c.cache_key NOT IN (SELECT locked.cache_key FROM locked);
-    UPDATE @extschema@.discovery_cache AS c
+    UPDATE tako_cache.discovery_cache AS c
        SET fetch_count = c.fetch_count + p.hits,
            last_accessed = greatest(c.last_accessed, p.last_access)
-      FROM @extschema@.tako_pending_hits(true, busy) AS p
+      FROM tako_cache.tako_pending_hits(true, busy) AS p
      WHERE c.cache_key = p.cache_key;
     GET DIAGNOSTICS flushed = ROW_COUNT;
     RETURN flushed;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_flush_hits() IS
+COMMENT ON FUNCTION tako_cache.tako_flush_hits() IS
     'tako_cache: adds the hits counted in shared memory to fetch_count and last_accessed (every minute from pg_cron)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_flush_hits() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_flush_hits() FROM PUBLIC;
 
 -- Tako's response envelope for `key` around `items` (NULL: a miss, success false).
-CREATE FUNCTION @extschema@.tako_envelope(key text, items jsonb, upstream jsonb, saved_at timestamptz,
+CREATE FUNCTION tako_cache.tako_envelope(key text, items jsonb, upstream jsonb, saved_at timestamptz,
                                           expires_at timestamptz, cached boolean, stale boolean,
                                           error text DEFAULT NULL)
 RETURNS json
 LANGUAGE c STABLE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_envelope';
-COMMENT ON FUNCTION @extschema@.tako_envelope(text, jsonb, jsonb, timestamptz, timestamptz, boolean, boolean, text) IS
+COMMENT ON FUNCTION tako_cache.tako_envelope(text, jsonb, jsonb, timestamptz, timestamptz, boolean, boolean, text) IS
     'tako_cache: the Tako route''s response envelope of a key around its items (what tako_discover returns)';
 
 -- The read-through the Tako routes call: Tako's envelope for `key`, as json text. A fresh hit is
@@ -132,20 +132,20 @@ COMMENT ON FUNCTION @extschema@.tako_discover_http(text, text) IS
 
 -- The read-through policy (core/read/read_policy.hpp): the next step of a read that is not a fresh
 -- hit, from what this session knows and what the read has learned so far (see tako_discover_fill).
-CREATE FUNCTION @extschema@.tako_read_step(key text, learned jsonb)
+CREATE FUNCTION tako_cache.tako_read_step(key text, learned jsonb)
 RETURNS jsonb
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_read_step';
-COMMENT ON FUNCTION @extschema@.tako_read_step(text, jsonb) IS
+COMMENT ON FUNCTION tako_cache.tako_read_step(text, jsonb) IS
     'tako_cache internal: the next step of a read-through (the policy of core/read/read_policy.hpp)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_read_step(text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_read_step(text, jsonb) FROM PUBLIC;
 
 -- Read-through: everything but a fresh hit. The policy (core/read/read_policy.hpp, asked through
 -- tako_read_step) decides each step; this function carries the steps out: it reads the row,
 -- queues a refresh, takes the key's single flight, spends a new key of the hour or fetches as it is
 -- told, tells the policy what came of it, and asks again until a step serves or raises.
-CREATE FUNCTION @extschema@.tako_discover_fill(key text)
+CREATE FUNCTION tako_cache.tako_discover_fill(key text)
 RETURNS json
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
@@ -163,18 +163,18 @@ DECLARE
     checked boolean := false;
 BEGIN
     SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
-      FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+      FROM tako_cache.discovery_cache AS c WHERE c.cache_key = k;
     learned := jsonb_build_object(
         'row', CASE WHEN NOT FOUND THEN 'missing' WHEN entry.expires_at > now() THEN 'fresh' ELSE 'expired' END,
         -- Cached or warm: fetching it spends none of the provider's new keys of the hour.
-        'warm', FOUND OR EXISTS (SELECT 1 FROM @extschema@.tako_warm_keys AS w WHERE w.cache_key = k AND w.enabled));
+        'warm', FOUND OR EXISTS (SELECT 1 FROM tako_cache.tako_warm_keys AS w WHERE w.cache_key = k AND w.enabled));
     LOOP
-        step := @extschema@.tako_read_step(k, learned);
+        step := tako_cache.tako_read_step(k, learned);
         failure := step->'failure';
         -- A key nobody asked for yet is fetched only with real platform ids.
         IF NOT checked AND learned->>'row' = 'missing'
            AND step->>'action' NOT IN ('serve_hit', 'serve_stale', 'not_cached') THEN
-            PERFORM @extschema@.tako_require_platforms(k);
+            PERFORM tako_cache.tako_require_platforms(k);
             checked := true;
         END IF;
         -- The upstream failed, now or a moment ago (then no fetch was made): in words any role may read.
@@ -182,25 +182,25 @@ BEGIN
             IF result IS NULL THEN
                 result := jsonb_build_object('outcome', failure->>'outcome', 'sqlstate', failure->>'sqlstate');
                 said := format('%s (%s s ago; not retried before %s)',
-                               @extschema@.tako_public_error(failure->>'outcome', failure->>'error'),
+                               tako_cache.tako_public_error(failure->>'outcome', failure->>'error'),
                                round(extract(epoch FROM clock_timestamp() - (failure->>'failed_at')::timestamptz)),
                                to_char((failure->>'retry_at')::timestamptz AT TIME ZONE 'UTC', 'HH24:MI:SS "UTC"'));
             ELSE
-                said := @extschema@.tako_public_error(result->>'outcome', result->>'error');
+                said := tako_cache.tako_public_error(result->>'outcome', result->>'error');
             END IF;
         END IF;
         CASE step->>'action'
         WHEN 'serve_hit', 'serve_stale' THEN
             IF (step->>'count_hit')::boolean THEN
-                PERFORM @extschema@.tako_count_hit(k);
+                PERFORM tako_cache.tako_count_hit(k);
             END IF;
-            RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
+            RETURN tako_cache.tako_envelope(k, entry.data, entry.upstream, entry.updated_at, entry.expires_at,
                 true, step->>'action' = 'serve_stale',
                 CASE step->>'reason'
                 WHEN 'failure' THEN
                     CASE WHEN failure IS NOT NULL
                          THEN format('%s: %s', failure->>'outcome',
-                                     @extschema@.tako_public_error(failure->>'outcome', failure->>'error'))
+                                     tako_cache.tako_public_error(failure->>'outcome', failure->>'error'))
                          ELSE format('circuit_open: %s is paused after repeated failures until %s', split_part(k, ':', 1),
                                      to_char((step->>'paused_until')::timestamptz AT TIME ZONE 'UTC',
                                              'YYYY-MM-DD HH24:MI:SS "UTC"')) END
@@ -209,45 +209,45 @@ BEGIN
                 WHEN 'error' THEN format('%s: %s', result->>'outcome', said)
                 END);
         WHEN 'not_cached' THEN
-            RETURN @extschema@.tako_envelope(k, NULL, NULL, NULL, NULL, false, false,
+            RETURN tako_cache.tako_envelope(k, NULL, NULL, NULL, NULL, false, false,
                                              'not in the cache (tako_cache.mode is db_only)');
         WHEN 'bypass' THEN
             -- The cache is disabled: fetched, served, nothing saved.
-            SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
+            SELECT * INTO fetched FROM tako_cache.tako_fetch_lists(ARRAY[k], 'discover');
             IF fetched.outcome <> 'ok' THEN
                 RAISE EXCEPTION USING ERRCODE = fetched.sqlstate,
                     MESSAGE = format('upstream request for %s failed (%s): %s', k, fetched.outcome,
-                                     @extschema@.tako_public_error(fetched.outcome, fetched.error));
+                                     tako_cache.tako_public_error(fetched.outcome, fetched.error));
             END IF;
-            RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at, NULL,
+            RETURN tako_cache.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at, NULL,
                                              false, false);
         WHEN 'queue_refresh' THEN
             -- Refreshed by the worker when this transaction commits; false without a worker.
             learned := learned || jsonb_build_object('queue',
-                CASE WHEN @extschema@.tako_queue_refresh(k, 'stale') THEN 'queued' ELSE 'refused' END);
+                CASE WHEN tako_cache.tako_queue_refresh(k, 'stale') THEN 'queued' ELSE 'refused' END);
         WHEN 'take_flight' THEN
             learned := learned || jsonb_build_object('flight',
-                CASE WHEN @extschema@.tako_flight_lock(k, (step->>'wait_ms')::integer) THEN 'held' ELSE 'busy' END);
+                CASE WHEN tako_cache.tako_flight_lock(k, (step->>'wait_ms')::integer) THEN 'held' ELSE 'busy' END);
         WHEN 'reread' THEN
             -- A new snapshot: what the session that held the single flight saved.
             SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
-              FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
+              FROM tako_cache.discovery_cache AS c WHERE c.cache_key = k;
             learned := learned || jsonb_build_object('reread', true,
                 'row', CASE WHEN NOT FOUND THEN 'missing' WHEN entry.expires_at > now() THEN 'fresh' ELSE 'expired' END);
         WHEN 'take_new_key' THEN
             learned := learned || jsonb_build_object('budget',
-                CASE WHEN @extschema@.tako_take_new_key(split_part(k, ':', 1)) THEN 'granted' ELSE 'refused' END);
+                CASE WHEN tako_cache.tako_take_new_key(split_part(k, ':', 1)) THEN 'granted' ELSE 'refused' END);
         WHEN 'fetch' THEN
             IF step->>'fetcher' = 'worker' THEN
                 -- One request per key however many callers wait for it, logged in the worker's own
                 -- transactions whatever happens to this statement; it spends the new key itself.
-                result := @extschema@.tako_worker_fetch(k, NOT (learned->>'warm')::boolean);
+                result := tako_cache.tako_worker_fetch(k, NOT (learned->>'warm')::boolean);
                 IF result IS NULL THEN
                     learned := learned || jsonb_build_object('worker_declined', true);
                     CONTINUE;
                 END IF;
             ELSE
-                SELECT * INTO fetched FROM @extschema@.tako_fetch_lists(ARRAY[k], 'discover');
+                SELECT * INTO fetched FROM tako_cache.tako_fetch_lists(ARRAY[k], 'discover');
                 IF step->>'fetcher' = 'session_unsaved' THEN
                     -- Served, not saved (nor logged): in a transaction block nothing written stays
                     -- locked after this statement; another session holds the key's single flight.
@@ -255,7 +255,7 @@ BEGIN
                                                  'outcome', CASE WHEN fetched.outcome = 'ok' THEN 'unsaved' ELSE fetched.outcome END,
                                                  'error', fetched.error, 'sqlstate', fetched.sqlstate);
                 ELSE
-                    result := @extschema@.tako_apply_fetched(
+                    result := tako_cache.tako_apply_fetched(
                         fetched.cache_key, fetched.provider, fetched.outcome, fetched.http_status, fetched.items,
                         fetched.error, fetched.bytes, fetched.attempts, fetched.started_at, fetched.finished_at,
                         fetched.sqlstate, 'discover', upstream => fetched.upstream);
@@ -270,11 +270,11 @@ BEGIN
         WHEN 'serve_saved' THEN
             -- Served from the cache (meta.cached) when another caller's request fetched it.
             SELECT c.data, c.upstream, c.updated_at, c.expires_at INTO entry
-              FROM @extschema@.discovery_cache AS c WHERE c.cache_key = k;
-            RETURN @extschema@.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
+              FROM tako_cache.discovery_cache AS c WHERE c.cache_key = k;
+            RETURN tako_cache.tako_envelope(k, entry.data, entry.upstream, entry.updated_at,
                                              entry.expires_at, coalesce((result->>'joined')::boolean, false), false);
         WHEN 'serve_fetched' THEN
-            RETURN @extschema@.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at,
+            RETURN tako_cache.tako_envelope(k, fetched.items, fetched.upstream, fetched.finished_at,
                                              NULL, false, false);
         WHEN 'refuse_budget' THEN
             RAISE EXCEPTION 'new-key budget spent: % may not fetch more keys it has not cached this hour', split_part(k, ':', 1)
@@ -290,26 +290,26 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_discover_fill(text) IS
+COMMENT ON FUNCTION tako_cache.tako_discover_fill(text) IS
     'tako_cache internal: tako_discover beyond a fresh hit (fetch, single flight, stale-if-error, modes)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_discover_fill(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_discover_fill(text) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.tako_in_transaction_block()
+CREATE FUNCTION tako_cache.tako_in_transaction_block()
 RETURNS boolean
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_in_transaction_block';
-COMMENT ON FUNCTION @extschema@.tako_in_transaction_block() IS
+COMMENT ON FUNCTION tako_cache.tako_in_transaction_block() IS
     'tako_cache internal: whether the statement runs in a transaction block (a save there would hold its row lock until the caller ends it)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_in_transaction_block() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_in_transaction_block() FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.tako_flight_lock(key text, wait_ms integer)
+CREATE FUNCTION tako_cache.tako_flight_lock(key text, wait_ms integer)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    salt text := (SELECT s.salt FROM @extschema@.tako_secret AS s LIMIT 1);
+    salt text := (SELECT s.salt FROM tako_cache.tako_secret AS s LIMIT 1);
     -- The keys change every hour: a key seen in pg_locks is of no use for long.
     space integer := hashtext(salt || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDDHH24'));
     id integer := hashtext(salt || key);
@@ -329,6 +329,6 @@ BEGIN
     RETURN true;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_flight_lock(text, integer) IS
+COMMENT ON FUNCTION tako_cache.tako_flight_lock(text, integer) IS
     'tako_cache internal: the single-flight lock of a key this session fetches itself, held to the end of the transaction; waits at most wait_ms (0: does not wait); false when not taken';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_flight_lock(text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_flight_lock(text, integer) FROM PUBLIC;

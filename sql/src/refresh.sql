@@ -6,31 +6,31 @@
 
 -- The raw upstream JSON of a key: one request (IGDB: its token, then the query), no retry,
 -- credentials redacted. A failure raises with its SQLSTATE (08xxx, 57014, 22P02, 28000, 55000).
-CREATE FUNCTION @extschema@.tako_fetch(key text)
+CREATE FUNCTION tako_cache.tako_fetch(key text)
 RETURNS jsonb
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_fetch';
-COMMENT ON FUNCTION @extschema@.tako_fetch(text) IS
+COMMENT ON FUNCTION tako_cache.tako_fetch(text) IS
     'tako_cache: the raw upstream JSON of a key (one request, no retry, credentials redacted)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_fetch(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_fetch(text) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.tako_fetch_lists(keys text[], origin text DEFAULT 'manual')
+CREATE FUNCTION tako_cache.tako_fetch_lists(keys text[], origin text DEFAULT 'manual')
 RETURNS TABLE (cache_key text, provider text, outcome text, http_status integer, items jsonb,
                error text, bytes bigint, attempts integer, started_at timestamptz,
                finished_at timestamptz, sqlstate text, upstream jsonb)
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_fetch_lists';
-COMMENT ON FUNCTION @extschema@.tako_fetch_lists(text[], text) IS
+COMMENT ON FUNCTION tako_cache.tako_fetch_lists(text[], text) IS
     'tako_cache: fetches and normalizes the lists of keys concurrently under the rate limits; one row per key; writes nothing';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_fetch_lists(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_fetch_lists(text[], text) FROM PUBLIC;
 
 -- What an upstream failure says to any role: the outcome's own words, the HTTP status and the
 -- attempts, never the text the transfer or the upstream gave (it can name internal addresses,
 -- ports, or quote what the upstream answered). The whole text is in tako_refresh_log and in
 -- tako_cache_stats()'s details, for the extension's owner and the roles granted them.
-CREATE FUNCTION @extschema@.tako_public_error(outcome text, error text)
+CREATE FUNCTION tako_cache.tako_public_error(outcome text, error text)
 RETURNS text
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -51,9 +51,9 @@ AS $$
                                  'the details are for the extension''s owner') || ')'
     END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_public_error(text, text) IS
+COMMENT ON FUNCTION tako_cache.tako_public_error(text, text) IS
     'tako_cache internal: an upstream failure as any role may read it (no address or upstream text; those are in the refresh log)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_public_error(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_public_error(text, text) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.tako_save_cached(
     key text, provider text, endpoint text, data jsonb,
@@ -65,7 +65,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    info jsonb := @extschema@.tako_key_info(key);
+    info jsonb := tako_cache.tako_key_info(key);
     given text[] := ARRAY[provider, endpoint, category, period];
     names text[] := ARRAY['provider', 'endpoint', 'category', 'period'];
 BEGIN
@@ -87,7 +87,7 @@ BEGIN
         RAISE EXCEPTION 'upstream must be a JSON object, not %', jsonb_typeof(upstream)
             USING ERRCODE = '22023';
     END IF;
-    INSERT INTO @extschema@.discovery_cache AS c (cache_key, data, upstream, expires_at,
+    INSERT INTO tako_cache.discovery_cache AS c (cache_key, data, upstream, expires_at,
                                                  last_refresh_at, last_refresh_status)
     VALUES (info->>'key', data, coalesce(upstream, '{}'),
             now() + coalesce(ttl, make_interval(secs => (info->>'ttl_seconds')::int)),
@@ -116,7 +116,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.tako_save_cached(text, text, text, jsonb,
 -- A save never replaces a list with an older answer: a list saved (by hand, or by another refresh)
 -- after this answer was received is kept, and the refresh says so (outcome "superseded", a success:
 -- the list is there, newer). Nor does a failure received before that save mark the list failed.
-CREATE FUNCTION @extschema@.tako_apply_fetched(
+CREATE FUNCTION tako_cache.tako_apply_fetched(
     cache_key text, provider text, outcome text, http_status integer, items jsonb, error text,
     bytes bigint, attempts integer, started_at timestamptz, finished_at timestamptz, error_sqlstate text,
     origin text, log_id bigint DEFAULT NULL, upstream jsonb DEFAULT NULL)
@@ -133,7 +133,7 @@ BEGIN
         FOR attempt IN 1..3 LOOP
             BEGIN
                 PERFORM set_config('lock_timeout', '150ms', true);
-                SELECT c.updated_at INTO saved_at FROM @extschema@.discovery_cache AS c
+                SELECT c.updated_at INTO saved_at FROM tako_cache.discovery_cache AS c
                  WHERE c.cache_key = tako_apply_fetched.cache_key FOR UPDATE;
                 IF saved_at > finished_at THEN
                     outcome := 'superseded';
@@ -165,9 +165,9 @@ BEGIN
     IF outcome NOT IN ('ok', 'locked', 'superseded') THEN
         BEGIN
             PERFORM set_config('lock_timeout', '200ms', true);
-            UPDATE @extschema@.discovery_cache AS c
+            UPDATE tako_cache.discovery_cache AS c
                SET last_refresh_at = tako_apply_fetched.finished_at, last_refresh_status = 'error',
-                   last_error = @extschema@.tako_public_error(tako_apply_fetched.outcome, tako_apply_fetched.error),
+                   last_error = tako_cache.tako_public_error(tako_apply_fetched.outcome, tako_apply_fetched.error),
                    consecutive_failures = c.consecutive_failures + 1
              WHERE c.cache_key = tako_apply_fetched.cache_key AND c.updated_at <= tako_apply_fetched.finished_at;
             PERFORM set_config('lock_timeout', previous, true);
@@ -176,13 +176,13 @@ BEGIN
         END;
     END IF;
     IF log_id IS NULL THEN
-        INSERT INTO @extschema@.tako_refresh_log
+        INSERT INTO tako_cache.tako_refresh_log
             (cache_key, provider, origin, started_at, finished_at, http_status, outcome, error, bytes,
              items, attempts)
         VALUES (cache_key, provider, origin, started_at, finished_at, http_status, outcome, error,
                 bytes, item_count, attempts);
     ELSE
-        UPDATE @extschema@.tako_refresh_log AS l
+        UPDATE tako_cache.tako_refresh_log AS l
            SET started_at = tako_apply_fetched.started_at, finished_at = tako_apply_fetched.finished_at,
                http_status = tako_apply_fetched.http_status, outcome = tako_apply_fetched.outcome,
                error = tako_apply_fetched.error, bytes = tako_apply_fetched.bytes, items = item_count,
@@ -201,23 +201,23 @@ BEGIN
         'sqlstate', CASE WHEN outcome IN ('ok', 'superseded') THEN NULL ELSE error_sqlstate END);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_apply_fetched(text, text, text, integer, jsonb, text, bigint, integer,
+COMMENT ON FUNCTION tako_cache.tako_apply_fetched(text, text, text, integer, jsonb, text, bigint, integer,
                                                    timestamptz, timestamptz, text, text, bigint, jsonb) IS
     'tako_cache internal: saves one fetched list (or records its failure) and writes its refresh-log row';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_apply_fetched(text, text, text, integer, jsonb, text, bigint, integer,
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_apply_fetched(text, text, text, integer, jsonb, text, bigint, integer,
                                                           timestamptz, timestamptz, text, text, bigint, jsonb)
     FROM PUBLIC;
 
 -- The latest failed fetch of `key`, if it happened within the last `within_ms` milliseconds
 -- (kept in shared memory, outside any transaction).
-CREATE FUNCTION @extschema@.tako_recent_failure(key text, within_ms integer DEFAULT 60000)
+CREATE FUNCTION tako_cache.tako_recent_failure(key text, within_ms integer DEFAULT 60000)
 RETURNS TABLE (outcome text, error text, failed_at timestamptz, sqlstate text)
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_recent_failure';
-COMMENT ON FUNCTION @extschema@.tako_recent_failure(text, integer) IS
+COMMENT ON FUNCTION tako_cache.tako_recent_failure(text, integer) IS
     'tako_cache internal: a key''s latest failed fetch, if recent (shared memory)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_recent_failure(text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_recent_failure(text, integer) FROM PUBLIC;
 
 -- One key: {key, status, outcome, http_status, items, attempts, duration_ms, error}.
 CREATE FUNCTION @extschema@.tako_refresh(key text)
@@ -226,13 +226,13 @@ LANGUAGE sql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT @extschema@.tako_refresh_keys(ARRAY[@extschema@.tako_canonical_key(key)])->'results'->0
+    SELECT tako_cache.tako_refresh_keys(ARRAY[@extschema@.tako_canonical_key(key)])->'results'->0
 $$;
 COMMENT ON FUNCTION @extschema@.tako_refresh(text) IS
     'tako_cache: refreshes one key: {key, status, outcome, http_status, items, attempts, duration_ms, error}';
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh(text) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.tako_refresh_keys(keys text[], origin text DEFAULT 'manual')
+CREATE FUNCTION tako_cache.tako_refresh_keys(keys text[], origin text DEFAULT 'manual')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -250,15 +250,15 @@ BEGIN
     keys := ARRAY(SELECT DISTINCT @extschema@.tako_canonical_key(k) FROM unnest(keys) AS k ORDER BY 1);
     -- Where the refresh worker refreshes for this session, it does (each list saved as soon as its
     -- answer is in) and this waits; the keys it could not take are refreshed here.
-    by_worker := @extschema@.tako_worker_refresh(keys, origin);
+    by_worker := tako_cache.tako_worker_refresh(keys, origin);
     IF by_worker IS NOT NULL THEN
         results := coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(by_worker) AS e
                               WHERE e <> 'null'::jsonb), '[]');
         keys := ARRAY(SELECT keys[i] FROM generate_subscripts(keys, 1) AS i
                        WHERE by_worker->(i - 1) = 'null'::jsonb);
     END IF;
-    FOR r IN SELECT * FROM @extschema@.tako_fetch_lists(keys, origin) LOOP
-        results := results || @extschema@.tako_apply_fetched(
+    FOR r IN SELECT * FROM tako_cache.tako_fetch_lists(keys, origin) LOOP
+        results := results || tako_cache.tako_apply_fetched(
             r.cache_key, r.provider, r.outcome, r.http_status, r.items, r.error, r.bytes, r.attempts,
             r.started_at, r.finished_at, r.sqlstate, origin, upstream => r.upstream);
     END LOOP;
@@ -272,9 +272,9 @@ BEGIN
         'results', results);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_refresh_keys(text[], text) IS
+COMMENT ON FUNCTION tako_cache.tako_refresh_keys(text[], text) IS
     'tako_cache: refreshes lists (by the refresh worker when it serves this session, else here), each list saved as its answer comes; one result and one refresh-log row per key';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_keys(text[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_refresh_keys(text[], text) FROM PUBLIC;
 
 -- The expired entries, most fetched first (what the hourly job runs).
 CREATE FUNCTION @extschema@.tako_refresh_expired(max_entries integer DEFAULT 10)
@@ -283,7 +283,7 @@ LANGUAGE sql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT @extschema@.tako_refresh_keys(
+    SELECT tako_cache.tako_refresh_keys(
         coalesce((SELECT array_agg(e.cache_key) FROM @extschema@.tako_get_expired_entries(max_entries) AS e),
                  '{}'), 'expired')
 $$;
@@ -296,6 +296,7 @@ CREATE FUNCTION @extschema@.tako_get_expired_entries(max_entries integer DEFAULT
 RETURNS TABLE (cache_key text, provider text, endpoint text, category text, period text,
                expires_at timestamptz, fetch_count bigint)
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -303,11 +304,11 @@ BEGIN
         RAISE EXCEPTION 'max_entries must be zero or more, not %', coalesce(max_entries::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
-    PERFORM @extschema@.tako_flush_hits();  -- "most fetched" counts the latest hits
+    PERFORM tako_cache.tako_flush_hits();  -- "most fetched" counts the latest hits
     RETURN QUERY
         SELECT c.cache_key::text, c.provider::text, c.endpoint::text, c.category::text,
                c.period::text, c.expires_at, c.fetch_count
-          FROM @extschema@.discovery_cache AS c
+          FROM tako_cache.discovery_cache AS c
          WHERE c.expires_at <= now()
          ORDER BY c.fetch_count DESC, c.expires_at ASC, c.cache_key
          LIMIT max_entries;
@@ -318,13 +319,13 @@ COMMENT ON FUNCTION @extschema@.tako_get_expired_entries(integer) IS
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_get_expired_entries(integer) FROM PUBLIC;
 
 -- Keys of a provider (and endpoint): those in the cache plus the enabled warm keys.
-CREATE FUNCTION @extschema@.tako_provider_keys(provider text, endpoint text DEFAULT NULL)
+CREATE FUNCTION tako_cache.tako_provider_keys(provider text, endpoint text DEFAULT NULL)
 RETURNS text[]
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM @extschema@.tako_families() AS f
+    IF NOT EXISTS (SELECT 1 FROM tako_cache.tako_families() AS f
                     WHERE f.provider = tako_provider_keys.provider
                       AND (tako_provider_keys.endpoint IS NULL OR f.endpoint = tako_provider_keys.endpoint)) THEN
         RAISE EXCEPTION 'unknown provider/endpoint "%/%"', coalesce(provider, 'NULL'), coalesce(endpoint, '*')
@@ -333,11 +334,11 @@ BEGIN
     END IF;
     RETURN ARRAY(
         SELECT k FROM (
-            SELECT c.cache_key::text AS k FROM @extschema@.discovery_cache AS c
+            SELECT c.cache_key::text AS k FROM tako_cache.discovery_cache AS c
              WHERE c.provider = tako_provider_keys.provider
                AND (tako_provider_keys.endpoint IS NULL OR c.endpoint = tako_provider_keys.endpoint)
             UNION
-            SELECT w.cache_key FROM @extschema@.tako_warm_keys AS w
+            SELECT w.cache_key FROM tako_cache.tako_warm_keys AS w
              WHERE w.enabled
                AND split_part(w.cache_key, ':', 1) = tako_provider_keys.provider
                AND (tako_provider_keys.endpoint IS NULL
@@ -345,9 +346,9 @@ BEGIN
         ORDER BY k);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_provider_keys(text, text) IS
+COMMENT ON FUNCTION tako_cache.tako_provider_keys(text, text) IS
     'tako_cache: a provider''s (endpoint''s) cached keys and enabled warm keys';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_provider_keys(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_provider_keys(text, text) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.tako_refresh_provider(provider text, endpoint text DEFAULT NULL)
 RETURNS jsonb
@@ -355,7 +356,7 @@ LANGUAGE sql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT @extschema@.tako_refresh_keys(@extschema@.tako_provider_keys(provider, endpoint), 'manual')
+    SELECT tako_cache.tako_refresh_keys(tako_cache.tako_provider_keys(provider, endpoint), 'manual')
 $$;
 COMMENT ON FUNCTION @extschema@.tako_refresh_provider(text, text) IS
     'tako_cache: refreshes a provider''s (endpoint''s) cached keys and enabled warm keys';
@@ -368,10 +369,10 @@ LANGUAGE sql VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT @extschema@.tako_refresh_keys(ARRAY(
-        SELECT c.cache_key::text FROM @extschema@.discovery_cache AS c
+    SELECT tako_cache.tako_refresh_keys(ARRAY(
+        SELECT c.cache_key::text FROM tako_cache.discovery_cache AS c
         UNION
-        SELECT w.cache_key FROM @extschema@.tako_warm_keys AS w WHERE w.enabled
+        SELECT w.cache_key FROM tako_cache.tako_warm_keys AS w WHERE w.enabled
         ORDER BY 1), 'manual')
 $$;
 COMMENT ON FUNCTION @extschema@.tako_refresh_all() IS
@@ -379,7 +380,7 @@ COMMENT ON FUNCTION @extschema@.tako_refresh_all() IS
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_refresh_all() FROM PUBLIC;
 
 -- Marks as 'interrupted' the 'running' rows whose session is gone; returns how many.
-CREATE FUNCTION @extschema@.tako_mark_interrupted()
+CREATE FUNCTION tako_cache.tako_mark_interrupted()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -387,7 +388,7 @@ AS $$
 DECLARE
     marked integer;
 BEGIN
-    UPDATE @extschema@.tako_refresh_log AS l
+    UPDATE tako_cache.tako_refresh_log AS l
        SET outcome = 'interrupted', finished_at = clock_timestamp(),
            error = 'the refresh never finished: its session ended (terminated, crashed, or the server '
                    'restarted) before saving; the cache kept its previous data'
@@ -398,23 +399,23 @@ BEGIN
     RETURN marked;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_mark_interrupted() IS
+COMMENT ON FUNCTION tako_cache.tako_mark_interrupted() IS
     'tako_cache: marks as interrupted the running refresh-log rows whose session is gone';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_mark_interrupted() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_mark_interrupted() FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.tako_known_backdrops()
+CREATE FUNCTION tako_cache.tako_known_backdrops()
 RETURNS TABLE (mal_id bigint, backdrop text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT p.mal_id, p.backdrop FROM @extschema@.tako_jikan_pictures AS p
+    SELECT p.mal_id, p.backdrop FROM tako_cache.tako_jikan_pictures AS p
      WHERE p.fetched_at > now() - interval '30 days' AND (p.retry_at IS NULL OR p.retry_at > now())
 $$;
-COMMENT ON FUNCTION @extschema@.tako_known_backdrops() IS
+COMMENT ON FUNCTION tako_cache.tako_known_backdrops() IS
     'tako_cache internal: the backdrops fetched within 30 days, and the failed ones not to ask again yet (a fetch does not ask for them)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_known_backdrops() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_known_backdrops() FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.tako_save_pictures(pictures jsonb, origin text)
+CREATE FUNCTION tako_cache.tako_save_pictures(pictures jsonb, origin text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -424,7 +425,7 @@ DECLARE
 BEGIN
     BEGIN
         PERFORM set_config('lock_timeout', '200ms', true);
-        INSERT INTO @extschema@.tako_jikan_pictures AS t (mal_id, backdrop, fetched_at)
+        INSERT INTO tako_cache.tako_jikan_pictures AS t (mal_id, backdrop, fetched_at)
         SELECT DISTINCT ON ((p->>'mal_id')::bigint) (p->>'mal_id')::bigint, p->>'url', now()
           FROM jsonb_array_elements(pictures) AS p
          WHERE p->>'outcome' = 'ok'
@@ -433,7 +434,7 @@ BEGIN
            SET backdrop = EXCLUDED.backdrop, fetched_at = EXCLUDED.fetched_at, retry_at = NULL;
         -- A failed request is not made again before its back-off: an hour, then twice the last
         -- wait at each failure, a day at most. A picture fetched before is kept meanwhile.
-        INSERT INTO @extschema@.tako_jikan_pictures AS t (mal_id, backdrop, fetched_at, retry_at)
+        INSERT INTO tako_cache.tako_jikan_pictures AS t (mal_id, backdrop, fetched_at, retry_at)
         SELECT DISTINCT ON ((p->>'mal_id')::bigint) (p->>'mal_id')::bigint, NULL, now(), now() + interval '1 hour'
           FROM jsonb_array_elements(pictures) AS p
          WHERE p->>'outcome' <> 'ok'
@@ -447,7 +448,7 @@ BEGIN
     EXCEPTION WHEN lock_not_available THEN
         NULL;
     END;
-    INSERT INTO @extschema@.tako_refresh_log
+    INSERT INTO tako_cache.tako_refresh_log
         (cache_key, provider, origin, started_at, finished_at, http_status, outcome, error, attempts)
     SELECT 'jikan:pictures:' || (p->>'mal_id'), 'jikan', origin, now(), clock_timestamp(),
            nullif((p->>'http_status')::integer, 0), p->>'outcome', p->>'error', (p->>'attempts')::integer
@@ -455,16 +456,16 @@ BEGIN
      WHERE p->>'outcome' <> 'ok';
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_save_pictures(jsonb, text) IS
+COMMENT ON FUNCTION tako_cache.tako_save_pictures(jsonb, text) IS
     'tako_cache internal: keeps the backdrops a fetch asked for, and when to ask again for those that failed (which it logs)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_save_pictures(jsonb, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_save_pictures(jsonb, text) FROM PUBLIC;
 
 -- A Jikan list the refresh worker saved as soon as its answer was in, before the pictures of its
 -- anime came, written again with them: only if the row still holds what was saved then (a list
 -- saved since is newer and is kept), and without waiting for a locked row beyond 200 ms (the next
 -- refresh brings the pictures anyway). Writing the pictures in is not a refresh: refresh_count
 -- stays as the save left it.
-CREATE FUNCTION @extschema@.tako_fill_backdrops(key text, saved jsonb, filled jsonb)
+CREATE FUNCTION tako_cache.tako_fill_backdrops(key text, saved jsonb, filled jsonb)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -474,12 +475,12 @@ DECLARE
     written boolean;
 BEGIN
     PERFORM set_config('lock_timeout', '200ms', true);
-    UPDATE @extschema@.discovery_cache AS c SET data = filled
+    UPDATE tako_cache.discovery_cache AS c SET data = filled
      WHERE c.cache_key = tako_fill_backdrops.key AND c.data = saved;
     written := FOUND;
     IF written THEN
         -- The trigger counted the write of data as a refresh.
-        UPDATE @extschema@.discovery_cache AS c SET refresh_count = c.refresh_count - 1
+        UPDATE tako_cache.discovery_cache AS c SET refresh_count = c.refresh_count - 1
          WHERE c.cache_key = tako_fill_backdrops.key;
     END IF;
     PERFORM set_config('lock_timeout', previous, true);
@@ -488,9 +489,9 @@ EXCEPTION WHEN lock_not_available THEN
     RETURN false;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_fill_backdrops(text, jsonb, jsonb) IS
+COMMENT ON FUNCTION tako_cache.tako_fill_backdrops(text, jsonb, jsonb) IS
     'tako_cache internal: a Jikan list saved before its pictures, written again with them (if it was not saved again since)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_fill_backdrops(text, jsonb, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_fill_backdrops(text, jsonb, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.tako_purge_old_entries(days integer DEFAULT 90)
 RETURNS integer
@@ -505,9 +506,9 @@ BEGIN
         RAISE EXCEPTION 'days must be zero or more, not %', coalesce(days::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
-    PERFORM @extschema@.tako_flush_hits();  -- a list read a minute ago is not unread
-    DELETE FROM @extschema@.discovery_cache AS c
-     WHERE c.id IN (SELECT o.id FROM @extschema@.discovery_cache AS o
+    PERFORM tako_cache.tako_flush_hits();  -- a list read a minute ago is not unread
+    DELETE FROM tako_cache.discovery_cache AS c
+     WHERE c.id IN (SELECT o.id FROM tako_cache.discovery_cache AS o
                      WHERE o.last_accessed < now() - make_interval(days => days)
                      FOR UPDATE SKIP LOCKED);
     GET DIAGNOSTICS purged = ROW_COUNT;
@@ -531,7 +532,7 @@ BEGIN
     IF days IS NULL OR days < 0 THEN
         RAISE EXCEPTION 'days must be zero or more, not %', coalesce(days::text, 'NULL') USING ERRCODE = '22023';
     END IF;
-    DELETE FROM @extschema@.tako_refresh_log WHERE started_at < now() - make_interval(days => days);
+    DELETE FROM tako_cache.tako_refresh_log WHERE started_at < now() - make_interval(days => days);
     GET DIAGNOSTICS purged = ROW_COUNT;
     RETURN purged;
 END

@@ -1,16 +1,16 @@
 -- tako_cache: statistics: what tako_cache_stats() shows the owner and PUBLIC.
 -- Part of the current install script (see sql/src/README.md).
 
-CREATE FUNCTION @extschema@.tako_hit_stats()
+CREATE FUNCTION tako_cache.tako_hit_stats()
 RETURNS jsonb
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_hit_stats';
-COMMENT ON FUNCTION @extschema@.tako_hit_stats() IS
+COMMENT ON FUNCTION tako_cache.tako_hit_stats() IS
     'tako_cache internal: how hits are counted (shared memory or not), the counters in use, hits skipped or dropped';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_hit_stats() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_hit_stats() FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.tako_provider_health()
+CREATE FUNCTION tako_cache.tako_provider_health()
 RETURNS TABLE (provider text, last_success_at timestamptz, last_error_at timestamptz,
                last_error text, consecutive_failures integer, paused_until timestamptz,
                requests_today bigint, daily_budget bigint, read_through_budget bigint,
@@ -18,12 +18,12 @@ RETURNS TABLE (provider text, last_success_at timestamptz, last_error_at timesta
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'tako_provider_health';
-COMMENT ON FUNCTION @extschema@.tako_provider_health() IS
+COMMENT ON FUNCTION tako_cache.tako_provider_health() IS
     'tako_cache: each provider''s health, circuit breaker, requests today and budgets (NULL: unlimited), from shared memory';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_provider_health() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_provider_health() FROM PUBLIC;
 
 -- Everything the stats know, for the extension's owner and the roles granted it.
-CREATE FUNCTION @extschema@.tako_cache_stats_detailed()
+CREATE FUNCTION tako_cache.tako_cache_stats_detailed()
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER
@@ -39,8 +39,8 @@ BEGIN
         SELECT c.provider, c.endpoint, c.total_results, c.refresh_count, c.updated_at, c.expires_at,
                c.fetch_count + coalesce(p.hits, 0) AS fetch_count,
                greatest(c.last_accessed, p.last_access) AS last_accessed
-          FROM @extschema@.discovery_cache AS c
-          LEFT JOIN @extschema@.tako_pending_hits(false) AS p ON p.cache_key = c.cache_key)
+          FROM tako_cache.discovery_cache AS c
+          LEFT JOIN tako_cache.tako_pending_hits(false) AS p ON p.cache_key = c.cache_key)
     SELECT jsonb_build_object(
         'global', (
             SELECT jsonb_build_object(
@@ -90,14 +90,14 @@ BEGIN
                        'new_keys_per_hour', h.new_keys_per_hour,
                        'new_keys_this_hour', h.new_keys_this_hour)
                    ORDER BY h.provider)
-              FROM @extschema@.tako_provider_health() AS h))
+              FROM tako_cache.tako_provider_health() AS h))
       INTO stats;
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
         SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'jobname', j.jobname,
                    'schedule', j.schedule,
                    'active', j.active,
-                   'next_run', @extschema@.tako_next_run(j.schedule, now()),
+                   'next_run', tako_cache.tako_next_run(j.schedule, now()),
                    'last_run', r.end_time,
                    'last_status', r.status) ORDER BY j.jobname), '[]')
           INTO jobs
@@ -106,18 +106,18 @@ BEGIN
                               WHERE d.jobid = j.jobid ORDER BY d.runid DESC LIMIT 1) AS r ON true
          WHERE starts_with(j.jobname, 'tako_cache:');
     END IF;
-    RETURN stats || jsonb_build_object('queue', @extschema@.tako_queue_stats(), 'jobs', jobs,
-                                       'hits', @extschema@.tako_hit_stats());
+    RETURN stats || jsonb_build_object('queue', tako_cache.tako_queue_stats(), 'jobs', jobs,
+                                       'hits', tako_cache.tako_hit_stats());
 END
 $$;
-COMMENT ON FUNCTION @extschema@.tako_cache_stats_detailed() IS
+COMMENT ON FUNCTION tako_cache.tako_cache_stats_detailed() IS
     'tako_cache: the full stats, with the worker''s pid, the last key and error texts (owner, pg_monitor and roles granted it)';
-REVOKE EXECUTE ON FUNCTION @extschema@.tako_cache_stats_detailed() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.tako_cache_stats_detailed() TO pg_monitor;
+REVOKE EXECUTE ON FUNCTION tako_cache.tako_cache_stats_detailed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tako_cache.tako_cache_stats_detailed() TO pg_monitor;
 
 -- What any role may see: counts and states. No process id, database or key named, no error text
 -- (an upstream's error can carry addresses and internal detail).
-CREATE FUNCTION @extschema@.tako_cache_stats_public()
+CREATE FUNCTION tako_cache.tako_cache_stats_public()
 RETURNS jsonb
 LANGUAGE sql VOLATILE
 SECURITY DEFINER
@@ -128,23 +128,16 @@ AS $$
                   'providers', coalesce((SELECT jsonb_agg(p - 'last_error_message')
                                            FROM jsonb_array_elements(s->'providers') AS p), '[]'),
                   'queue', (s->'queue') - 'worker_pid' - 'worker_database' - 'last_key' - 'dropped_database')
-      FROM @extschema@.tako_cache_stats_detailed() AS s
+      FROM tako_cache.tako_cache_stats_detailed() AS s
 $$;
-COMMENT ON FUNCTION @extschema@.tako_cache_stats_public() IS
+COMMENT ON FUNCTION tako_cache.tako_cache_stats_public() IS
     'tako_cache internal: the stats any role may read (counts and states; what tako_cache_stats() shows PUBLIC)';
 
+-- C: it calls the one the caller may read by OID (PUBLIC has no USAGE on the extension's schema).
 CREATE FUNCTION @extschema@.tako_cache_stats()
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- Run as the caller: which of the two it may see depends on who calls.
-    IF has_function_privilege('@extschema@.tako_cache_stats_detailed()', 'EXECUTE') THEN
-        RETURN @extschema@.tako_cache_stats_detailed();
-    END IF;
-    RETURN @extschema@.tako_cache_stats_public();
-END
-$$;
+AS 'MODULE_PATHNAME', 'tako_cache_stats';
 COMMENT ON FUNCTION @extschema@.tako_cache_stats() IS
     'tako_cache: Tako''s /api/cache/stats cache object, plus provider health, budgets, the refresh queue, jobs and hit counting (details for the owner and pg_monitor)';

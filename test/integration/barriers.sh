@@ -12,7 +12,7 @@ session_key=deezer:charts:albums
 session_path=/deezer/chart/0/albums
 miss_key=deezer:charts:tracks
 miss_path=/deezer/chart/0/tracks
-q -c "DROP DATABASE IF EXISTS tako_barrier" -c "DELETE FROM discovery_cache WHERE cache_key = '$miss_key'" >/dev/null
+q -c "DROP DATABASE IF EXISTS tako_barrier" -c "DELETE FROM tako_cache.discovery_cache WHERE cache_key = '$miss_key'" >/dev/null
 $ctl reset
 $ctl fault '{"match": "'"$session_path"'", "fault": {"delay_ms": 6000}}'
 $ctl fault '{"match": "'"$miss_path"'", "fault": {"delay_ms": 6000}}'

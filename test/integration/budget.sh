@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # A provider's daily request budget survives a server restart (issue 10): the requests counted
-# today are written to tako_request_usage after every fetch and loaded back by the first fetch
+# today are written to tako_cache.tako_request_usage after every fetch and loaded back by the first fetch
 # after the restart. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
 source test/lib/cluster.sh
-used() { q -c "SELECT requests_today FROM tako_provider_health() WHERE provider = 'itunes'"; }
+used() { q -c "SELECT requests_today FROM tako_cache.tako_provider_health() WHERE provider = 'itunes'"; }
 
 $ctl reset >/dev/null
-q -c "SELECT tako_refresh_keys(ARRAY['itunes:charts:fr-album', 'itunes:charts:us-song'])" >/dev/null
+q -c "SELECT tako_cache.tako_refresh_keys(ARRAY['itunes:charts:fr-album', 'itunes:charts:us-song'])" >/dev/null
 before=$(used)
 check '[ "${before:-0}" -ge 2 ]' "requests counted today before the restart ($before)"
 as_server_user "$PG_BINDIR/pg_ctl" -D "$PGDATA" -m fast -w restart -l "$CLUSTER_LOG" >/dev/null 2>&1

@@ -9,8 +9,8 @@ SELECT * FROM no_plan();
 \! test/upstream/ctl reset
 -- What this file adds is taken away at its end: the files after it expect the lists it uses to be
 -- missing.
-SELECT coalesce(max(id), 0) AS log_before FROM tako_refresh_log \gset
-CREATE TEMP TABLE keys_before AS SELECT cache_key FROM discovery_cache;
+SELECT coalesce(max(id), 0) AS log_before FROM tako_cache.tako_refresh_log \gset
+CREATE TEMP TABLE keys_before AS SELECT cache_key FROM tako_cache.discovery_cache;
 
 -- Platform lists: one form, real ids only.
 SELECT is(tako_canonical_key('rawg:popular:187,4'), 'rawg:popular:4,187', 'a platform list is sorted');
@@ -21,24 +21,24 @@ SELECT throws_ok($$SELECT tako_canonical_key('rawg:popular:1,2,3,4,5,6,7,8,9')$$
 SELECT throws_like($$SELECT tako_discover('rawg:popular:4,999999')$$, '%unknown rawg platform id 999999%',
                    'an id RAWG does not have: 22023 naming it');
 SELECT throws_ok($$SELECT tako_discover('igdb:popular:6,999998')$$, '22023', NULL, '... with SQLSTATE 22023');
-SELECT throws_like($$INSERT INTO tako_warm_keys (cache_key) VALUES ('rawg:popular:999999')$$,
+SELECT throws_like($$INSERT INTO tako_cache.tako_warm_keys (cache_key) VALUES ('rawg:popular:999999')$$,
                    '%unknown rawg platform id 999999%', 'a warm key is checked too');
 \set requests `test/upstream/ctl requests 999999`
 SELECT is(jsonb_array_length(:'requests'::jsonb), 0, '... and nothing was sent upstream');
 SELECT is(tako_discover('rawg:popular:187,4')->'meta'->>'cacheKey', 'rawg:popular:4,187', 'read-through serves the one form');
-SELECT is((SELECT count(*)::int FROM discovery_cache WHERE cache_key LIKE 'rawg:popular:%187%'), 1, '... under one row');
-INSERT INTO tako_platforms (provider, id, name) VALUES ('rawg', 999999, 'A console of ours');
+SELECT is((SELECT count(*)::int FROM tako_cache.discovery_cache WHERE cache_key LIKE 'rawg:popular:%187%'), 1, '... under one row');
+INSERT INTO tako_cache.tako_platforms (provider, id, name) VALUES ('rawg', 999999, 'A console of ours');
 SELECT is(tako_discover('rawg:popular:999999')->>'success', 'true', 'tako_platforms is editable: an added id is accepted');
-DELETE FROM tako_platforms WHERE provider = 'rawg' AND id = 999999;
-SELECT ok((SELECT count(*) FROM tako_platforms WHERE provider = 'rawg') >= 50 AND
-          (SELECT count(*) FROM tako_platforms WHERE provider = 'igdb') >= 200,
+DELETE FROM tako_cache.tako_platforms WHERE provider = 'rawg' AND id = 999999;
+SELECT ok((SELECT count(*) FROM tako_cache.tako_platforms WHERE provider = 'rawg') >= 50 AND
+          (SELECT count(*) FROM tako_cache.tako_platforms WHERE provider = 'igdb') >= 200,
           'RAWG''s and IGDB''s published platform lists are installed');
 
 -- The hourly budget of new keys: 1000 distinct valid keys from a PUBLIC-only role.
-SELECT new_keys_this_hour AS taken FROM tako_provider_health() WHERE provider = 'rawg' \gset
+SELECT new_keys_this_hour AS taken FROM tako_cache.tako_provider_health() WHERE provider = 'rawg' \gset
 SELECT set_config('tako_cache.new_keys_per_hour', (:taken + 3)::text, false) \g /dev/null
 \! test/upstream/ctl reset
-SELECT count(*) AS rows_before FROM discovery_cache \gset
+SELECT count(*) AS rows_before FROM tako_cache.discovery_cache \gset
 CREATE TEMP TABLE outcomes (key text, sqlstate text, message text);
 GRANT ALL ON outcomes TO PUBLIC;
 CREATE ROLE tap_budget_reader NOLOGIN;
@@ -48,7 +48,7 @@ DECLARE
     k text;
 BEGIN
     FOR k IN SELECT format('rawg:trending:%s,%s', a.id, b.id)
-               FROM tako_platforms AS a JOIN tako_platforms AS b ON a.provider = b.provider AND a.id < b.id
+               FROM tako_cache.tako_platforms AS a JOIN tako_cache.tako_platforms AS b ON a.provider = b.provider AND a.id < b.id
               WHERE a.provider = 'rawg' ORDER BY a.id, b.id LIMIT 1000 LOOP
         BEGIN
             PERFORM tako_discover(k);
@@ -66,17 +66,17 @@ SELECT is((SELECT count(*)::int FROM outcomes WHERE sqlstate = '00000'), 3, '...
 SELECT is((SELECT count(*)::int FROM outcomes WHERE sqlstate = 'TK429'), 997, '... the other 997 refused with SQLSTATE TK429');
 SELECT matches((SELECT message FROM outcomes WHERE sqlstate = 'TK429' LIMIT 1), '^new-key budget spent: rawg',
                '... saying which budget');
-SELECT is((SELECT count(*)::int FROM discovery_cache) - :rows_before, 3, '... 3 rows created');
+SELECT is((SELECT count(*)::int FROM tako_cache.discovery_cache) - :rows_before, 3, '... 3 rows created');
 \set requests `test/upstream/ctl requests /rawg/games`
 SELECT is(jsonb_array_length(:'requests'::jsonb), 3, '... 3 upstream requests');
-SELECT is((SELECT new_keys_this_hour FROM tako_provider_health() WHERE provider = 'rawg'), :taken + 3::bigint,
+SELECT is((SELECT new_keys_this_hour FROM tako_cache.tako_provider_health() WHERE provider = 'rawg'), :taken + 3::bigint,
           'the stats count them');
 -- A warm key is not new, however the budget stands.
-INSERT INTO tako_warm_keys (cache_key) VALUES ('rawg:trending:1,4');
+INSERT INTO tako_cache.tako_warm_keys (cache_key) VALUES ('rawg:trending:1,4');
 SET ROLE tap_budget_reader;
 SELECT is(tako_discover('rawg:trending:1,4')->>'success', 'true', 'a warm key is fetched past the new-key budget');
 RESET ROLE;
-DELETE FROM tako_warm_keys WHERE cache_key = 'rawg:trending:1,4';
+DELETE FROM tako_cache.tako_warm_keys WHERE cache_key = 'rawg:trending:1,4';
 DROP OWNED BY tap_budget_reader;
 DROP ROLE tap_budget_reader;
 RESET tako_cache.new_keys_per_hour;
@@ -87,7 +87,7 @@ RESET tako_cache.new_keys_per_hour;
 CREATE FUNCTION pg_temp.wait_queue() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     FOR i IN 1..300 LOOP
-        EXIT WHEN (tako_queue_stats()->>'pending')::int = 0 AND (tako_queue_stats()->>'in_flight')::int = 0;
+        EXIT WHEN (tako_cache.tako_queue_stats()->>'pending')::int = 0 AND (tako_cache.tako_queue_stats()->>'in_flight')::int = 0;
         PERFORM pg_sleep(0.1);
     END LOOP;
 END $$;
@@ -101,26 +101,26 @@ BEGIN
     END LOOP;
     PERFORM pg_sleep(0.3);
 END $$;
-SELECT tako_refresh_keys(ARRAY['deezer:charts:albums', 'deezer:charts:tracks']) \g /dev/null
-SELECT requests_today AS used FROM tako_provider_health() WHERE provider = 'deezer' \gset
+SELECT tako_cache.tako_refresh_keys(ARRAY['deezer:charts:albums', 'deezer:charts:tracks']) \g /dev/null
+SELECT requests_today AS used FROM tako_cache.tako_provider_health() WHERE provider = 'deezer' \gset
 -- 50% reserved of 2 × (used + 2): read-through may make 2 more requests, the schedule 2 + used more.
 SELECT (2 * (:used + 2))::text AS budget \gset
 ALTER SYSTEM SET tako_cache.deezer_daily_requests = :'budget';
 ALTER SYSTEM SET tako_cache.scheduled_reserve_percent = 50;
 SELECT pg_temp.set_server('tako_cache.deezer_daily_requests', :'budget') \g /dev/null
-SELECT is((SELECT read_through_budget FROM tako_provider_health() WHERE provider = 'deezer'), :used + 2::bigint,
+SELECT is((SELECT read_through_budget FROM tako_cache.tako_provider_health() WHERE provider = 'deezer'), :used + 2::bigint,
           'the read-through share is half the budget');
-UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key LIKE 'deezer:%';
+UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key LIKE 'deezer:%';
 \! test/upstream/ctl reset
 SELECT is(tako_discover('deezer:charts:albums')->'meta'->>'stale', 'true', 'an expired list is served stale at once');
 SELECT is(tako_discover('deezer:charts:tracks')->'meta'->>'stale', 'true', '... and another');
 SELECT pg_temp.wait_queue() \g /dev/null
-SELECT is((SELECT count(*)::int FROM discovery_cache WHERE cache_key IN ('deezer:charts:albums', 'deezer:charts:tracks')
+SELECT is((SELECT count(*)::int FROM tako_cache.discovery_cache WHERE cache_key IN ('deezer:charts:albums', 'deezer:charts:tracks')
               AND expires_at > now()), 2, '... and the worker refreshes both with read-through''s share');
 SELECT throws_like($$SELECT tako_discover('deezer:charts:artists')$$, '%(quota_exhausted): deezer''s daily request budget is spent%',
                    'past its share, a list with nothing to serve is an error');
 SELECT throws_ok($$SELECT tako_discover('deezer:charts:artists')$$, 'TK429', NULL, '... SQLSTATE TK429');
-UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = 'deezer:charts:albums';
+UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = 'deezer:charts:albums';
 SELECT tako_discover('deezer:charts:albums') \g /dev/null
 SELECT pg_temp.wait_queue() \g /dev/null
 SELECT matches(tako_discover('deezer:charts:albums')->'meta'->>'error', '^quota_exhausted: ',
@@ -133,24 +133,24 @@ SELECT pg_temp.set_server('tako_cache.scheduled_reserve_percent', '25') \g /dev/
 -- The rest is this session's own refreshes: its settings.
 SELECT set_config('tako_cache.deezer_daily_requests', :'budget', false) \g /dev/null
 SET tako_cache.scheduled_reserve_percent = 50;
-SELECT is(tako_refresh_keys(ARRAY['deezer:charts:albums'], 'cron')->>'succeeded', '1',
+SELECT is(tako_cache.tako_refresh_keys(ARRAY['deezer:charts:albums'], 'cron')->>'succeeded', '1',
           'the schedule still has its reserved share');
-SELECT is(tako_refresh_keys(ARRAY['deezer:charts:tracks'], 'expired')->>'succeeded', '1',
+SELECT is(tako_cache.tako_refresh_keys(ARRAY['deezer:charts:tracks'], 'expired')->>'succeeded', '1',
           '... and so does the refresh of expired entries');
 SELECT set_config('tako_cache.deezer_daily_requests',
-                  (SELECT requests_today FROM tako_provider_health() WHERE provider = 'deezer')::text, false) \g /dev/null
+                  (SELECT requests_today FROM tako_cache.tako_provider_health() WHERE provider = 'deezer')::text, false) \g /dev/null
 \! test/upstream/ctl reset
-SELECT is(tako_refresh_keys(ARRAY['deezer:charts:tracks'], 'cron')->'results'->0->>'outcome', 'quota_exhausted',
+SELECT is(tako_cache.tako_refresh_keys(ARRAY['deezer:charts:tracks'], 'cron')->'results'->0->>'outcome', 'quota_exhausted',
           'at the budget a scheduled refresh is not sent: outcome quota_exhausted');
 SELECT is(tako_refresh('deezer:charts:tracks')->>'outcome', 'quota_exhausted', '... nor a manual one');
-SELECT is((SELECT outcome FROM tako_refresh_log WHERE cache_key = 'deezer:charts:tracks' ORDER BY id DESC LIMIT 1),
+SELECT is((SELECT outcome FROM tako_cache.tako_refresh_log WHERE cache_key = 'deezer:charts:tracks' ORDER BY id DESC LIMIT 1),
           'quota_exhausted', '... the refresh log names the outcome');
 SELECT is((SELECT json_array_length(tako_get_cached('deezer:charts:tracks')) > 0 OR
-                  (SELECT jsonb_array_length(data) FROM discovery_cache WHERE cache_key = 'deezer:charts:tracks') > 0),
+                  (SELECT jsonb_array_length(data) FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:tracks') > 0),
           true, '... the data is kept');
 \set requests `test/upstream/ctl requests /deezer/`
 SELECT is(jsonb_array_length(:'requests'::jsonb), 0, '... and the provider received nothing');
-SELECT is((SELECT count(*)::int FROM tako_provider_health() WHERE provider = 'deezer' AND consecutive_failures = 0), 1,
+SELECT is((SELECT count(*)::int FROM tako_cache.tako_provider_health() WHERE provider = 'deezer' AND consecutive_failures = 0), 1,
           'a spent budget is not a failure of the provider (no breaker)');
 -- The budget renews (at UTC midnight: unit-tested; here, raised by its setting).
 SELECT set_config('tako_cache.deezer_daily_requests', '0', false) \g /dev/null
@@ -168,8 +168,8 @@ SELECT ok((SELECT p ? 'new_keys_per_hour' AND p ? 'new_keys_this_hour' FROM json
           '... new_keys_per_hour and new_keys_this_hour');
 SELECT is((SELECT p->>'daily_budget' FROM jsonb_array_elements(tako_cache_stats()->'providers') AS p WHERE p->>'provider' = 'tmdb'),
           NULL, '... null where unlimited');
-SELECT ok((SELECT requests > 0 FROM tako_request_usage WHERE provider = 'deezer' AND day = (now() AT TIME ZONE 'UTC')::date),
-          'the requests of the day are written to tako_request_usage');
+SELECT ok((SELECT requests > 0 FROM tako_cache.tako_request_usage WHERE provider = 'deezer' AND day = (now() AT TIME ZONE 'UTC')::date),
+          'the requests of the day are written to tako_cache.tako_request_usage');
 RESET tako_cache.deezer_daily_requests;
 RESET tako_cache.scheduled_reserve_percent;
 
@@ -177,7 +177,7 @@ RESET tako_cache.scheduled_reserve_percent;
 -- (the next files ask for it).
 \! test/upstream/ctl reset
 SELECT tako_refresh('deezer:charts:artists') \g /dev/null
-SELECT tako_flush_hits() \g /dev/null
-DELETE FROM discovery_cache WHERE cache_key NOT IN (SELECT cache_key FROM keys_before);
-DELETE FROM tako_refresh_log WHERE id > :log_before;
+SELECT tako_cache.tako_flush_hits() \g /dev/null
+DELETE FROM tako_cache.discovery_cache WHERE cache_key NOT IN (SELECT cache_key FROM keys_before);
+DELETE FROM tako_cache.tako_refresh_log WHERE id > :log_before;
 SELECT * FROM finish();

@@ -8,7 +8,7 @@ source test/lib/tap.sh
 
 key=deezer:charts:artists
 check '[ "$(q -c "SELECT tako_refresh('"'$key'"')->>'"'status'"'")" = ok ]' "baseline: $key refreshed"
-before=$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$key'")
+before=$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$key'")
 $ctl fault '{"match": "/deezer/chart/0/artists", "fault": {"hang": true}}'
 
 # statement_timeout on a hanging transfer.
@@ -51,8 +51,8 @@ check '[[ $out == *"57014: canceling statement due to user request"* ]]' \
 check '[ $elapsed -lt 1500 ]' "... within about a second (took ${elapsed} ms)"
 check '[[ $out == *"still alive"* ]]' "... and the session goes on"
 
-cancel_after_start tako_cancel_fetch "SELECT tako_fetch('$key')"
-check '[[ $out == *"57014: canceling statement due to user request"* ]]' "pg_cancel_backend stops tako_fetch too"
+cancel_after_start tako_cancel_fetch "SELECT tako_cache.tako_fetch('$key')"
+check '[[ $out == *"57014: canceling statement due to user request"* ]]' "pg_cancel_backend stops tako_cache.tako_fetch too"
 check '[ $elapsed -lt 1500 ]' "... within about a second (took ${elapsed} ms)"
 
 # A refresh waiting out a long Retry-After before its next attempt is cancellable as well.
@@ -65,7 +65,7 @@ check '[ $elapsed -lt 1500 ]' "... within about a second (took ${elapsed} ms)"
 
 # Nothing was lost.
 $ctl reset
-after=$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$key'")
+after=$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$key'")
 check '[ -n "$before" ] && [ "$before" = "$after" ]' "the data of $key is what it was before the cancels"
 check '[ "$(q -c "SELECT json_array_length(tako_get_cached('"'$key'"'))")" = 10 ]' "... and is still served"
 check '[ "$(q -c "SELECT tako_refresh('"'$key'"')->>'"'status'"'")" = ok ]' "the next refresh succeeds"

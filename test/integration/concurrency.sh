@@ -12,28 +12,28 @@ log_lines_before=$(wc -l <"$CLUSTER_LOG")
 # 1. One key refreshed by a scheduled job, tako_discover and tako_refresh at the same time.
 key=tmdb:top-rated:movie
 q -c "SELECT tako_refresh('$key')" >/dev/null
-q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'"
-refreshes_before=$(q -c "SELECT refresh_count FROM discovery_cache WHERE cache_key = '$key'")
+q -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'"
+refreshes_before=$(q -c "SELECT refresh_count FROM tako_cache.discovery_cache WHERE cache_key = '$key'")
 $ctl reset
 $ctl fault '{"match": "/tmdb/movie/top_rated", "fault": {"delay_ms": 800}}'
 pids=()
-for i in 1 2 3; do psql -X -q -v ON_ERROR_STOP=1 -c "CALL tako_refresh_job(ARRAY['$key'])" >"$work/job.$i" 2>&1 & pids+=($!); done
+for i in 1 2 3; do psql -X -q -v ON_ERROR_STOP=1 -c "CALL tako_cache.tako_refresh_job(ARRAY['$key'])" >"$work/job.$i" 2>&1 & pids+=($!); done
 for i in 1 2 3 4 5; do psql -X -q -v ON_ERROR_STOP=1 -At -c "SELECT tako_discover('$key')->>'success'" >"$work/discover.$i" 2>&1 & pids+=($!); done
 for i in 1 2; do psql -X -q -v ON_ERROR_STOP=1 -At -c "SELECT tako_refresh('$key')->>'status'" >"$work/refresh.$i" 2>&1 & pids+=($!); done
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
 check '[ $failed = 0 ]' "3 scheduled jobs, 5 tako_discover and 2 tako_refresh of one key at once: no error"
 check '[ "$(cat "$work"/discover.* | sort -u)" = true ] && [ "$(cat "$work"/refresh.* | sort -u)" = ok ]' "... every caller got the list"
-check '[ "$(q -c "SELECT count(*) FROM discovery_cache WHERE cache_key = '"'$key'"'")" = 1 ]' "... still exactly one row for the key"
-check '[ "$(q -c "SELECT refresh_count > $refreshes_before AND expires_at > now() AND tako_validate_items(data, '"'tmdb'"') FROM discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
+check '[ "$(q -c "SELECT count(*) FROM tako_cache.discovery_cache WHERE cache_key = '"'$key'"'")" = 1 ]' "... still exactly one row for the key"
+check '[ "$(q -c "SELECT refresh_count > $refreshes_before AND expires_at > now() AND tako_validate_items(data, '"'tmdb'"') FROM tako_cache.discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
     "... refreshed, fresh and valid"
 wait_queue  # tako_discover served the expired list and queued its refresh: the worker's, now done
-check '[ "$(q -c "SELECT count(*) FROM tako_refresh_log WHERE cache_key = '"'$key'"' AND outcome = '"'running'"'")" = 0 ]' \
+check '[ "$(q -c "SELECT count(*) FROM tako_cache.tako_refresh_log WHERE cache_key = '"'$key'"' AND outcome = '"'running'"'")" = 0 ]' \
     "... and no refresh left 'running'"
 $ctl reset
 
 # 2. Saves racing with purges.
-q -c "CREATE TABLE IF NOT EXISTS race_items AS SELECT data FROM discovery_cache WHERE cache_key = '$key'" >/dev/null
+q -c "CREATE TABLE IF NOT EXISTS race_items AS SELECT data FROM tako_cache.discovery_cache WHERE cache_key = '$key'" >/dev/null
 pids=()
 for i in $(seq 1 8); do
     psql -X -q -v ON_ERROR_STOP=1 -c "
@@ -56,7 +56,7 @@ failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
 check '[ $failed = 0 ]' "8 sessions saving 5 lists 60 times while 4 sessions purge 60 times: no error"
 check '[ -z "$(cat "$work"/save.* "$work"/purge.*)" ]' "... nothing reported"
-check '[ "$(q -c "SELECT count(*) = count(DISTINCT cache_key) AND bool_and(tako_validate_items(data, provider)) FROM discovery_cache")" = t ]' \
+check '[ "$(q -c "SELECT count(*) = count(DISTINCT cache_key) AND bool_and(tako_validate_items(data, provider)) FROM tako_cache.discovery_cache")" = t ]' \
     "... no duplicated key, every list valid"
 q -c "DROP TABLE race_items" >/dev/null
 
@@ -69,8 +69,8 @@ psql -X -q -v ON_ERROR_STOP=1 -c "
     DO \$\$ BEGIN
         FOR j IN 1..40 LOOP
             PERFORM tako_refresh('$read_key');
-            PERFORM tako_save_cached('$read_key', NULL, NULL, (SELECT data FROM discovery_cache WHERE cache_key = '$read_key'));
-            PERFORM tako_flush_hits();
+            PERFORM tako_save_cached('$read_key', NULL, NULL, (SELECT data FROM tako_cache.discovery_cache WHERE cache_key = '$read_key'));
+            PERFORM tako_cache.tako_flush_hits();
             PERFORM pg_sleep(0.05);
         END LOOP;
     END \$\$" >"$work/writer" 2>&1 &

@@ -13,12 +13,12 @@ key=deezer:charts:artists
 start_stuck_job() {
     $ctl reset
     $ctl fault '{"match": "/deezer/chart/0/artists", "fault": {"hang": true}}'
-    psql -X -q -c "SET tako_cache.http_timeout_ms = 600000" -c "CALL tako_run_slot_job('charts', 'deezer')" \
+    psql -X -q -c "SET tako_cache.http_timeout_ms = 600000" -c "CALL tako_cache.tako_run_slot_job('charts', 'deezer')" \
         >/dev/null 2>&1 &
     job_pid=$!
     backend=""
     for _ in $(seq 1 100); do
-        backend=$(q -c "SELECT pid FROM tako_refresh_log WHERE cache_key = '$key' AND outcome = 'running' ORDER BY id DESC LIMIT 1")
+        backend=$(q -c "SELECT pid FROM tako_cache.tako_refresh_log WHERE cache_key = '$key' AND outcome = 'running' ORDER BY id DESC LIMIT 1")
         [ -n "$backend" ] && break
         sleep 0.1
     done
@@ -27,35 +27,35 @@ start_stuck_job() {
 # The outcome of the interrupted refresh's log row, once it is $1 (waits up to 10 s).
 wait_outcome() {
     for _ in $(seq 1 100); do
-        [ "$(q -c "SELECT outcome FROM tako_refresh_log WHERE cache_key = '$key' AND pid = $backend ORDER BY id DESC LIMIT 1")" = "$1" ] && return 0
+        [ "$(q -c "SELECT outcome FROM tako_cache.tako_refresh_log WHERE cache_key = '$key' AND pid = $backend ORDER BY id DESC LIMIT 1")" = "$1" ] && return 0
         sleep 0.1
     done
     return 1
 }
 after_recovery() {  # label, restarted (1 when every process restarted: the refresh worker too)
     local label=$1 restarted=${2:-0}
-    check '[ "$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '"'$key'"'")" = "$good" ]' \
+    check '[ "$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '"'$key'"'")" = "$good" ]' \
         "$label: the cache kept its last good data"
     if [ "$restarted" = 1 ]; then
         check 'wait_outcome interrupted' \
             "$label: the refresh worker, restarted, marks the refresh that never finished at once"
     else
-        check '[ "$(q -c "SELECT count(*) FROM tako_refresh_log WHERE cache_key = '"'$key'"' AND outcome = '"'running'"' AND pid = $backend")" = 1 ]' \
+        check '[ "$(q -c "SELECT count(*) FROM tako_cache.tako_refresh_log WHERE cache_key = '"'$key'"' AND outcome = '"'running'"' AND pid = $backend")" = 1 ]' \
             "$label: the refresh log shows the refresh that never finished"
     fi
     $ctl reset
-    q -c "CALL tako_run_slot_job('charts', 'deezer')" >/dev/null
-    check '[ "$(q -c "SELECT outcome FROM tako_refresh_log WHERE cache_key = '"'$key'"' AND pid = $backend ORDER BY id DESC LIMIT 1")" = interrupted ]' \
+    q -c "CALL tako_cache.tako_run_slot_job('charts', 'deezer')" >/dev/null
+    check '[ "$(q -c "SELECT outcome FROM tako_cache.tako_refresh_log WHERE cache_key = '"'$key'"' AND pid = $backend ORDER BY id DESC LIMIT 1")" = interrupted ]' \
         "$label: the next run marks it interrupted"
-    check '[ "$(q -c "SELECT error FROM tako_refresh_log WHERE cache_key = '"'$key'"' AND pid = $backend ORDER BY id DESC LIMIT 1")" = "the refresh never finished: its session ended (terminated, crashed, or the server restarted) before saving; the cache kept its previous data" ]' \
+    check '[ "$(q -c "SELECT error FROM tako_cache.tako_refresh_log WHERE cache_key = '"'$key'"' AND pid = $backend ORDER BY id DESC LIMIT 1")" = "the refresh never finished: its session ended (terminated, crashed, or the server restarted) before saving; the cache kept its previous data" ]' \
         "$label: ... saying what happened"
-    check '[ "$(q -c "SELECT outcome FROM tako_refresh_log WHERE cache_key = '"'$key'"' ORDER BY id DESC LIMIT 1")" = ok ]' \
+    check '[ "$(q -c "SELECT outcome FROM tako_cache.tako_refresh_log WHERE cache_key = '"'$key'"' ORDER BY id DESC LIMIT 1")" = ok ]' \
         "$label: and recovers: its own refresh succeeds"
-    good=$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$key'")
+    good=$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$key'")
 }
 
 check '[ "$(q -c "SELECT tako_refresh('"'$key'"')->>'"'status'"'")" = ok ]' "baseline: $key has good data"
-good=$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$key'")
+good=$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$key'")
 
 # 1. pg_terminate_backend.
 start_stuck_job

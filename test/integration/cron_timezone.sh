@@ -16,10 +16,10 @@ trap 'cluster_stop' EXIT
 export PGDATABASE=postgres
 q -c "CREATE EXTENSION pg_cron" >/dev/null && q -c "CREATE EXTENSION tako_cache" >/dev/null
 cron_version=$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'")
-is_1_5=$(q -c "SELECT tako_cron_is_1_5()")
+is_1_5=$(q -c "SELECT tako_cache.tako_cron_is_1_5()")
 # 1.4's extension version is 1.4-1; 1.5 and later: 1.5, 1.6...
 case $cron_version in 1.[0-4]*) want_1_5=f ;; *) want_1_5=t ;; esac
-check '[ "$is_1_5" = "$want_1_5" ]' "pg_cron $cron_version: tako_cron_is_1_5() is $is_1_5"
+check '[ "$is_1_5" = "$want_1_5" ]' "pg_cron $cron_version: tako_cache.tako_cron_is_1_5() is $is_1_5"
 
 plan_at() {  # the schedule of every job of the plan at $1
     q -c "SELECT string_agg(jobname || '=' || schedule, ' ' ORDER BY jobname) FROM tako_schedule_plan('$1')"
@@ -28,9 +28,9 @@ winter=$(plan_at '2026-01-15 12:00+00')
 summer=$(plan_at '2026-07-15 12:00+00')
 winter_tmdb=$(q -c "SELECT schedule FROM tako_schedule_plan('2026-01-15 12:00+00') WHERE jobname = 'tako_cache:trending:tmdb:0200'")
 summer_tmdb=$(q -c "SELECT schedule FROM tako_schedule_plan('2026-07-15 12:00+00') WHERE jobname = 'tako_cache:trending:tmdb:0200'")
-next=$(q -c "SELECT tako_next_run('0 2 * * *', '2026-11-24 12:00+00') = '2026-11-25 01:00+00'")
+next=$(q -c "SELECT tako_cache.tako_next_run('0 2 * * *', '2026-11-24 12:00+00') = '2026-11-25 01:00+00'")
 if [ "$want_1_5" = t ]; then
-    check '[ "$(q -c "SELECT tako_cron_timezone()")" = Europe/Paris ]' "tako_cron_timezone() is cron.timezone: Europe/Paris"
+    check '[ "$(q -c "SELECT tako_cache.tako_cron_timezone()")" = Europe/Paris ]' "tako_cron_timezone() is cron.timezone: Europe/Paris"
     check '[ "$winter_tmdb" = "0 2 * * *" ] && [ "$summer_tmdb" = "0 2 * * *" ]' \
         "the 02:00 Paris slot is scheduled at 02:00, winter and summer ($winter_tmdb, $summer_tmdb)"
     check '[ "$winter" = "$summer" ]' "... and DST moves no job of the plan"
@@ -39,10 +39,10 @@ if [ "$want_1_5" = t ]; then
     check '[ "$next" = t ]' "tako_next_run reads the schedule in Paris time (02:00 Paris = 01:00 UTC in November)"
     want_flush="30 seconds"
 else
-    check '[ "$(q -c "SELECT tako_cron_timezone()")" = GMT ]' "tako_cron_timezone() is GMT: pg_cron 1.4 ignores cron.timezone"
+    check '[ "$(q -c "SELECT tako_cache.tako_cron_timezone()")" = GMT ]' "tako_cron_timezone() is GMT: pg_cron 1.4 ignores cron.timezone"
     check '[ "$winter_tmdb" = "0 1 * * *" ] && [ "$summer_tmdb" = "0 0 * * *" ]' \
         "the 02:00 Paris slot is at its GMT time: 01:00 in winter, 00:00 in summer ($winter_tmdb, $summer_tmdb)"
-    check '[ "$(q -c "SELECT tako_next_run('"'0 1 * * *'"', '"'2026-11-24 12:00+00'"') = '"'2026-11-25 01:00+00'"'")" = t ]' \
+    check '[ "$(q -c "SELECT tako_cache.tako_next_run('"'0 1 * * *'"', '"'2026-11-24 12:00+00'"') = '"'2026-11-25 01:00+00'"'")" = t ]' \
         "tako_next_run reads the schedule in GMT"
     want_flush="* * * * *"
 fi

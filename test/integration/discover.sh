@@ -16,10 +16,10 @@ expired=jikan:upcoming:tv:sfw
 expired_path='/jikan/seasons/upcoming?page=1&limit=25&sfw=true&filter=tv'
 failing=jikan:trending:music:nsfw
 failing_path='/jikan/seasons/now?page=1&limit=25&sfw=false&filter=music'
-psql -X -q -c "DELETE FROM discovery_cache WHERE cache_key IN ('$missing', '$expired', '$failing')"
+psql -X -q -c "DELETE FROM tako_cache.discovery_cache WHERE cache_key IN ('$missing', '$expired', '$failing')"
 
 # 20 sessions, one missing key, a slow upstream (so that all of them arrive during the fetch).
-new_keys() { q -c "SELECT new_keys_this_hour FROM tako_provider_health() WHERE provider = 'jikan'"; }
+new_keys() { q -c "SELECT new_keys_this_hour FROM tako_cache.tako_provider_health() WHERE provider = 'jikan'"; }
 new_keys_before=$(new_keys)
 $ctl reset
 $ctl fault '{"match": "'"$missing_path"'", "fault": {"delay_ms": 1500}}'
@@ -38,7 +38,7 @@ check '[ "$new_keys_spent" = 1 ]' "... and they spent one new key of Jikan's hou
 
 # An expired entry being refreshed by one session is served stale to the others at once.
 psql -X -q -At -c "SELECT tako_refresh('$expired')->>'status'" >/dev/null
-psql -X -q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$expired'"
+psql -X -q -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$expired'"
 $ctl reset
 $ctl fault '{"match": "'"$expired_path"'", "fault": {"delay_ms": 3000}}'
 psql -X -q -At -c "SELECT d->'meta'->>'cached' FROM tako_discover('$expired') AS d" >"$dir/leader" 2>&1 &
@@ -54,7 +54,7 @@ check '[ $elapsed -lt 1000 ]' "... at once (${elapsed} ms, while the refresh tak
 check '[ "$(cat "$dir/leader")" = true ]' "... the first reader too: the refresh worker refreshes it, nobody waits"
 fresh=0
 for _ in $(seq 1 100); do
-    [ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '$expired'")" = t ] && { fresh=1; break; }
+    [ "$(q -c "SELECT expires_at > now() FROM tako_cache.discovery_cache WHERE cache_key = '$expired'")" = t ] && { fresh=1; break; }
     sleep 0.1
 done
 check '[ $fresh = 1 ]' "... and the entry is fresh again once the worker's refresh is done"

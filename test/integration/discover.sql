@@ -16,12 +16,12 @@ SELECT is((SELECT tako_discover('deezer:charts:tracks')->'meta'->>'cached'), 'tr
 SELECT is(jsonb_array_length(:'requests'::jsonb), 1, '... with one upstream request in all');
 SELECT is((SELECT tako_discover('deezer:charts:tracks')->'meta'->>'cacheKey'), 'deezer:charts:tracks', 'meta.cacheKey');
 SELECT is((SELECT tako_discover('deezer:charts:tracks')->'meta'->>'fetchedAt'),
-          (SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM tako_refresh_log
+          (SELECT to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM tako_cache.tako_refresh_log
             WHERE cache_key = 'deezer:charts:tracks' ORDER BY id DESC LIMIT 1),
           'meta.fetchedAt is when the list was fetched upstream (the refresh log''s end, in ISO 8601 UTC)');
 SELECT is((SELECT tako_discover('deezer:charts:tracks')->'meta'->>'stale'), 'false', 'meta.stale is false when fresh');
-SELECT tako_flush_hits() \g /dev/null
-SELECT is((SELECT fetch_count FROM discovery_cache WHERE cache_key = 'deezer:charts:tracks'), 4::bigint,
+SELECT tako_cache.tako_flush_hits() \g /dev/null
+SELECT is((SELECT fetch_count FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:tracks'), 4::bigint,
           'each cache hit counted once (the miss was a fetch, not a hit)');
 SELECT is(tako_discover('tmdb:upcoming:tv:on-the-air')->>'endpoint', 'on-the-air', 'endpoint is Tako''s route name');
 SELECT is(tako_discover('tmdb:upcoming:tv:on-the-air')->>'domain', 'media', 'domain per provider');
@@ -29,14 +29,14 @@ SELECT is(tako_discover('deezer:charts')->'meta'->>'cacheKey', 'deezer:charts:al
 SELECT throws_ok($$SELECT tako_discover('netflix:top')$$, '22023', NULL, 'an invalid key is 22023, nothing fetched');
 
 -- Stale-if-error: an expired entry whose refresh fails is served stale.
-UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = 'deezer:charts:tracks';
+UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = 'deezer:charts:tracks';
 \! test/upstream/ctl fault '{"match": "/deezer/chart/0/tracks", "fault": {"status": 503}}'
 SELECT is(tako_discover('deezer:charts:tracks')->'meta'->>'stale', 'true', 'upstream down: the expired entry is served, meta.stale = true');
 -- (Its refresh is the worker's: wait until its queue is empty.)
 CREATE FUNCTION pg_temp.wait_queue() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     FOR i IN 1..300 LOOP
-        EXIT WHEN (tako_queue_stats()->>'pending')::int = 0 AND (tako_queue_stats()->>'in_flight')::int = 0;
+        EXIT WHEN (tako_cache.tako_queue_stats()->>'pending')::int = 0 AND (tako_cache.tako_queue_stats()->>'in_flight')::int = 0;
         PERFORM pg_sleep(0.1);
     END LOOP;
 END $$;
@@ -74,23 +74,23 @@ SELECT is(tako_discover('tmdb:popular:movie')->'meta'->>'cached', 'false', 'api_
 SELECT is(tako_discover('tmdb:popular:movie')->'meta'->>'cached', 'false', 'api_only: fetched again');
 \set requests `test/upstream/ctl requests /tmdb/movie/popular`
 SELECT is(jsonb_array_length(:'requests'::jsonb), 2, '... two requests');
-SELECT is((SELECT total_results FROM discovery_cache WHERE cache_key = 'tmdb:popular:movie'), 20, '... and saved');
+SELECT is((SELECT total_results FROM tako_cache.discovery_cache WHERE cache_key = 'tmdb:popular:movie'), 20, '... and saved');
 RESET tako_cache.mode;
 
 -- enabled = off: the cache is bypassed.
 SET tako_cache.enabled = off;
 SELECT is(tako_discover('tmdb:trending:tv:day')->'meta'->>'cached', 'false', 'enabled off: fetched');
-SELECT is((SELECT count(*)::int FROM discovery_cache WHERE cache_key = 'tmdb:trending:tv:day'), 0, '... and not saved');
+SELECT is((SELECT count(*)::int FROM tako_cache.discovery_cache WHERE cache_key = 'tmdb:trending:tv:day'), 0, '... and not saved');
 SELECT is(json_array_length(tako_discover('tmdb:trending:tv:day')->'data'), 20, '... but served');
 RESET tako_cache.enabled;
 
 -- The circuit breaker: a provider failing again and again is paused.
 SET tako_cache.breaker_failures = 3;
 SET tako_cache.breaker_pause_ms = 60000;
-SELECT is(tako_refresh_keys(ARRAY['rawg:trending:all', 'rawg:popular:4,187'])->>'succeeded', '2', 'rawg works');
+SELECT is(tako_cache.tako_refresh_keys(ARRAY['rawg:trending:all', 'rawg:popular:4,187'])->>'succeeded', '2', 'rawg works');
 \! test/upstream/ctl fault '{"match": "/rawg/games", "fault": {"status": 502}}'
 SET tako_cache.retry_attempts = 1;
-SELECT is(tako_refresh_keys(ARRAY['rawg:popular:all', 'rawg:upcoming:all', 'rawg:trending:all'])->>'failed', '3',
+SELECT is(tako_cache.tako_refresh_keys(ARRAY['rawg:popular:all', 'rawg:upcoming:all', 'rawg:trending:all'])->>'failed', '3',
           'three rawg lists fail in a row');
 SELECT is((SELECT p->>'paused' FROM jsonb_array_elements(tako_cache_stats()->'providers') AS p WHERE p->>'provider' = 'rawg'),
           'true', 'stats: rawg is paused');
@@ -110,7 +110,7 @@ RESET tako_cache.breaker_pause_ms;
 \! test/upstream/ctl reset
 SELECT throws_like($$SELECT tako_discover('rawg:popular:4')$$, '%(circuit_open): rawg is paused after repeated failures until%',
                    'while paused, a missing rawg key is not fetched: the error says why');
-UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key IN ('rawg:popular:4,187', 'rawg:trending:all');
+UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key IN ('rawg:popular:4,187', 'rawg:trending:all');
 SELECT matches(tako_discover('rawg:popular:4,187')->'meta'->>'error', '^circuit_open: rawg is paused',
                'an expired one is served stale, meta.error saying why');
 SELECT matches(tako_discover('rawg:trending:all')->'meta'->>'error', '^server_error: HTTP 502',
@@ -118,7 +118,7 @@ SELECT matches(tako_discover('rawg:trending:all')->'meta'->>'error', '^server_er
 \set requests `test/upstream/ctl requests /rawg/`
 SELECT is(jsonb_array_length(:'requests'::jsonb), 0, 'no request reached rawg while it was paused');
 SELECT pg_temp.wait_queue() \g /dev/null
-SELECT is((SELECT string_agg(origin, ',' ORDER BY origin) FROM tako_refresh_log WHERE outcome = 'circuit_open'), 'miss',
+SELECT is((SELECT string_agg(origin, ',' ORDER BY origin) FROM tako_cache.tako_refresh_log WHERE outcome = 'circuit_open'), 'miss',
           'the refresh log records the skipped fetch whose tako_discover raised (the worker logs it); the stale '
           'reads queued nothing while rawg was paused');
 SELECT is(tako_refresh('rawg:trending:all')->>'status', 'ok', 'a manual refresh is not held back, and succeeds');

@@ -7,7 +7,7 @@ SET tako_cache.http_timeout_ms = 1500;
 SET tako_cache.http_connect_timeout_ms = 1000;
 SET tako_cache.retry_after_max_ms = 1000;
 SELECT * FROM no_plan();
-SELECT coalesce(max(id), 0) AS log_start FROM tako_refresh_log \gset
+SELECT coalesce(max(id), 0) AS log_start FROM tako_cache.tako_refresh_log \gset
 
 -- fault_case(key, expected outcome, error pattern, expected attempts): refresh `key` (the fault is
 -- already armed) and check what must hold after a failure.
@@ -21,19 +21,19 @@ DECLARE
     logged record;
 BEGIN
     SELECT data, updated_at, refresh_count INTO before_data, before_updated, before_refreshes
-      FROM discovery_cache WHERE cache_key = k;
+      FROM tako_cache.discovery_cache WHERE cache_key = k;
     result := tako_refresh(k);
     RETURN NEXT is(result->>'status', 'error', format('%s: %s makes the refresh fail', k, expected));
     RETURN NEXT is(result->>'outcome', expected, format('%s: outcome is %s', k, expected));
     RETURN NEXT is((result->>'attempts')::int, attempts, format('%s: %s attempt(s)', k, attempts));
     RETURN NEXT ok((SELECT data = before_data AND updated_at = before_updated AND refresh_count = before_refreshes
-                      FROM discovery_cache WHERE cache_key = k),
+                      FROM tako_cache.discovery_cache WHERE cache_key = k),
                    format('%s: the previous data is kept', k));
     RETURN NEXT is(json_array_length(tako_get_cached(k)), jsonb_array_length(before_data),
                    format('%s: and still served', k));
-    RETURN NEXT is((SELECT last_refresh_status FROM discovery_cache WHERE cache_key = k), 'error',
+    RETURN NEXT is((SELECT last_refresh_status FROM tako_cache.discovery_cache WHERE cache_key = k), 'error',
                    format('%s: the entry records the failed refresh', k));
-    SELECT * INTO logged FROM tako_refresh_log WHERE cache_key = k ORDER BY id DESC LIMIT 1;
+    SELECT * INTO logged FROM tako_cache.tako_refresh_log WHERE cache_key = k ORDER BY id DESC LIMIT 1;
     RETURN NEXT is(logged.outcome, expected, format('%s: the log row has outcome %s', k, expected));
     RETURN NEXT matches(logged.error, pattern, format('%s: the log row names the cause (%s)', k, pattern));
     RETURN NEXT ok(logged.finished_at >= logged.started_at AND logged.items IS NULL,
@@ -42,7 +42,7 @@ END
 $$;
 
 -- Good data first, for every key the matrix breaks.
-SELECT is(tako_refresh_keys(ARRAY['tmdb:popular:movie', 'tmdb:popular:tv', 'tmdb:top-rated:movie',
+SELECT is(tako_cache.tako_refresh_keys(ARRAY['tmdb:popular:movie', 'tmdb:popular:tv', 'tmdb:top-rated:movie',
     'tmdb:top-rated:tv', 'tmdb:trending:movie:day', 'tmdb:trending:tv:day', 'tmdb:trending:movie:week',
     'tmdb:trending:tv:week', 'tmdb:upcoming:movie', 'tmdb:upcoming:tv', 'tmdb:upcoming:tv:on-the-air',
     'tmdb:upcoming:tv:airing-today', 'jikan:top:anime', 'jikan:schedule:all', 'deezer:charts:albums',
@@ -103,9 +103,9 @@ RESET tako_cache.rawg_api_key;
 \! test/upstream/ctl reset
 \! test/upstream/ctl fault '{"match": "/tmdb/movie/popular", "times": 2, "fault": {"status": 503, "headers": {"Retry-After": "0"}}}'
 SELECT is(tako_refresh('tmdb:popular:movie')->>'status', 'ok', 'two 503s then a success: the refresh succeeds');
-SELECT is((SELECT attempts FROM tako_refresh_log WHERE cache_key = 'tmdb:popular:movie' ORDER BY id DESC LIMIT 1),
+SELECT is((SELECT attempts FROM tako_cache.tako_refresh_log WHERE cache_key = 'tmdb:popular:movie' ORDER BY id DESC LIMIT 1),
           3, '... on the third attempt');
-SELECT is((SELECT last_refresh_status FROM discovery_cache WHERE cache_key = 'tmdb:popular:movie'), 'ok',
+SELECT is((SELECT last_refresh_status FROM tako_cache.discovery_cache WHERE cache_key = 'tmdb:popular:movie'), 'ok',
           '... and the entry is back to ok');
 
 -- Retry-After is honoured: a 503 asking for 1 s makes the next attempt wait at least that long.
@@ -116,6 +116,6 @@ SELECT ok((SELECT (r->>'status') = 'ok' AND (r->>'duration_ms')::int >= 950
           'a 503 with Retry-After: 1 is retried after at least one second');
 
 -- The backend survived all of it.
-SELECT is((SELECT count(*)::int FROM tako_refresh_log WHERE outcome <> 'ok' AND id > :log_start), 19,
+SELECT is((SELECT count(*)::int FROM tako_cache.tako_refresh_log WHERE outcome <> 'ok' AND id > :log_start), 19,
           'each of the 19 failures above left exactly one log row');
 SELECT * FROM finish();

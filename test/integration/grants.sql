@@ -7,7 +7,7 @@ BEGIN;
 SELECT * FROM no_plan();
 \ir ../pgtap/lib/item.sql
 -- The Deezer lists earlier files cached are not this file's (rolled back at the end).
-DELETE FROM discovery_cache WHERE cache_key LIKE 'deezer:%';
+DELETE FROM tako_cache.discovery_cache WHERE cache_key LIKE 'deezer:%';
 -- pg_cron, for scheduling (schedule.sql, later, checks its absence first).
 CREATE EXTENSION pg_cron;
 
@@ -22,7 +22,7 @@ GRANT EXECUTE ON FUNCTION
     tako_save_cached(text, text, text, jsonb, text, text, interval, jsonb),
     tako_schedule_refreshes(timestamptz), tako_unschedule_refreshes(), tako_import(regclass)
     TO tako_maintenance;
-GRANT SELECT ON tako_refresh_log TO tako_maintenance;
+GRANT SELECT ON tako_cache.tako_refresh_log TO tako_maintenance;
 -- docs:end roles
 
 -- Tako's own table (its migration's), owned by Tako's role.
@@ -59,26 +59,26 @@ SELECT throws_ok($$SELECT tako_refresh('deezer:charts:tracks')$$, '42501', NULL,
 SELECT throws_ok($$SELECT tako_save_cached('deezer:charts:tracks', NULL, NULL, '[]')$$, '42501', NULL, '... nor save');
 SELECT throws_ok($$SELECT tako_purge_old_entries(90)$$, '42501', NULL, '... nor purge');
 SELECT throws_ok($$SELECT tako_import('tako_app.discovery_cache')$$, '42501', NULL, '... nor import');
-SELECT throws_ok($$SELECT count(*) FROM tako_refresh_log$$, '42501', NULL, '... nor read the refresh log');
+SELECT throws_ok($$SELECT count(*) FROM tako_cache.tako_refresh_log$$, '42501', NULL, '... nor read the refresh log');
 RESET ROLE;
 
 -- The maintenance role, with the grants above only.
 SET LOCAL ROLE tako_maintenance;
 SELECT is(tako_refresh('deezer:charts:tracks')->>'status', 'ok',
           'tako_maintenance refreshes a list (tako_refresh, through what it calls: no other grant)');
-SELECT ok((SELECT last_refresh_at > now() - interval '1 minute' FROM discovery_cache WHERE cache_key = 'deezer:charts:tracks'), '... saved');
+SELECT ok((SELECT last_refresh_at > now() - interval '1 minute' FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:tracks'), '... saved');
 SELECT is(jsonb_typeof(tako_refresh_provider('itunes', 'charts')), 'object', '... refreshes a provider''s lists');
 SELECT lives_ok($$SELECT tako_refresh_expired(1)$$, '... refreshes the expired lists');
 SELECT is(tako_save_cached('deezer:charts:artists', NULL, NULL, jsonb_build_array(pg_temp.item('5', 'By hand'))), true,
           '... saves a list by hand');
 SELECT lives_ok($$SELECT tako_purge_old_entries(90)$$, '... purges the lists unread for 90 days');
 SELECT lives_ok($$SELECT tako_purge_refresh_log(30)$$, '... purges the refresh log');
-SELECT ok((SELECT count(*) > 0 FROM tako_refresh_log WHERE cache_key = 'deezer:charts:tracks'), '... reads the refresh log');
+SELECT ok((SELECT count(*) > 0 FROM tako_cache.tako_refresh_log WHERE cache_key = 'deezer:charts:tracks'), '... reads the refresh log');
 SELECT ok((SELECT count(*) > 0 FROM tako_schedule_refreshes()), '... schedules the refreshes with pg_cron');
 SELECT ok(tako_unschedule_refreshes() > 0, '... and unschedules them');
-SELECT throws_ok($$SELECT tako_refresh_keys(ARRAY['deezer:charts:tracks'], 'manual')$$, '42501', NULL,
+SELECT throws_ok($$SELECT tako_cache.tako_refresh_keys(ARRAY['deezer:charts:tracks'], 'manual')$$, '42501', NULL,
                  '... but may not call the internals itself');
-SELECT throws_ok($$UPDATE discovery_cache SET fetch_count = 0$$, '42501', NULL, '... nor write the table');
+SELECT throws_ok($$UPDATE tako_cache.discovery_cache SET fetch_count = 0$$, '42501', NULL, '... nor write the table');
 
 RESET ROLE;
 
@@ -87,32 +87,32 @@ RESET ROLE;
 INSERT INTO tako_app.discovery_cache (cache_key, provider, endpoint, category, data, expires_at, updated_at)
 SELECT cache_key, 'itunes', 'charts', 'fr-album', jsonb_build_object('total', 321, 'count', jsonb_array_length(data), 'data', data),
        now() - interval '1 hour', now() - interval '25 hours'
-  FROM discovery_cache WHERE cache_key = 'itunes:charts:fr-album';
-SELECT data->0->>'title' AS fr_album_first FROM discovery_cache WHERE cache_key = 'itunes:charts:fr-album' \gset
-DELETE FROM discovery_cache WHERE cache_key = 'itunes:charts:fr-album';
+  FROM tako_cache.discovery_cache WHERE cache_key = 'itunes:charts:fr-album';
+SELECT data->0->>'title' AS fr_album_first FROM tako_cache.discovery_cache WHERE cache_key = 'itunes:charts:fr-album' \gset
+DELETE FROM tako_cache.discovery_cache WHERE cache_key = 'itunes:charts:fr-album';
 SELECT md5(string_agg(t::text, '|' ORDER BY id)) AS source_before FROM tako_app.discovery_cache AS t \gset
 SET LOCAL ROLE tako_maintenance;
 SELECT is(tako_import('tako_app.discovery_cache'),
           '{"imported": 2, "skipped": 5, "reasons": {"duplicate": 1, "invalid key": 1, "no items": 1, "not Format B": 1, "already cached": 1}}'::jsonb,
           'tako_import: 2 lists imported, 5 rows skipped, counted by reason');
 RESET ROLE;
-SELECT is((SELECT string_agg(d->>'title', ',') FROM discovery_cache, jsonb_array_elements(data) AS d
+SELECT is((SELECT string_agg(d->>'title', ',') FROM tako_cache.discovery_cache, jsonb_array_elements(data) AS d
             WHERE cache_key = 'deezer:charts:albums'), 'Bare,Array',
           'a bare array is imported as is, under its canonical key; of two rows of one key, the later');
-SELECT is((SELECT expires_at FROM discovery_cache WHERE cache_key = 'deezer:charts:albums'),
+SELECT is((SELECT expires_at FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:albums'),
           (SELECT expires_at::timestamptz FROM tako_app.discovery_cache WHERE cache_key = 'deezer:charts:albums'),
           '... its expires_at kept');
-SELECT is((SELECT data->0->>'title' || ' ' || (upstream->>'total') FROM discovery_cache WHERE cache_key = 'itunes:charts:fr-album'),
+SELECT is((SELECT data->0->>'title' || ' ' || (upstream->>'total') FROM tako_cache.discovery_cache WHERE cache_key = 'itunes:charts:fr-album'),
           :'fr_album_first' || ' 321', 'an envelope''s items are imported, with the upstream total it held');
 SET LOCAL tako_cache.mode = db_only;
 SELECT is(tako_discover('itunes:charts:fr-album')->'meta'->>'stale', 'true', '... and, expired, it is served stale');
 RESET tako_cache.mode;
-SELECT isnt((SELECT data->0->>'title' FROM discovery_cache WHERE cache_key = 'deezer:charts:tracks'), 'From Tako',
+SELECT isnt((SELECT data->0->>'title' FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:tracks'), 'From Tako',
             'a list tako_cache holds is kept');
-SELECT is((SELECT count(*) FROM discovery_cache WHERE cache_key IN ('itunes:charts:de-song', 'itunes:charts:de-album')),
+SELECT is((SELECT count(*) FROM tako_cache.discovery_cache WHERE cache_key IN ('itunes:charts:de-song', 'itunes:charts:de-album')),
           0::bigint, 'raw upstream answers are not imported');
 SELECT is((SELECT string_agg(outcome || ' ' || cache_key || ': ' || coalesce(split_part(error, ':', 1), ''), '; ' ORDER BY cache_key, outcome)
-             FROM tako_refresh_log WHERE origin = 'import'),
+             FROM tako_cache.tako_refresh_log WHERE origin = 'import'),
           'imported deezer:charts:albums: ; skipped deezer:charts:albums: duplicate; '
           'skipped deezer:charts:tracks: already cached; skipped itunes:charts:de-album: no items; '
           'skipped itunes:charts:de-song: not Format B; imported itunes:charts:fr-album: ; '

@@ -22,7 +22,7 @@ $ctl fault '{"match": "/rawg/games", "fault": {"reset": true}}'
     echo "CREATE TEMP TABLE rss (batches integer, kb integer, failures integer);"
     echo "CREATE TEMP TABLE failed (n integer); INSERT INTO failed VALUES (0);"
     for i in $(seq 1 600); do
-        echo "UPDATE failed SET n = n + (tako_refresh_keys(ARRAY['tmdb:popular:movie', 'itunes:charts:fr-album', 'tmdb:popular:tv', 'deezer:charts:albums', 'deezer:charts:tracks', 'rawg:popular:all'])->>'failed')::int;"
+        echo "UPDATE failed SET n = n + (tako_cache.tako_refresh_keys(ARRAY['tmdb:popular:movie', 'itunes:charts:fr-album', 'tmdb:popular:tv', 'deezer:charts:albums', 'deezer:charts:tracks', 'rawg:popular:all'])->>'failed')::int;"
         if [ "$i" = 100 ] || [ "$i" = 600 ]; then
             echo "INSERT INTO rss SELECT $i, (regexp_match(pg_read_file('/proc/self/status'), 'RssAnon:\s+(\d+)'))[1]::int, n FROM failed;"
         fi

@@ -12,14 +12,14 @@ trap '[ -n "$tls_pid" ] && kill $tls_pid 2>/dev/null; rm -rf "$work"' EXIT
 
 key=tmdb:popular:movie
 q -c "SELECT tako_refresh('$key')" >/dev/null
-good=$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$key'")
+good=$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$key'")
 # refresh SETTINGS: outcome|error|still-good, for $key, with the given settings.
 refresh() {
     q -c "SET tako_cache.retry_attempts = 1; SET tako_cache.http_connect_timeout_ms = 1500;
           SET tako_cache.http_timeout_ms = 2500; $1
           SELECT (r->>'outcome') || '|' || coalesce(r->>'error', '') FROM tako_refresh('$key') AS r" | tail -1
 }
-kept() { [ "$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$key'")" = "$good" ]; }
+kept() { [ "$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$key'")" = "$good" ]; }
 
 # DNS: a name that cannot resolve (a resolver that does not answer ends in the connect timeout).
 out=$(refresh "SET tako_cache.tmdb_base_url = 'http://tako-cache-test.invalid/3';")
@@ -82,10 +82,10 @@ $ctl reset
 $ctl fault '{"match": "/tmdb/movie/popular", "times": 1, "fault": {"redirect": "/tmdb/movie/top_rated?api_key=test-tmdb-key&language=fr-FR&page=1"}}'
 out=$(refresh "")
 check '[[ $out == ok\|* ]]' "a redirect on the provider's own host is followed: ${out:0:40}"
-check '[ "$(q -c "SELECT data->0->>'"'title'"' FROM discovery_cache WHERE cache_key = '"'$key'"'")" = "The Shawshank Redemption" ]' \
+check '[ "$(q -c "SELECT data->0->>'"'title'"' FROM tako_cache.discovery_cache WHERE cache_key = '"'$key'"'")" = "The Shawshank Redemption" ]' \
     "... and its answer saved"
 q -c "SELECT tako_refresh('$key')" >/dev/null
-good=$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$key'")
+good=$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$key'")
 
 # A 1 GB body: refused at tako_cache.max_response_bytes, without reading the rest.
 $ctl reset

@@ -13,13 +13,13 @@ heard=$(psql -X -q -At 2>&1 <<'SQL'
 LISTEN tako_cache;
 \! psql -X -q -c "SELECT tako_refresh('deezer:charts:albums')" >/dev/null
 SELECT 1;
-\! psql -X -q -c "SELECT tako_save_cached('itunes:charts:fr-album', NULL, NULL, data) FROM discovery_cache WHERE cache_key = 'deezer:charts:albums'" >/dev/null 2>&1
+\! psql -X -q -c "SELECT tako_save_cached('itunes:charts:fr-album', NULL, NULL, data) FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:albums'" >/dev/null 2>&1
 SELECT 2;
-\! psql -X -q -c "BEGIN" -c "UPDATE discovery_cache SET data = data WHERE cache_key = 'deezer:charts:albums'" -c "ROLLBACK" >/dev/null
+\! psql -X -q -c "BEGIN" -c "UPDATE tako_cache.discovery_cache SET data = data WHERE cache_key = 'deezer:charts:albums'" -c "ROLLBACK" >/dev/null
 SELECT 3;
-\! psql -X -q -c "UPDATE discovery_cache SET fetch_count = fetch_count + 1 WHERE cache_key = 'deezer:charts:albums'" >/dev/null
+\! psql -X -q -c "UPDATE tako_cache.discovery_cache SET fetch_count = fetch_count + 1 WHERE cache_key = 'deezer:charts:albums'" >/dev/null
 SELECT 4;
-\! psql -X -q -c "DELETE FROM discovery_cache WHERE cache_key = 'deezer:charts:albums'" >/dev/null
+\! psql -X -q -c "DELETE FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:albums'" >/dev/null
 SELECT 5;
 SQL
 )

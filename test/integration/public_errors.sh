@@ -3,7 +3,7 @@
 # and the attempts, never the transfer's or the upstream's own text (an address, a port, what the
 # upstream answered). The whole text stays in the refresh log, for the extension's owner. Read
 # through the three ways PUBLIC meets a failure: a miss's error, a stale list's envelope, and
-# discovery_cache.last_error (PUBLIC may SELECT the table). Prints TAP.
+# tako_cache.discovery_cache.last_error (PUBLIC may SELECT the table). Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
@@ -11,9 +11,9 @@ refused=itunes:charts:se-album   # a miss; its base URL names a port where nothi
 failing=deezer:charts:artists    # cached, expired; the upstream answers 503 with a revealing text
 secret='db-7.internal:5432'
 q -c "DROP ROLE IF EXISTS errors_public" -c "CREATE ROLE errors_public LOGIN" \
-  -c "DELETE FROM discovery_cache WHERE cache_key = '$refused'" \
-  -c "SELECT tako_refresh_keys(ARRAY['$failing'])" \
-  -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$failing'" >/dev/null
+  -c "DELETE FROM tako_cache.discovery_cache WHERE cache_key = '$refused'" \
+  -c "SELECT tako_cache.tako_refresh_keys(ARRAY['$failing'])" \
+  -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$failing'" >/dev/null
 # The role's sessions fetch lists themselves (repeatable read: the worker's saves would be out of
 # their snapshot), with the itunes base URL its owner gave it.
 port=$(q -c "SHOW tako_cache.itunes_base_url" | sed -E 's|.*:([0-9]+)/.*|\1|')
@@ -42,10 +42,10 @@ wait_queue
 out=$(q -U errors_public -c "SELECT d->'meta' FROM tako_discover('$failing') AS d" 2>&1)
 check '[ -z "$(leaks "$out")" ] && grep -q "server_error: HTTP 503 from the upstream (after 3 attempts; " <<<"$out" && grep -q "\"stale\" *: *true" <<<"$out"' \
     "a stale list whose refresh fails: served stale, the reason names the HTTP status, not what the upstream said ($out)"
-out=$(q -U errors_public -c "SELECT last_error FROM discovery_cache WHERE cache_key = '$failing'" 2>&1)
+out=$(q -U errors_public -c "SELECT last_error FROM tako_cache.discovery_cache WHERE cache_key = '$failing'" 2>&1)
 check '[ -z "$(leaks "$out")" ] && grep -q "HTTP 503" <<<"$out"' \
-    "... discovery_cache.last_error, which PUBLIC may read, says the same ($out)"
-logged=$(q -c "SELECT error FROM tako_refresh_log WHERE cache_key = '$failing' ORDER BY id DESC LIMIT 1")
+    "... tako_cache.discovery_cache.last_error, which PUBLIC may read, says the same ($out)"
+logged=$(q -c "SELECT error FROM tako_cache.tako_refresh_log WHERE cache_key = '$failing' ORDER BY id DESC LIMIT 1")
 check 'grep -q "$secret" <<<"$logged"' "... while the refresh log keeps the upstream's text ($logged)"
 out=$(q -U errors_public -c "SELECT tako_cache_stats()" 2>&1)
 check '[ -z "$(leaks "$out")" ]' "... and tako_cache_stats() shows PUBLIC none of it"
@@ -66,22 +66,22 @@ SELECT tako_cache_key('tmdb', 'nope');
 SELECT tako_cache_key(NULL, NULL);
 SELECT tako_canonical_key('deezer:charts:planets');
 SELECT tako_parse_key('');
-SELECT tako_key_info('itunes:charts:zz-album');
+SELECT tako_cache.tako_key_info('itunes:charts:zz-album');
 SELECT tako_normalize('tmdb', 'popular', '{"results": 5}');
 SELECT tako_normalize('nope', 'popular', '{}');
 SELECT tako_validate_items('{"not": "an array"}');
 SELECT tako_validate_items('[{"id": 1}]', 'strict');
-SELECT tako_envelope('nope', '[]', '{}', now(), now(), true, false, NULL);
-SELECT tako_next_run('every day', now());
-SELECT tako_cron_time('02:00', 'Mars/Olympus', 'UTC', now());
-SELECT tako_require_canonical_key('TMDB:Trending');
-SELECT tako_require_platforms('igdb:popular:6,999999');
+SELECT tako_cache.tako_envelope('nope', '[]', '{}', now(), now(), true, false, NULL);
+SELECT tako_cache.tako_next_run('every day', now());
+SELECT tako_cache.tako_cron_time('02:00', 'Mars/Olympus', 'UTC', now());
+SELECT tako_cache.tako_require_canonical_key('TMDB:Trending');
+SELECT tako_cache.tako_require_platforms('igdb:popular:6,999999');
 SELECT * FROM tako_schedule_plan(now());
-SELECT tako_discover_fill('tmdb:popular:movie');
+SELECT tako_cache.tako_discover_fill('tmdb:popular:movie');
 SELECT tako_refresh('tmdb:popular:movie');
 SELECT tako_save_cached('tmdb:popular:movie', NULL, NULL, '[]');
-SELECT * FROM tako_secret;
-UPDATE discovery_cache SET data = '[]';
+SELECT * FROM tako_cache.tako_secret;
+UPDATE tako_cache.discovery_cache SET data = '[]';
 SQL
 }
 errors=$(probe_sql | psql -X -q -At -U errors_public 2>&1 | grep -E '^(ERROR|psql:.*ERROR)')

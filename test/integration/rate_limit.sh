@@ -22,9 +22,9 @@ print(min(b - a for a, b in zip(t, t[1:])) if len(t) > 1 else "none")' "$@"
 
 $ctl reset
 # Two sessions, four Jikan schedule lists each, started together.
-psql -X -q -At -c "SELECT tako_refresh_keys(ARRAY['jikan:schedule:monday','jikan:schedule:tuesday','jikan:schedule:wednesday','jikan:schedule:thursday'])->>'failed'" >/tmp/tako_rl_a.$$ 2>&1 &
+psql -X -q -At -c "SELECT tako_cache.tako_refresh_keys(ARRAY['jikan:schedule:monday','jikan:schedule:tuesday','jikan:schedule:wednesday','jikan:schedule:thursday'])->>'failed'" >/tmp/tako_rl_a.$$ 2>&1 &
 a=$!
-psql -X -q -At -c "SELECT tako_refresh_keys(ARRAY['jikan:schedule:friday','jikan:schedule:saturday','jikan:schedule:sunday','jikan:schedule:other'])->>'failed'" >/tmp/tako_rl_b.$$ 2>&1 &
+psql -X -q -At -c "SELECT tako_cache.tako_refresh_keys(ARRAY['jikan:schedule:friday','jikan:schedule:saturday','jikan:schedule:sunday','jikan:schedule:other'])->>'failed'" >/tmp/tako_rl_b.$$ 2>&1 &
 b=$!
 wait $a $b
 check '[ "$(cat /tmp/tako_rl_a.$$)" = 0 ] && [ "$(cat /tmp/tako_rl_b.$$)" = 0 ]' "both sessions refreshed their four lists"

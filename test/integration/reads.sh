@@ -34,7 +34,7 @@ run_sql() { q -d $db 2>&1 >/dev/null | head -5 | sed 's/^/# /'; }
 # The first N keys igdb:trending:a,b.
 keys_sql() {
     echo "SELECT format('igdb:trending:%s,%s', a.id, b.id) AS k
-            FROM tako_platforms a JOIN tako_platforms b ON a.provider = 'igdb' AND b.provider = 'igdb'
+            FROM tako_cache.tako_platforms a JOIN tako_cache.tako_platforms b ON a.provider = 'igdb' AND b.provider = 'igdb'
                                                          AND a.id < b.id
            ORDER BY a.id, b.id LIMIT $1"
 }
@@ -50,27 +50,27 @@ out=$({
     read_both start
     # The daily purge of every list but one, which is then saved anew while a VACUUM truncated the
     # table under it: the address this session saw is past the table's end.
-    as_owner "UPDATE discovery_cache SET last_accessed = now() - interval '100 days' WHERE cache_key LIKE 'igdb:%'"
+    as_owner "UPDATE tako_cache.discovery_cache SET last_accessed = now() - interval '100 days' WHERE cache_key LIKE 'igdb:%'"
     as_owner "SELECT tako_purge_old_entries(90)"
-    as_owner "DELETE FROM discovery_cache WHERE cache_key = 'deezer:charts:artists'"
-    as_owner "VACUUM discovery_cache"
-    echo "\\! psql -X -q -d $db -c \"INSERT INTO discovery_cache (cache_key, data, expires_at) SELECT 'deezer:charts:artists', data, now() + interval '1 day' FROM (SELECT jsonb_build_array(jsonb_build_object('id', 'deezer:1', 'type', 'music_artist', 'source', 'deezer', 'sourceId', '1', 'title', 'moved', 'titleOriginal', NULL, 'description', NULL, 'year', NULL, 'images', jsonb_build_object('primary', NULL, 'thumbnail', NULL, 'gallery', '[]'::jsonb), 'urls', jsonb_build_object('source', NULL, 'detail', '/x'), 'details', jsonb_build_object('position', 1))) AS data) AS d\" >/dev/null"
+    as_owner "DELETE FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:artists'"
+    as_owner "VACUUM tako_cache.discovery_cache"
+    echo "\\! psql -X -q -d $db -c \"INSERT INTO tako_cache.discovery_cache (cache_key, data, expires_at) SELECT 'deezer:charts:artists', data, now() + interval '1 day' FROM (SELECT jsonb_build_array(jsonb_build_object('id', 'deezer:1', 'type', 'music_artist', 'source', 'deezer', 'sourceId', '1', 'title', 'moved', 'titleOriginal', NULL, 'description', NULL, 'year', NULL, 'images', jsonb_build_object('primary', NULL, 'thumbnail', NULL, 'gallery', '[]'::jsonb), 'urls', jsonb_build_object('source', NULL, 'detail', '/x'), 'details', jsonb_build_object('position', 1))) AS data) AS d\" >/dev/null"
     echo "SELECT 'blocks|' || pg_relation_size('discovery_cache') / 8192;"
     read_both purge_vacuum
     { setup_sql | sed 1d; echo "SELECT count(tako_save_cached(k, NULL, NULL, pg_temp.items(k))) FROM ($(keys_sql 3000)) AS f;"; } >"/tmp/tako_reads_fill.$$.sql"
     echo "\\! psql -X -q -d $db -f /tmp/tako_reads_fill.$$.sql >/dev/null"
     read_both refilled
-    as_owner "DELETE FROM discovery_cache WHERE cache_key LIKE 'igdb:%'"
-    as_owner "VACUUM FULL discovery_cache"
+    as_owner "DELETE FROM tako_cache.discovery_cache WHERE cache_key LIKE 'igdb:%'"
+    as_owner "VACUUM FULL tako_cache.discovery_cache"
     read_both vacuum_full
     echo "\\! psql -X -q -d $db -f /tmp/tako_reads_fill.$$.sql >/dev/null"
     read_both refilled_again
-    as_owner "CLUSTER discovery_cache USING discovery_cache_pkey"
+    as_owner "CLUSTER tako_cache.discovery_cache USING discovery_cache_pkey"
     read_both cluster
     # A restore of the table's data: emptied, then loaded back from a dump (new row addresses,
     # the same data versions).
-    echo "\\! pg_dump -d $db --data-only -t discovery_cache -f /tmp/tako_reads_dump.$$.sql"
-    as_owner "TRUNCATE discovery_cache"
+    echo "\\! pg_dump -d $db --data-only -t tako_cache.discovery_cache -f /tmp/tako_reads_dump.$$.sql"
+    as_owner "TRUNCATE tako_cache.discovery_cache"
     echo "SELECT 'truncated|' || coalesce(json_array_length(tako_get_cached('deezer:charts:artists'))::text, 'null');"
     echo "\\! psql -X -q -d $db -c 'ALTER TABLE public.discovery_cache DISABLE TRIGGER USER' -f /tmp/tako_reads_dump.$$.sql -c 'ALTER TABLE public.discovery_cache ENABLE TRIGGER USER' >/dev/null"
     read_both restored
@@ -92,22 +92,22 @@ if echo "$out" | grep -qiE "error|could not"; then echo "$out" | grep -iE "error
 # keys than there are hit counters. Every read succeeds; every hit is counted or said skipped.
 { setup_sql | sed 1d; echo "SELECT count(tako_save_cached(k, NULL, NULL, pg_temp.items(k))) FROM ($(keys_sql 10000)) AS f;"; } |
     run_sql
-q -d $db -c "SELECT tako_flush_hits()" >/dev/null
+q -d $db -c "SELECT tako_cache.tako_flush_hits()" >/dev/null
 read_all="SELECT count(tako_get_cached(f.k)) || '|' || count(tako_discover(f.k)->'data') FROM ($(keys_sql 10000)) AS f"
-before=$(q -d $db -c "SELECT (h->>'skipped')::bigint FROM tako_hit_stats() AS h")
+before=$(q -d $db -c "SELECT (h->>'skipped')::bigint FROM tako_cache.tako_hit_stats() AS h")
 res=$(q -U reads_public -d $db -c "$read_all" 2>&1)
 check '[ "$res" = "10000|10000" ]' "preloaded: 10,000 distinct keys read by a PUBLIC-only role through both functions ($res)"
-accounted=$(q -d $db -c "SELECT coalesce(sum(hits), 0) + (SELECT (h->>'skipped')::bigint FROM tako_hit_stats() AS h) - $before FROM tako_pending_hits()")
+accounted=$(q -d $db -c "SELECT coalesce(sum(hits), 0) + (SELECT (h->>'skipped')::bigint FROM tako_cache.tako_hit_stats() AS h) - $before FROM tako_cache.tako_pending_hits()")
 check '[ "$accounted" = 20000 ]' "... each of the 20,000 hits counted or counted as skipped ($accounted)"
 stats=$(q -U reads_public -d $db -c "SELECT tako_cache_stats()->'hits'")
 check 'echo "$stats" | grep -q "\"counting\": \"shared_memory\""' "... and the stats say how hits are counted: $stats"
-q -d $db -c "SELECT tako_flush_hits()" >/dev/null
-used=$(q -d $db -c "SELECT h->>'slots_used' FROM tako_hit_stats() AS h")
+q -d $db -c "SELECT tako_cache.tako_flush_hits()" >/dev/null
+used=$(q -d $db -c "SELECT h->>'slots_used' FROM tako_cache.tako_hit_stats() AS h")
 check '[ "$used" -lt 100 ]' "a flush frees the counters it emptied ($used in use after it)"
-before=$(q -d $db -c "SELECT (h->>'skipped')::bigint FROM tako_hit_stats() AS h")
+before=$(q -d $db -c "SELECT (h->>'skipped')::bigint FROM tako_cache.tako_hit_stats() AS h")
 res=$(q -U reads_public -d $db -c "SELECT count(tako_get_cached(f.k)) FROM ($(keys_sql 5000)) AS f" 2>&1)
-skipped=$(q -d $db -c "SELECT (h->>'skipped')::bigint - $before FROM tako_hit_stats() AS h")
-pending=$(q -d $db -c "SELECT coalesce(sum(hits), 0) FROM tako_pending_hits()")
+skipped=$(q -d $db -c "SELECT (h->>'skipped')::bigint - $before FROM tako_cache.tako_hit_stats() AS h")
+pending=$(q -d $db -c "SELECT coalesce(sum(hits), 0) FROM tako_cache.tako_pending_hits()")
 check '[ "$res" = 5000 ] && [ "$skipped" = 0 ] && [ "$pending" = 5000 ]' \
     "... so 5,000 more distinct keys are all counted (read $res, pending $pending, skipped $skipped)"
 
@@ -123,11 +123,11 @@ check '[ -n "$mem" ] && [ "$mem" -le $((1024 * 1024 + 256 * 1024)) ]' \
     "10,000 lists rendered by one backend: its \"tako_cache render cache\" context holds $mem bytes (setting: 1 MB)"
 
 # A dropped database's counters go with it: its keys do not hold slots for an hour.
-used_before=$(q -c "SELECT h->>'slots_used' FROM tako_hit_stats() AS h")
-dropped_before=$(q -c "SELECT h->>'dropped' FROM tako_hit_stats() AS h")
+used_before=$(q -c "SELECT h->>'slots_used' FROM tako_cache.tako_hit_stats() AS h")
+dropped_before=$(q -c "SELECT h->>'dropped' FROM tako_cache.tako_hit_stats() AS h")
 q -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null
-used_after=$(q -c "SELECT h->>'slots_used' FROM tako_hit_stats() AS h")
-dropped=$(q -c "SELECT (h->>'dropped')::bigint - $dropped_before FROM tako_hit_stats() AS h")
+used_after=$(q -c "SELECT h->>'slots_used' FROM tako_cache.tako_hit_stats() AS h")
+dropped=$(q -c "SELECT (h->>'dropped')::bigint - $dropped_before FROM tako_cache.tako_hit_stats() AS h")
 check '[ "$used_before" -gt 5000 ] && [ "$used_after" -lt 100 ] && [ "$dropped" -ge 5000 ]' \
     "DROP DATABASE frees its hit counters ($used_before in use before, $used_after after; $dropped unflushed hits dropped)"
 
@@ -142,7 +142,7 @@ if cluster_start reads_nopreload "${conf[@]}" >/dev/null; then
     check '[ "$res" = "10000|10000" ]' "not preloaded: 10,000 distinct keys read by a PUBLIC-only role through both functions ($res)"
     counting=$(q -U reads_public -d $db -c "SELECT tako_cache_stats()->'hits'->>'counting'")
     check '[ "$counting" = "off: tako_cache is not preloaded" ]' "... and the stats say hits are not counted ($counting)"
-    written=$(q -d $db -c "SELECT count(*) FROM discovery_cache WHERE fetch_count > 0")
+    written=$(q -d $db -c "SELECT count(*) FROM tako_cache.discovery_cache WHERE fetch_count > 0")
     check '[ "$written" = 0 ]' "... no hit wrote a row ($written)"
     cluster_stop
 else

@@ -12,7 +12,7 @@ DECLARE
     data jsonb;
 BEGIN
     RETURN NEXT is(result->>'status', 'ok', k || ': refreshed');
-    SELECT c.data INTO data FROM discovery_cache AS c WHERE c.cache_key = k;
+    SELECT c.data INTO data FROM tako_cache.discovery_cache AS c WHERE c.cache_key = k;
     RETURN NEXT is(jsonb_array_length(data), items, format('%s: %s items saved', k, items));
     RETURN NEXT is((result->>'items')::int, items, k || ': the result counts them');
     RETURN NEXT is(data->0->>'id', first_id, k || ': first item ' || first_id);
@@ -20,7 +20,7 @@ BEGIN
     RETURN NEXT is((SELECT count(DISTINCT e->>'type')::int FROM jsonb_array_elements(data) AS e
                      WHERE e->>'type' = kind), 1, format('%s: items of type %s', k, kind));
     RETURN NEXT ok(tako_validate_items(data, split_part(k, ':', 1)), k || ': Format B');
-    RETURN NEXT is((SELECT outcome FROM tako_refresh_log WHERE cache_key = k ORDER BY id DESC LIMIT 1),
+    RETURN NEXT is((SELECT outcome FROM tako_cache.tako_refresh_log WHERE cache_key = k ORDER BY id DESC LIMIT 1),
                    'ok', k || ': logged ok');
 END
 $$;
@@ -112,26 +112,26 @@ SELECT is(tako_refresh('igdb:popular:all')->>'status', 'ok', 'IGDB answers 401 t
 \set requests `test/upstream/ctl requests /twitch`
 SELECT is(jsonb_array_length(:'requests'::jsonb), 2, '... with a second token request');
 
--- tako_fetch: the raw upstream JSON, credentials redacted; tako_normalize on it gives the same items.
-SELECT is((tako_fetch('rawg:popular:all')->>'count')::int, 871752, 'tako_fetch returns the raw RAWG page (its count)');
+-- tako_cache.tako_fetch: the raw upstream JSON, credentials redacted; tako_normalize on it gives the same items.
+SELECT is((tako_cache.tako_fetch('rawg:popular:all')->>'count')::int, 871752, 'tako_fetch returns the raw RAWG page (its count)');
 \! test/upstream/ctl fault '{"match": "/rawg/games", "times": 1, "fault": {"json": {"count": 1, "next": "https://api.rawg.io/api/games?key=test-rawg-key&page=2", "results": []}}}'
-SELECT is(tako_fetch('rawg:popular:all')->>'next', 'https://api.rawg.io/api/games?key=REDACTED&page=2',
-          'the RAWG key that RAWG echoes in "next" is redacted from tako_fetch');
-SELECT is(tako_normalize('deezer', 'charts', tako_fetch('deezer:charts:tracks'), 'tracks'),
-          (SELECT data FROM discovery_cache WHERE cache_key = 'deezer:charts:tracks'),
-          'tako_normalize(tako_fetch(key)) is what tako_refresh saved');
-SELECT is(jsonb_array_length(tako_normalize('tmdb', 'trending', tako_fetch('tmdb:trending:tv:week'))), 20,
+SELECT is(tako_cache.tako_fetch('rawg:popular:all')->>'next', 'https://api.rawg.io/api/games?key=REDACTED&page=2',
+          'the RAWG key that RAWG echoes in "next" is redacted from tako_cache.tako_fetch');
+SELECT is(tako_normalize('deezer', 'charts', tako_cache.tako_fetch('deezer:charts:tracks'), 'tracks'),
+          (SELECT data FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:tracks'),
+          'tako_normalize(tako_cache.tako_fetch(key)) is what tako_refresh saved');
+SELECT is(jsonb_array_length(tako_normalize('tmdb', 'trending', tako_cache.tako_fetch('tmdb:trending:tv:week'))), 20,
           'tako_normalize defaults the category from the family');
 
 -- Batch refreshes.
 SELECT is((tako_refresh_provider('deezer')->>'total')::int, 3, 'tako_refresh_provider(deezer): its three charts');
 SELECT is((tako_refresh_provider('tmdb', 'popular')->>'total')::int, 2, 'tako_refresh_provider(tmdb, popular): movie and tv');
 SELECT is((tako_refresh_all()->>'failed')::int, 0, 'tako_refresh_all: every cached and warm key, no failure');
-SELECT ok((SELECT count(*) FROM discovery_cache) >= (SELECT count(*) FROM tako_warm_keys WHERE enabled),
+SELECT ok((SELECT count(*) FROM tako_cache.discovery_cache) >= (SELECT count(*) FROM tako_cache.tako_warm_keys WHERE enabled),
           '... which fills every warm key');
 SELECT is(tako_refresh_expired()->>'total', '0', 'tako_refresh_expired: nothing expired, nothing fetched');
-UPDATE discovery_cache SET expires_at = now() - interval '1 hour' WHERE cache_key IN ('deezer:charts:albums', 'tmdb:popular:tv');
+UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 hour' WHERE cache_key IN ('deezer:charts:albums', 'tmdb:popular:tv');
 SELECT is(tako_refresh_expired(5)->>'succeeded', '2', 'tako_refresh_expired: the two expired entries');
-SELECT is((SELECT count(*)::int FROM discovery_cache WHERE expires_at <= now()), 0, '... are fresh again');
+SELECT is((SELECT count(*)::int FROM tako_cache.discovery_cache WHERE expires_at <= now()), 0, '... are fresh again');
 
 SELECT * FROM finish();

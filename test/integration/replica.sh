@@ -40,12 +40,12 @@ wait_replay() {
 }
 wait_replay
 check '[ "$(s -c "SELECT json_array_length(tako_get_cached('"'$key'"'))")" = 10 ]' "tako_get_cached returns the data on the hot standby"
-check '[ "$(s -c "SELECT tako_get_cached('"'$key'"')::jsonb = data FROM discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
+check '[ "$(s -c "SELECT tako_get_cached('"'$key'"')::jsonb = data FROM tako_cache.discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
     "... the same items as the table"
 first=$(s -c "SELECT tako_get_cached('$key')->0->>'title'")
 
 # The primary changes the list: the standby (which keeps the text it rendered) follows at once.
-q -c "UPDATE discovery_cache SET data = jsonb_path_query_array(data, '\$[1 to 2]') WHERE cache_key = '$key'" >/dev/null
+q -c "UPDATE tako_cache.discovery_cache SET data = jsonb_path_query_array(data, '\$[1 to 2]') WHERE cache_key = '$key'" >/dev/null
 wait_replay
 items=$(s -c "SELECT json_array_length(tako_get_cached('$key'))")
 now_first=$(s -c "SELECT tako_get_cached('$key')->0->>'title'")
@@ -55,18 +55,18 @@ check '[ "$items" = 2 ] && [ "$now_first" != "$first" ]' \
 # tako_discover on a standby: db_only (never fetches, never writes).
 served=$(s -c "SELECT concat_ws('/', d->>'success', d->'meta'->>'cached', d->>'count') FROM tako_discover('$key') AS d")
 check '[ "$served" = "true/true/2" ]' "tako_discover serves from the standby ($served)"
-check '[ "$(s -c "SELECT tako_discover('"'$key'"')::text = tako_envelope(cache_key, data, upstream, updated_at, expires_at, true, false)::text FROM discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
+check '[ "$(s -c "SELECT tako_discover('"'$key'"')::text = tako_cache.tako_envelope(cache_key, data, upstream, updated_at, expires_at, true, false)::text FROM tako_cache.discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
     "... the envelope of the replicated row, byte for byte"
 miss=$(s -c "SELECT d->>'success' FROM tako_discover('itunes:charts:zw-song') AS d")
 check '[ "$miss" = false ]' "... and a miss is success:false, without fetching or writing"
-check '[ "$(s -c "SELECT tako_flush_hits()")" = 0 ]' "flushing hits on a standby is a no-op"
-pending=$(s -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = '$key'")
+check '[ "$(s -c "SELECT tako_cache.tako_flush_hits()")" = 0 ]' "flushing hits on a standby is a no-op"
+pending=$(s -c "SELECT hits FROM tako_cache.tako_pending_hits() WHERE cache_key = '$key'")
 check '[ "${pending:-0}" -ge 4 ]' "... its hits stay counted in the standby's shared memory ($pending)"
 # The refresh worker does nothing on a standby: it does not run there, and an expired list is
 # served as it is, with no request upstream (the primary's worker refreshes it).
 check '[ "$(s -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = '"'tako_cache refresh worker'"'")" = 0 ] &&
-       [ "$(s -c "SELECT tako_queue_stats()->>'"'worker_running'"'")" = false ]' "no refresh worker runs on the standby"
-q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'" >/dev/null
+       [ "$(s -c "SELECT tako_cache.tako_queue_stats()->>'"'worker_running'"'")" = false ]' "no refresh worker runs on the standby"
+q -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'" >/dev/null
 wait_replay
 $ctl reset >/dev/null
 stale=$(s -c "SELECT concat_ws('/', d->'meta'->>'stale', d->>'count') FROM tako_discover('$key') AS d")

@@ -4,7 +4,7 @@
 SET client_min_messages = warning;
 SELECT * FROM no_plan();
 
-SELECT tako_refresh_keys(ARRAY['deezer:charts:albums', 'tmdb:popular:movie']) \g /dev/null
+SELECT tako_cache.tako_refresh_keys(ARRAY['deezer:charts:albums', 'tmdb:popular:movie']) \g /dev/null
 CREATE ROLE tap_public NOLOGIN;
 -- The attacker's own schema, where it plants look-alikes of what the extension's functions use;
 -- every planted function records that it ran.
@@ -34,7 +34,7 @@ RESET ROLE;
 -- What a PUBLIC-only role may do.
 SET ROLE tap_public;
 SELECT is(json_array_length(tako_get_cached('deezer:charts:albums')), 10, 'PUBLIC may read a list (tako_get_cached)');
-SELECT is((SELECT count(*)::int FROM discovery_cache WHERE cache_key = 'deezer:charts:albums'), 1, '... and SELECT the table');
+SELECT is((SELECT count(*)::int FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:albums'), 1, '... and SELECT the table');
 SELECT is(tako_discover('deezer:charts:albums')->>'success', 'true', '... and call tako_discover');
 SELECT lives_ok($$SELECT tako_cache_stats()$$, '... and read the stats');
 
@@ -42,14 +42,14 @@ SELECT lives_ok($$SELECT tako_cache_stats()$$, '... and read the stats');
 -- nothing that writes, schedules, or reads secrets.
 SELECT throws_ok(format('SELECT %s', f), '42501', NULL, 'PUBLIC cannot ' || f)
   FROM unnest(ARRAY[
-    $$tako_fetch('deezer:charts:albums')$$, $$* FROM tako_fetch_lists(ARRAY['deezer:charts:albums'])$$,
+    $$tako_fetch('deezer:charts:albums')$$, $$* FROM tako_cache.tako_fetch_lists(ARRAY['deezer:charts:albums'])$$,
     $$tako_refresh('deezer:charts:albums')$$, $$tako_refresh_keys(ARRAY['deezer:charts:albums'])$$,
     $$tako_refresh_expired()$$, $$tako_refresh_provider('deezer')$$, $$tako_refresh_all()$$,
     $$tako_save_cached('deezer:charts:albums', NULL, NULL, '[]')$$, $$tako_purge_old_entries(0)$$,
     $$tako_purge_refresh_log(0)$$, $$* FROM tako_schedule_refreshes()$$, $$tako_unschedule_refreshes()$$,
     $$tako_sync_schedule()$$, $$tako_run_slot('charts', 'deezer')$$, $$tako_run_hourly()$$,
-    $$tako_flush_hits()$$, $$* FROM tako_pending_hits()$$, $$* FROM tako_provider_health()$$,
-    $$* FROM tako_recent_failure('deezer:charts:albums')$$, $$tako_mark_interrupted()$$,
+    $$tako_flush_hits()$$, $$* FROM tako_cache.tako_pending_hits()$$, $$* FROM tako_cache.tako_provider_health()$$,
+    $$* FROM tako_cache.tako_recent_failure('deezer:charts:albums')$$, $$tako_mark_interrupted()$$,
     $$tako_count_hit('deezer:charts:albums')$$]) AS f;
 SELECT throws_ok(format('CALL %s', p), '42501', NULL, 'PUBLIC cannot CALL ' || p)
   FROM unnest(ARRAY[$$tako_refresh_job(ARRAY['deezer:charts:albums'])$$, $$tako_run_slot_job('charts', 'deezer')$$,
@@ -57,8 +57,8 @@ SELECT throws_ok(format('CALL %s', p), '42501', NULL, 'PUBLIC cannot CALL ' || p
 SELECT throws_ok(format('SELECT * FROM %s', t), '42501', NULL, 'PUBLIC cannot read ' || t)
   FROM unnest(ARRAY['tako_refresh_log', 'tako_warm_keys', 'tako_refresh_slots']) AS t;
 SELECT throws_ok(s, '42501', NULL, 'PUBLIC cannot write: ' || s)
-  FROM unnest(ARRAY[$$UPDATE discovery_cache SET fetch_count = 0$$, $$DELETE FROM discovery_cache$$,
-                    $$INSERT INTO tako_warm_keys (cache_key) VALUES ('rawg:popular:4')$$]) AS s;
+  FROM unnest(ARRAY[$$UPDATE tako_cache.discovery_cache SET fetch_count = 0$$, $$DELETE FROM tako_cache.discovery_cache$$,
+                    $$INSERT INTO tako_cache.tako_warm_keys (cache_key) VALUES ('rawg:popular:4')$$]) AS s;
 SELECT throws_ok(s, '42501', NULL, 'PUBLIC cannot read an API key: ' || s)
   FROM unnest(ARRAY[$$SHOW tako_cache.tmdb_api_key$$, $$SHOW tako_cache.rawg_api_key$$,
                     $$SELECT current_setting('tako_cache.igdb_client_id')$$,
@@ -83,13 +83,13 @@ RESET ROLE;
 SET tako_cache.tmdb_api_key = 'tap-secret-key-1234';
 \! test/upstream/ctl fault '{"match": "/tmdb/movie/popular", "times": 1, "fault": {"status": 401, "body": "{\"status_code\": 7, \"status_message\": \"Invalid API key: tap-secret-key-1234\"}"}}'
 SELECT is(tako_refresh('tmdb:popular:movie')->>'outcome', 'auth_error', 'an upstream that echoes the API key in its error');
-SELECT is((SELECT count(*)::int FROM tako_refresh_log WHERE error LIKE '%tap-secret-key-1234%'), 0,
+SELECT is((SELECT count(*)::int FROM tako_cache.tako_refresh_log WHERE error LIKE '%tap-secret-key-1234%'), 0,
           '... leaves no trace of it in the refresh log');
-SELECT matches((SELECT error FROM tako_refresh_log WHERE cache_key = 'tmdb:popular:movie' ORDER BY id DESC LIMIT 1),
+SELECT matches((SELECT error FROM tako_cache.tako_refresh_log WHERE cache_key = 'tmdb:popular:movie' ORDER BY id DESC LIMIT 1),
                'Invalid API key: REDACTED', '... where it reads REDACTED');
-SELECT is((SELECT count(*)::int FROM discovery_cache WHERE last_error LIKE '%tap-secret-key-1234%'), 0,
-          '... nor in discovery_cache.last_error');
-SELECT is((SELECT count(*)::int FROM tako_refresh_log WHERE error ~ 'test-tmdb-key|test-rawg-key|test-igdb-secret'), 0,
+SELECT is((SELECT count(*)::int FROM tako_cache.discovery_cache WHERE last_error LIKE '%tap-secret-key-1234%'), 0,
+          '... nor in tako_cache.discovery_cache.last_error');
+SELECT is((SELECT count(*)::int FROM tako_cache.tako_refresh_log WHERE error ~ 'test-tmdb-key|test-rawg-key|test-igdb-secret'), 0,
           'no configured key appears anywhere in the refresh log');
 RESET tako_cache.tmdb_api_key;
 

@@ -11,9 +11,9 @@ source test/lib/tap.sh
 cached=deezer:charts:albums   # read by the hostile role
 stale=deezer:charts:artists   # expired, read by the hostile role and later by a reader
 miss=itunes:charts:gb-album   # not cached (no other file fails it)
-q -c "SELECT tako_refresh_keys(ARRAY['$cached', '$stale'])" \
-  -c "DELETE FROM discovery_cache WHERE cache_key = '$miss'" \
-  -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$stale'" \
+q -c "SELECT tako_cache.tako_refresh_keys(ARRAY['$cached', '$stale'])" \
+  -c "DELETE FROM tako_cache.discovery_cache WHERE cache_key = '$miss'" \
+  -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$stale'" \
   -c "DROP ROLE IF EXISTS stall_hostile" -c "DROP ROLE IF EXISTS stall_reader" \
   -c "CREATE ROLE stall_hostile LOGIN" -c "CREATE ROLE stall_reader LOGIN" >/dev/null
 wait_queue
@@ -27,19 +27,19 @@ BEGIN;
 SELECT tako_get_cached('$cached'), tako_get_cached('$stale');
 SELECT tako_discover('$cached'), tako_discover('$stale');
 SELECT tako_cache_stats();
-SELECT tako_cache_stats_public();
+SELECT tako_cache.tako_cache_stats_public();
 SELECT tako_cache_key('tmdb', 'popular', 'tv'), tako_canonical_key('deezer:charts'), tako_parse_key('$cached'),
-       tako_key_info('$cached'), tako_families(), tako_validate_items('[]');
+       tako_cache.tako_key_info('$cached'), tako_cache.tako_families(), tako_validate_items('[]');
 SELECT tako_normalize('deezer', 'charts', '{"data": []}');
-SELECT tako_envelope('$cached', '[]', '{}', now(), now() + interval '1 hour', true, false, NULL);
-SELECT tako_cron_is_1_5(), tako_cron_timezone(), tako_next_run('0 2 * * *', now());
-SELECT tako_cron_time('02:00', 'tmdb', 'trending', now());
-SELECT tako_require_canonical_key('$cached'), tako_require_platforms('$cached');
-SELECT tako_require_pg_cron();
-SELECT tako_schedule_commands();
+SELECT tako_cache.tako_envelope('$cached', '[]', '{}', now(), now() + interval '1 hour', true, false, NULL);
+SELECT tako_cache.tako_cron_is_1_5(), tako_cache.tako_cron_timezone(), tako_cache.tako_next_run('0 2 * * *', now());
+SELECT tako_cache.tako_cron_time('02:00', 'tmdb', 'trending', now());
+SELECT tako_cache.tako_require_canonical_key('$cached'), tako_cache.tako_require_platforms('$cached');
+SELECT tako_cache.tako_require_pg_cron();
+SELECT tako_cache.tako_schedule_commands();
 SELECT * FROM tako_schedule_plan(now());
-SELECT count(*) FROM discovery_cache;
-LOCK TABLE discovery_cache IN ACCESS SHARE MODE;
+SELECT count(*) FROM tako_cache.discovery_cache;
+LOCK TABLE tako_cache.discovery_cache IN ACCESS SHARE MODE;
 SELECT pg_advisory_lock(hashtext('tako_cache'), 0), pg_advisory_xact_lock(hashtext('tako_cache'), 1),
        pg_advisory_lock(hashtext('tako_cache'), hashtext('$cached')),
        pg_advisory_lock(hashtext('tako_cache'), hashtext('$stale')),
@@ -73,16 +73,16 @@ verdict() {  # LABEL RESULT
     check '[ "$status" = ok ] && [ "$ms_taken" -lt 1000 ]' "$1: $status in $ms_taken ms"
 }
 verdict "the owner saves a list the hostile role read" \
-    "$(timed save "SELECT tako_save_cached('$cached', NULL, NULL, data) FROM discovery_cache WHERE cache_key = '$cached'")"
-verdict "the hit flush" "$(timed flush "SELECT tako_flush_hits()")"
+    "$(timed save "SELECT tako_save_cached('$cached', NULL, NULL, data) FROM tako_cache.discovery_cache WHERE cache_key = '$cached'")"
+verdict "the hit flush" "$(timed flush "SELECT tako_cache.tako_flush_hits()")"
 verdict "a refresh by hand of a list it read" "$(timed refresh "SELECT tako_refresh('$cached')")"
-verdict "a pg_cron slot's procedure on that list" "$(timed job "CALL tako_refresh_job(ARRAY['$cached'])")"
+verdict "a pg_cron slot's procedure on that list" "$(timed job "CALL tako_cache.tako_refresh_job(ARRAY['$cached'])")"
 verdict "the daily purge" "$(timed purge "SELECT tako_purge_old_entries(90)")"
 verdict "a PUBLIC-only role's miss" \
     "$(timed miss "SELECT tako_discover('$miss')->'meta'->>'cached'" stall_reader)"
 verdict "a PUBLIC-only role's stale read" "$(timed stale "SELECT tako_discover('$stale')" stall_reader)"
 wait_queue
-check '[ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$stale'"'")" = t ]' \
+check '[ "$(q -c "SELECT expires_at > now() FROM tako_cache.discovery_cache WHERE cache_key = '"'$stale'"'")" = t ]' \
     "... and the worker refreshed the stale list beside the hostile role"
 check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '"'stall_hostile'"'")" = 1 ]' \
     "the hostile role was there all along"
@@ -102,9 +102,9 @@ q -d postgres -c "DROP DATABASE IF EXISTS $solo" -c "CREATE DATABASE $solo" \
   -c "ALTER DATABASE $solo SET tako_cache.new_keys_per_hour = 1000" >/dev/null
 trap 'q -d postgres -c "DROP DATABASE IF EXISTS $solo WITH (FORCE)" >/dev/null 2>&1' EXIT
 export PGDATABASE=$solo
-q -c "CREATE EXTENSION tako_cache" -c "SELECT tako_refresh_keys(ARRAY['$stale'])" \
-  -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$stale'" >/dev/null
-check '[ "$(q -c "SELECT tako_queue_stats()->>'"'serves_this_database'"'")" = false ]' \
+q -c "CREATE EXTENSION tako_cache" -c "SELECT tako_cache.tako_refresh_keys(ARRAY['$stale'])" \
+  -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$stale'" >/dev/null
+check '[ "$(q -c "SELECT tako_cache.tako_queue_stats()->>'"'serves_this_database'"'")" = false ]' \
     "a second database, which the refresh worker does not serve"
 solo_sql() {
     cat <<SQL
@@ -130,25 +130,25 @@ check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '"'$solo
     "the hostile role sits in its open transaction and in its long statement"
 check '[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '"'$solo'"' AND usename = '"'stall_hostile'"' AND query LIKE '"'SELECT pg_sleep%'"' AND backend_xid IS NULL")" = 1 ]' \
     "... the open transaction read a miss (twice) and a stale list, and holds no transaction id: it wrote nothing"
-check '[ "$(q -c "SELECT count(*) FROM discovery_cache WHERE cache_key = '"'$block_miss'"'")" = 0 ]' \
+check '[ "$(q -c "SELECT count(*) FROM tako_cache.discovery_cache WHERE cache_key = '"'$block_miss'"'")" = 0 ]' \
     "... the miss it read in its transaction block was served, not saved"
 
 verdict "(no worker) a PUBLIC-only role's miss of the list the open transaction read" \
     "$(timed miss "SELECT tako_discover('$block_miss')->'meta'->>'cached'" stall_reader)"
-check '[ "$(q -c "SELECT count(*) FROM discovery_cache WHERE cache_key = '"'$block_miss'"'")" = 1 ]' \
+check '[ "$(q -c "SELECT count(*) FROM tako_cache.discovery_cache WHERE cache_key = '"'$block_miss'"'")" = 1 ]' \
     "... and saved it"
 verdict "(no worker) a PUBLIC-only role's stale read (the list is refreshed)" \
     "$(timed stale "SELECT tako_discover('$stale')" stall_reader)"
-check '[ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$stale'"'")" = t ]' \
+check '[ "$(q -c "SELECT expires_at > now() FROM tako_cache.discovery_cache WHERE cache_key = '"'$stale'"'")" = t ]' \
     "... saved fresh"
 res=$(timed reader_block "BEGIN; SELECT tako_discover('$reader_block_miss')->'meta'->>'cached'; COMMIT;" stall_reader)
 verdict "(no worker) a PUBLIC-only role's miss in its own transaction block" "$res"
-verdict "(no worker) the hit flush" "$(timed flush "SELECT tako_flush_hits()")"
+verdict "(no worker) the hit flush" "$(timed flush "SELECT tako_cache.tako_flush_hits()")"
 verdict "(no worker) the daily purge" "$(timed purge "SELECT tako_purge_old_entries(90)")"
 verdict "(no worker) a refresh by hand of every list read" \
-    "$(timed refresh "SELECT tako_refresh_keys(ARRAY['$block_miss', '$stale'])")"
+    "$(timed refresh "SELECT tako_cache.tako_refresh_keys(ARRAY['$block_miss', '$stale'])")"
 verdict "(no worker) a pg_cron slot's procedure on them" \
-    "$(timed job "CALL tako_refresh_job(ARRAY['$block_miss', '$stale'])")"
+    "$(timed job "CALL tako_cache.tako_refresh_job(ARRAY['$block_miss', '$stale'])")"
 # The long statement holds the row of its list: a writer waits for it three times 150 ms, then
 # leaves the list as it is and says so; a reader waits a second for the single flight, then fetches
 # the list and serves it without saving it.

@@ -27,7 +27,7 @@ worker_pid() { q -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_
 wait_worker() {
     local pid
     for _ in $(seq 1 $(($1 * 10))); do
-        pid=$(q -c "SELECT tako_queue_stats()->>'worker_pid' WHERE (tako_queue_stats()->>'serves_this_database')::boolean" 2>/dev/null)
+        pid=$(q -c "SELECT tako_cache.tako_queue_stats()->>'worker_pid' WHERE (tako_cache.tako_queue_stats()->>'serves_this_database')::boolean" 2>/dev/null)
         [ -n "$pid" ] && [ "$pid" != "${2:-}" ] && return 0
         sleep 0.1
     done
@@ -46,13 +46,13 @@ wait_fresh() {
     local keys
     keys=$(printf "'%s'," $1)
     for _ in $(seq 1 $(($2 * 10))); do
-        [ "$(q -c "SELECT count(*) FILTER (WHERE expires_at > now()) = count(*) FROM discovery_cache WHERE cache_key IN (${keys%,})" 2>/dev/null)" = t ] && return 0
+        [ "$(q -c "SELECT count(*) FILTER (WHERE expires_at > now()) = count(*) FROM tako_cache.discovery_cache WHERE cache_key IN (${keys%,})" 2>/dev/null)" = t ] && return 0
         sleep 0.1
     done
     return 1
 }
-expire() { q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key IN ($(printf "'%s'," $1 | sed 's/,$//'))" >/dev/null; }
-running_rows() { q -c "SELECT count(*) FROM tako_refresh_log WHERE outcome = 'running'"; }
+expire() { q -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key IN ($(printf "'%s'," $1 | sed 's/,$//'))" >/dev/null; }
+running_rows() { q -c "SELECT count(*) FROM tako_cache.tako_refresh_log WHERE outcome = 'running'"; }
 
 check 'wait_worker 30' "the worker starts in tako_cache.database_name"
 check '[ "$(q -c "SELECT application_name FROM pg_stat_activity WHERE backend_type = '"'tako_cache refresh worker'"' AND datname = '"'tako_wk'"'")" = "tako_cache refresh worker" ]' \
@@ -61,7 +61,7 @@ check '[ "$(q -c "SELECT application_name FROM pg_stat_activity WHERE backend_ty
 albums=deezer:charts:albums tracks=deezer:charts:tracks artists=deezer:charts:artists
 $ctl reset >/dev/null
 for key in $albums $tracks $artists; do q -c "SELECT tako_refresh('$key')" >/dev/null; done
-check '[ "$(q -c "SELECT count(*) FROM discovery_cache")" = 3 ]' "three lists cached"
+check '[ "$(q -c "SELECT count(*) FROM tako_cache.discovery_cache")" = 3 ]' "three lists cached"
 
 # 1. Stale-while-revalidate: 50 sessions read an expired list while the upstream takes 3 s.
 expire $albums
@@ -79,10 +79,10 @@ check '[ "$(q -c "SELECT count(*) FILTER (WHERE stale = '"'true'"' AND items = 1
 check '[ "$calls" = 50 ] && [ "$slowest_ms" -lt 3000 ]' "... at once: the slowest of $calls took ${slowest_ms} ms, the upstream takes 3000 ms"
 wait_fresh $albums 15
 fresh_ms=$(($(ms) - started))
-check '[ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$albums'"'")" = t ]' \
+check '[ "$(q -c "SELECT expires_at > now() FROM tako_cache.discovery_cache WHERE cache_key = '"'$albums'"'")" = t ]' \
     "the list is fresh again after the worker's refresh (seen ${fresh_ms} ms after the reads began)"
 check '[ "$(count_requests /deezer/chart/0/albums)" = 1 ]' "... and the upstream saw one request"
-check '[ "$(q -c "SELECT origin || '"' '"' || outcome || '"' '"' || (extract(epoch FROM finished_at - started_at) >= 3) FROM tako_refresh_log WHERE cache_key = '"'$albums'"' ORDER BY id DESC LIMIT 1")" = "stale ok true" ]' \
+check '[ "$(q -c "SELECT origin || '"' '"' || outcome || '"' '"' || (extract(epoch FROM finished_at - started_at) >= 3) FROM tako_cache.tako_refresh_log WHERE cache_key = '"'$albums'"' ORDER BY id DESC LIMIT 1")" = "stale ok true" ]' \
     "the worker logged its refresh (origin stale, ok, the upstream's 3 s)"
 $ctl config '{"latency_ms": 0}' >/dev/null
 
@@ -91,31 +91,31 @@ $ctl reset >/dev/null
 $ctl fault '{"match": "/itunes/", "times": 20, "fault": {"status": 500}}' >/dev/null
 err=$(q -c "SELECT tako_discover('itunes:charts:us-album')" 2>&1)
 check 'echo "$err" | grep -q "server_error"' "a failing miss raises (server_error)"
-check '[ "$(q -c "SELECT origin || '"' '"' || outcome FROM tako_refresh_log WHERE cache_key = '"'itunes:charts:us-album'"' ORDER BY id DESC LIMIT 1")" = "miss server_error" ]' \
-    "... and tako_refresh_log has its failure, whatever happened to the statement"
+check '[ "$(q -c "SELECT origin || '"' '"' || outcome FROM tako_cache.tako_refresh_log WHERE cache_key = '"'itunes:charts:us-album'"' ORDER BY id DESC LIMIT 1")" = "miss server_error" ]' \
+    "... and tako_cache.tako_refresh_log has its failure, whatever happened to the statement"
 $ctl reset >/dev/null
 check '[ "$(q -c "SELECT d->'"'meta'"'->>'"'cached'"' FROM tako_discover('"'itunes:charts:fr-song'"') AS d")" = false ]' \
     "a miss waits for the worker's fetch and returns the list"
-check '[ "$(q -c "SELECT origin FROM tako_refresh_log WHERE cache_key = '"'itunes:charts:fr-song'"' ORDER BY id DESC LIMIT 1")" = miss ]' \
+check '[ "$(q -c "SELECT origin FROM tako_cache.tako_refresh_log WHERE cache_key = '"'itunes:charts:fr-song'"' ORDER BY id DESC LIMIT 1")" = miss ]' \
     "... fetched by the worker (origin miss)"
 
 # 3. Refresh-ahead: a read in the last 20% of the TTL queues a refresh; one before it does not.
-before=$(q -c "SELECT count(*) FROM tako_refresh_log WHERE cache_key = '$tracks'")
-q -c "UPDATE discovery_cache SET updated_at = now() - interval '50 s', expires_at = now() + interval '50 s' WHERE cache_key = '$tracks'" >/dev/null
+before=$(q -c "SELECT count(*) FROM tako_cache.tako_refresh_log WHERE cache_key = '$tracks'")
+q -c "UPDATE tako_cache.discovery_cache SET updated_at = now() - interval '50 s', expires_at = now() + interval '50 s' WHERE cache_key = '$tracks'" >/dev/null
 q -c "SELECT tako_discover('$tracks')" >/dev/null
 sleep 1.5
-check '[ "$(q -c "SELECT count(*) FROM tako_refresh_log WHERE cache_key = '"'$tracks'"'")" = "$before" ]' \
+check '[ "$(q -c "SELECT count(*) FROM tako_cache.tako_refresh_log WHERE cache_key = '"'$tracks'"'")" = "$before" ]' \
     "a read in the first 80% of the TTL queues nothing"
-q -c "UPDATE discovery_cache SET updated_at = now() - interval '90 s', expires_at = now() + interval '10 s' WHERE cache_key = '$tracks'" >/dev/null
+q -c "UPDATE tako_cache.discovery_cache SET updated_at = now() - interval '90 s', expires_at = now() + interval '10 s' WHERE cache_key = '$tracks'" >/dev/null
 check '[ "$(q -c "SELECT d->'"'meta'"'->>'"'stale'"' FROM tako_discover('"'$tracks'"') AS d")" = false ]' \
     "a read in the last 20% of the TTL is a fresh hit"
 ahead_ok=0
 for _ in $(seq 1 50); do
-    [ "$(q -c "SELECT origin || ' ' || outcome FROM tako_refresh_log WHERE cache_key = '$tracks' ORDER BY id DESC LIMIT 1")" = "ahead ok" ] && { ahead_ok=1; break; }
+    [ "$(q -c "SELECT origin || ' ' || outcome FROM tako_cache.tako_refresh_log WHERE cache_key = '$tracks' ORDER BY id DESC LIMIT 1")" = "ahead ok" ] && { ahead_ok=1; break; }
     sleep 0.1
 done
 check '[ $ahead_ok = 1 ]' "... and the worker refreshes it ahead of its expiry (origin ahead)"
-check '[ "$(q -c "SELECT expires_at > now() + interval '"'1 hour'"' FROM discovery_cache WHERE cache_key = '"'$tracks'"'")" = t ]' \
+check '[ "$(q -c "SELECT expires_at > now() + interval '"'1 hour'"' FROM tako_cache.discovery_cache WHERE cache_key = '"'$tracks'"'")" = t ]' \
     "... so it does not expire"
 
 # 4. A session that LISTENs receives the key of each of the worker's saves.
@@ -153,13 +153,13 @@ interrupted() {  # label, how
     check 'wait_worker 30 $old' "$label: a new worker starts"
     check 'wait_fresh "$albums $tracks" 30' "$label: ... and finishes the queue (both lists fresh again)"
     check '[ "$(running_rows)" = 0 ]' "$label: no refresh-log row is left 'running'"
-    check '[ "$(q -c "SELECT count(*) FROM tako_refresh_log WHERE outcome = '"'interrupted'"' AND pid = $old AND error LIKE '"'the refresh never finished%'"'")" -ge 1 ]' \
+    check '[ "$(q -c "SELECT count(*) FROM tako_cache.tako_refresh_log WHERE outcome = '"'interrupted'"' AND pid = $old AND error LIKE '"'the refresh never finished%'"'")" -ge 1 ]' \
         "$label: the interrupted refreshes are marked, saying why"
-    check '[ "$(q -c "SELECT count(*) FROM discovery_cache")" = "$rows" ] && [ "$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '"'$artists'"'")" = "$artists_md5" ]' \
+    check '[ "$(q -c "SELECT count(*) FROM tako_cache.discovery_cache")" = "$rows" ] && [ "$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '"'$artists'"'")" = "$artists_md5" ]' \
         "$label: no committed data lost"
 }
-artists_md5=$(q -c "SELECT md5(data::text) FROM discovery_cache WHERE cache_key = '$artists'")
-rows=$(q -c "SELECT count(*) FROM discovery_cache")
+artists_md5=$(q -c "SELECT md5(data::text) FROM tako_cache.discovery_cache WHERE cache_key = '$artists'")
+rows=$(q -c "SELECT count(*) FROM tako_cache.discovery_cache")
 interrupted "pg_terminate_backend" terminate
 interrupted "kill -9" kill
 interrupted "server restart" restart
@@ -184,7 +184,7 @@ check '[ "$(q -c "SELECT d->>'"'count'"' FROM tako_discover('"'$albums'"') AS d"
 # 10. A database the worker does not serve: the session refreshes, and the WARNING says why.
 createdb tako_other && q -d tako_other -c "CREATE EXTENSION tako_cache" >/dev/null
 q -d tako_other -c "SELECT tako_refresh('$albums')" >/dev/null
-q -d tako_other -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute'" >/dev/null
+q -d tako_other -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute'" >/dev/null
 out=$(psql -X -At -d tako_other -c "SELECT d->'meta'->>'stale' FROM tako_discover('$albums') AS d" 2>&1)
 check 'echo "$out" | grep -q "refresh worker does not serve this database"' "elsewhere a WARNING says the worker does not serve the database"
 check '[ "$(echo "$out" | tail -1)" = false ]' "... and the session refreshes the expired list itself, as before"
@@ -214,7 +214,7 @@ out=$(psql -X -At -c "SELECT d->'meta'->>'cached' FROM tako_discover('$albums') 
 check 'echo "$out" | grep -q "tako_cache is not in shared_preload_libraries: there is no refresh worker"' \
     "not preloaded: a WARNING says there is no refresh worker"
 check '[ "$(echo "$out" | tail -1)" = false ]' "... and a miss is fetched by the session itself"
-q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute'" >/dev/null
+q -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute'" >/dev/null
 check '[ "$(q -c "SELECT d->'"'meta'"'->>'"'stale'"' FROM tako_discover('"'$albums'"') AS d" 2>/dev/null)" = false ]' \
     "... and an expired list is refreshed by its reader, as before"
 check '[ "$(q -c "SELECT tako_cache_stats()->'"'queue'"'->>'"'worker_running'"'" 2>/dev/null)" = false ]' \

@@ -11,8 +11,8 @@ keys="'itunes:charts:ca-album', 'itunes:charts:au-album', 'itunes:charts:es-albu
 
 # Seconds between the first and the last of the four requests the worker makes for them.
 spread() {
-    q -c "SELECT tako_refresh_keys(ARRAY[$keys])" \
-      -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key IN ($keys)" >/dev/null
+    q -c "SELECT tako_cache.tako_refresh_keys(ARRAY[$keys])" \
+      -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key IN ($keys)" >/dev/null
     wait_queue
     $ctl reset >/dev/null
     $ctl config '{"latency_ms": 400}' >/dev/null

@@ -9,9 +9,9 @@ cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
 key=deezer:charts:artists
 path=/chart/0/artists
-worker_pid() { q -c "SELECT tako_queue_stats()->>'worker_pid'"; }
+worker_pid() { q -c "SELECT tako_cache.tako_queue_stats()->>'worker_pid'"; }
 last_log() {  # origin, outcome and whether the worker wrote the key's last refresh-log row
-    q -c "SELECT origin || ' ' || outcome || ' ' || coalesce((pid = $(worker_pid))::text, 'session') FROM tako_refresh_log
+    q -c "SELECT origin || ' ' || outcome || ' ' || coalesce((pid = $(worker_pid))::text, 'session') FROM tako_cache.tako_refresh_log
            WHERE cache_key = '$key' ORDER BY id DESC LIMIT 1"
 }
 wait_queue
@@ -46,7 +46,7 @@ took=$(($(ms) - started))
 check '[ "$took" -lt 1500 ]' "pg_cancel_backend ends the wait in $took ms"
 wait_queue
 
-done_count() { q -c "SELECT (tako_queue_stats()->>'done')::int + (tako_queue_stats()->>'failed')::int"; }
+done_count() { q -c "SELECT (tako_cache.tako_queue_stats()->>'done')::int + (tako_cache.tako_queue_stats()->>'failed')::int"; }
 before=$(done_count)
 own=$(q -c "SET tako_cache.http_timeout_ms = 9000" -c "SELECT tako_refresh('$key')->>'status'")
 check '[ "$own" = ok ] && [ "$(done_count)" = "$before" ] && [ "$(last_log)" = "manual ok session" ]' \
@@ -55,14 +55,14 @@ own=$(q -c "BEGIN" -c "SELECT tako_refresh('$key')->>'status'" -c "COMMIT")
 check '[ "$own" = ok ] && [ "$(done_count)" = "$before" ] && [ "$(last_log)" = "manual ok session" ]' \
     "... and so does one in a transaction block"
 
-q -c "CALL tako_refresh_job(ARRAY['$key'], 'cron')" >/dev/null
+q -c "CALL tako_cache.tako_refresh_job(ARRAY['$key'], 'cron')" >/dev/null
 check '[ "$(last_log)" = "cron ok true" ]' "a pg_cron procedure is carried out by the worker too ($(last_log))"
 # Hits not yet flushed: the hourly job flushes them (its transaction then holds the row) before
 # it refreshes the expired lists.
 q -c "SELECT count(tako_get_cached('$key')) FROM generate_series(1, 3)" >/dev/null
-q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'" >/dev/null
-hourly=$(q -c "CALL tako_run_hourly_job()" 2>&1)
-check '[ "$(last_log)" = "expired ok true" ] && [ "$(q -c "SELECT expires_at > now() FROM discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
+q -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'" >/dev/null
+hourly=$(q -c "CALL tako_cache.tako_run_hourly_job()" 2>&1)
+check '[ "$(last_log)" = "expired ok true" ] && [ "$(q -c "SELECT expires_at > now() FROM tako_cache.discovery_cache WHERE cache_key = '"'$key'"'")" = t ]' \
     "... and the hourly pg_cron job's pass of expired lists ($(last_log)${hourly:+; $hourly})"
 $ctl reset >/dev/null
 echo "1..$n"

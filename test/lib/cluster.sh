@@ -121,7 +121,7 @@ cluster_stop() {
 cluster_wait_worker() {
     local i
     for i in $(seq 1 300); do
-        [ "$(psql -X -q -At -d "$1" -c "SELECT tako_queue_stats()->>'serves_this_database'" 2>/dev/null)" = true ] && return 0
+        [ "$(psql -X -q -At -d "$1" -c "SELECT tako_cache.tako_queue_stats()->>'serves_this_database'" 2>/dev/null)" = true ] && return 0
         sleep 0.1
     done
     echo "cluster_wait_worker: no refresh worker serves $1" >&2

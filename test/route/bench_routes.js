@@ -40,7 +40,7 @@ export async function benchRoutes(pool) {
     pool.query(SEED_COUNT, [key]).catch(() => {});
     res.json(envelope(key, rows[0].data, rows[0].updated_at));
   });
-  // Redis holds each key's list as JSON text (bench/http/run.sh copies it from discovery_cache).
+  // Redis holds each key's list as JSON text (bench/http/run.sh copies it from tako_cache.discovery_cache).
   router.get('/bench/redis/tmdb/trending', async (req, res) => {
     const key = trendingKey(req.query);
     const text = await redis.get(key);

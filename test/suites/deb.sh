@@ -142,7 +142,7 @@ key=tmdb:trending:movie:week
 worker_serves() {
     local i
     for i in $(seq 1 300); do
-        [ "$(q -c "SELECT tako_queue_stats()->>'serves_this_database'" 2>/dev/null)" = true ] && return 0
+        [ "$(q -c "SELECT tako_cache.tako_queue_stats()->>'serves_this_database'" 2>/dev/null)" = true ] && return 0
         sleep 0.1
     done
     return 1
@@ -161,8 +161,8 @@ check "tako_refresh('$key') against the test upstream: ok" test "$status" = ok
 [ "$status" = ok ] || echo "# $status"
 asked_upstream() { upstream_requests trending/movie/week | grep -q trending/movie/week; }
 check "... its request reached the upstream (libcurl, from the packaged library)" asked_upstream
-saved=$(q -c "SELECT total_results FROM discovery_cache WHERE cache_key = '$key' AND last_refresh_status = 'ok'")
-check "... the list is saved in discovery_cache ($saved items)" test "${saved:-0}" -gt 0
+saved=$(q -c "SELECT total_results FROM tako_cache.discovery_cache WHERE cache_key = '$key' AND last_refresh_status = 'ok'")
+check "... the list is saved in tako_cache.discovery_cache ($saved items)" test "${saved:-0}" -gt 0
 check "tako_get_cached('$key') reads the saved items" \
     test "$(q -c "SELECT json_array_length(tako_get_cached('$key'))")" = "${saved:-x}"
 check "tako_discover('$key') serves it from the cache" \
@@ -171,8 +171,8 @@ miss=itunes:charts:de-song
 check "tako_discover('$miss'), a miss, is fetched (cached false)" \
     test "$(q -c "SELECT tako_discover('$miss')->'meta'->>'cached'")" = false
 # (In a statement of its own: the worker saved it in a transaction of its own.)
-check "... and saved: discovery_cache has its items" \
-    test "$(q -c "SELECT count(*) FROM discovery_cache WHERE cache_key = '$miss' AND total_results > 0")" = 1
+check "... and saved: tako_cache.discovery_cache has its items" \
+    test "$(q -c "SELECT count(*) FROM tako_cache.discovery_cache WHERE cache_key = '$miss' AND total_results > 0")" = 1
 # Before the database existed, the worker and pg_cron's launcher said so (FATAL) and retried.
 check "no ERROR or FATAL in the server's log since the database exists" \
     bash -c "! tail -c +$((log_mark + 1)) '$root$dir/server.log' | grep -E 'ERROR|FATAL'"

@@ -55,11 +55,11 @@ q -c "CREATE ROLE tako_exporter LOGIN" -c "GRANT EXECUTE ON FUNCTION tako_metric
 as_exporter() { psql -X -q -At -U tako_exporter "$@"; }
 check "the monitoring role reads tako_metrics()" \
     [ "$(as_exporter -c "SELECT count(*) > 0 FROM tako_metrics()" 2>&1)" = t ]
-out=$(as_exporter -c "SELECT * FROM tako_metric_counters()" 2>&1)
+out=$(as_exporter -c "SELECT * FROM tako_cache.tako_metric_counters()" 2>&1)
 check "... but not the counters under it, nor the detailed stats, nor the refresh log" \
     bash -c '[[ "$1" == *"permission denied"* ]] &&
-             [[ "$(psql -X -q -At -U tako_exporter -c "SELECT tako_cache_stats_detailed()" 2>&1)" == *"permission denied"* ]] &&
-             [[ "$(psql -X -q -At -U tako_exporter -c "SELECT count(*) FROM tako_refresh_log" 2>&1)" == *"permission denied"* ]]' _ "$out"
+             [[ "$(psql -X -q -At -U tako_exporter -c "SELECT tako_cache.tako_cache_stats_detailed()" 2>&1)" == *"permission denied"* ]] &&
+             [[ "$(psql -X -q -At -U tako_exporter -c "SELECT count(*) FROM tako_cache.tako_refresh_log" 2>&1)" == *"permission denied"* ]]' _ "$out"
 check "PUBLIC may not read tako_metrics()" \
     [ "$(q -c "SELECT has_function_privilege('public', 'tako_metrics()', 'EXECUTE')")" = f ]
 
@@ -69,7 +69,7 @@ q -c "SELECT tako_discover('$key') IS NOT NULL" >/dev/null                    # 
 q -c "SELECT count(tako_get_cached('$key')) FROM generate_series(1, 3)" >/dev/null  # 3 hits
 q -c "SELECT tako_get_cached('deezer:charts:tracks')" >/dev/null              # miss: not cached
 q -c "SELECT tako_get_cached('tmdb:popular:movie')" >/dev/null               # miss (tmdb)
-q -c "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'"
+q -c "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = '$key'"
 upstream_fault "{\"match\": \"$path\", \"times\": 5, \"fault\": {\"status\": 500}}" >/dev/null
 q -c "SELECT tako_discover('$key') IS NOT NULL" >/dev/null                    # stale serve; the
 wait_queue                                                                    # worker's refresh: 500
@@ -146,8 +146,8 @@ check "the upstream request duration histogram: deezer counted 3 fetches, all un
 sum=$(prom "$b" value tako_cache_upstream_request_duration_seconds_sum provider=deezer)
 check "... its sum is the time they took: more than 0, less than the sequence ($sum s)" \
     python3 -c "import sys; sys.exit(not 0 < $sum < $(($(date +%s) - started + 1)))"
-stats=$(q -c "SELECT concat_ws(' ', q->>'pending', q->>'in_flight', q->>'done', q->>'failed', q->>'refused') FROM tako_queue_stats() AS q")
-check "queue depth and the queue's counters are tako_queue_stats()' ($stats)" \
+stats=$(q -c "SELECT concat_ws(' ', q->>'pending', q->>'in_flight', q->>'done', q->>'failed', q->>'refused') FROM tako_cache.tako_queue_stats() AS q")
+check "queue depth and the queue's counters are tako_cache.tako_queue_stats()' ($stats)" \
     bash -c 'read -r p f d x r <<<"$2"; is "$1" tako_cache_queue_depth state=pending "$p" && is "$1" tako_cache_queue_depth state=in_flight "$f" &&
              is "$1" tako_cache_queue_refreshes_total result=done "$d" && is "$1" tako_cache_queue_refreshes_total result=failed "$x" &&
              is "$1" tako_cache_queue_refreshes_total result=refused "$r" && [ "$p $f" = "0 0" ] && [ "$x" -ge 1 ]' _ "$b" "$stats"

@@ -132,7 +132,7 @@ check "first GET $trending: 200, a miss that fetched (meta.cached false)" \
 check "... the upstream got exactly one request for it" test "$(requests /tmdb/trending/movie/week)" = 1
 check "... X-Cache: MISS" has_header X-Cache '^MISS$'
 # Fresh until the list expires (trending: a day after its fetch, the family's TTL).
-expires=$(sql "SELECT floor(extract(epoch FROM expires_at))::bigint FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
+expires=$(sql "SELECT floor(extract(epoch FROM expires_at))::bigint FROM tako_cache.discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
 # The Cache-Control of the last answer is public, its max-age the seconds from when it was answered
 # (between $asked_at and $answered_at, whole seconds) to $expires.
 fresh_for() {
@@ -151,19 +151,19 @@ printf '%s' "$(sql "SELECT tako_discover('tmdb:trending:movie:week')::text")" >"
 check "... the body is byte for byte what tako_discover returns in psql" cmp "$work/body" "$work/psql"
 check "... X-Cache: HIT" has_header X-Cache '^HIT$'
 check "... Cache-Control: public, max-age=<the seconds left>" fresh_for
-version=$(sql "SELECT data_version || '-' || (extract(epoch FROM updated_at) * 1000000)::bigint FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
+version=$(sql "SELECT data_version || '-' || (extract(epoch FROM updated_at) * 1000000)::bigint FROM tako_cache.discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'")
 check "... ETag: the list's version, W/\"$version\"" has_header ETag "^W/\"$version\"\$"
 etag=$(header ETag)
 
 # The client's copy is current: 304, no body, the same headers; the list did not leave PostgreSQL.
-hits_before=$(sql "SELECT coalesce(sum(hits), 0) FROM tako_pending_hits() WHERE cache_key = 'tmdb:trending:movie:week'")
+hits_before=$(sql "SELECT coalesce(sum(hits), 0) FROM tako_cache.tako_pending_hits() WHERE cache_key = 'tmdb:trending:movie:week'")
 get "$trending" -H "If-None-Match: $etag"
 check "GET with If-None-Match: $etag: 304 with an empty body" test "$status:$(wc -c <"$work/body")" = 304:0
 check "... ETag, X-Cache: HIT and Cache-Control as on a 200" \
     bash -c "$(declare -f header has_header fresh_for); work=$work expires=$expires asked_at=$asked_at answered_at=$answered_at;
              has_header ETag '^W/\"$version\"\$' && has_header X-Cache '^HIT\$' && fresh_for"
 check "... counted as a hit of the list" \
-    test "$(sql "SELECT sum(hits) FROM tako_pending_hits() WHERE cache_key = 'tmdb:trending:movie:week'")" = $((hits_before + 1))
+    test "$(sql "SELECT sum(hits) FROM tako_cache.tako_pending_hits() WHERE cache_key = 'tmdb:trending:movie:week'")" = $((hits_before + 1))
 check "... tako_discover_http returns no envelope for it: the list never crossed the wire" \
     test "$(sql "SELECT status || ' ' || (envelope IS NULL) FROM tako_discover_http('tmdb:trending:movie:week', '$etag')")" = "304 true"
 get "$trending" -H "If-None-Match: W/\"1-1\", $etag"
@@ -172,14 +172,14 @@ get "$trending" -H 'If-None-Match: W/"1-1"'
 check "another version's ETag: 200 with the list" answered 200 '.success == true and .meta.cached == true'
 
 # A list saved anew has another ETag: the old one is answered with the new list.
-sql "SELECT tako_save_cached('tmdb:trending:movie:week', NULL, NULL, data, upstream => upstream) FROM discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'" >/dev/null
+sql "SELECT tako_save_cached('tmdb:trending:movie:week', NULL, NULL, data, upstream => upstream) FROM tako_cache.discovery_cache WHERE cache_key = 'tmdb:trending:movie:week'" >/dev/null
 get "$trending" -H "If-None-Match: $etag"
 check "after the list is saved again, its old ETag: 200 with the list and a new ETag" \
     bash -c "$(declare -f header); work=$work; [ $status = 200 ] && [ -n \"\$(header ETag)\" ] && [ \"\$(header ETag)\" != '$etag' ]"
 
 # An expired list is served stale at once (the refresh worker refreshes it): nothing to keep, and
 # no ETag of a version (Express may add its own, a hash of the body).
-sql "UPDATE discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = 'tmdb:trending:movie:week'" >/dev/null
+sql "UPDATE tako_cache.discovery_cache SET expires_at = now() - interval '1 minute' WHERE cache_key = 'tmdb:trending:movie:week'" >/dev/null
 get "$trending"
 check "an expired list: 200, served stale (meta.stale true)" answered 200 '.success == true and .meta.stale == true'
 check "... X-Cache: STALE, Cache-Control: public, max-age=0, no version ETag" \
@@ -298,7 +298,7 @@ check "SQLSTATE → HTTP status for every mapped code" node --input-type=module 
 
 # 4. /api/cache/stats: the extension's stats and the pool's.
 get /api/cache/stats
-entries=$(sql "SELECT count(*) FROM discovery_cache")
+entries=$(sql "SELECT count(*) FROM tako_cache.discovery_cache")
 check "GET /api/cache/stats: 200, success, cache.global.total_entries = $entries, database.connected" \
     answered 200 '.success == true and .cache.global.total_entries == ($e | tonumber) and .database.connected == true
              and (.database.totalCount | type) == "number"' --arg e "$entries"

@@ -2,13 +2,15 @@
 
 extern "C" {
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 }
 
 namespace tako::pg {
@@ -44,13 +46,27 @@ AttrNumber attribute(Relation rel, const char *name) {
 
 }  // namespace
 
+Oid internal_schema_of(Oid fn_oid) {
+    // The schema tako_cache when it belongs to the extension of fn_oid (1.9 and later); otherwise
+    // (a schema of 1.8 or earlier, served by this library until ALTER EXTENSION ... UPDATE; or an
+    // install into a schema the user named tako_cache) everything is in the function's own schema.
+    // Never another schema of that name: public.discovery_cache may be the Tako API's own table.
+    Oid schema = get_namespace_oid("tako_cache", true);
+    if (OidIsValid(schema)) {
+        Oid extension = getExtensionOfObject(ProcedureRelationId, fn_oid);
+        if (OidIsValid(extension) && getExtensionOfObject(NamespaceRelationId, schema) == extension)
+            return schema;
+    }
+    return get_func_namespace(fn_oid);
+}
+
 CacheTable cache_table_of(Oid fn_oid) {
     if (cached_fn == fn_oid && fn_oid != InvalidOid) return cached;
     if (!callback_registered) {
         CacheRegisterRelcacheCallback(forget, (Datum)0);
         callback_registered = true;
     }
-    Oid schema = get_func_namespace(fn_oid);
+    Oid schema = internal_schema_of(fn_oid);
     CacheTable t;
     t.table = get_relname_relid("discovery_cache", schema);
     t.key_index = get_relname_relid("discovery_cache_cache_key_key", schema);
@@ -74,11 +90,17 @@ CacheTable cache_table_of(Oid fn_oid) {
 }
 
 Oid sibling_function(Oid fn_oid, const char *name, int nargs, bool missing_ok) {
-    Oid schema = get_func_namespace(fn_oid);
+    // By the catalog, not by name lookup: the caller may have no USAGE on the extension's schema
+    // (PUBLIC has none), and the function is called by OID as the extension's code, not by it.
+    Oid schema = internal_schema_of(fn_oid);
     Oid argtypes[1] = {TEXTOID};
-    return LookupFuncName(
-        list_make2(makeString(get_namespace_name(schema)), makeString(pstrdup(name))), nargs,
-        argtypes, missing_ok);
+    oidvector *args = buildoidvector(argtypes, nargs);
+    Oid fn = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
+                             PointerGetDatum(args), ObjectIdGetDatum(schema));
+    if (!OidIsValid(fn) && !missing_ok)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                        errmsg("function %s.%s is missing", get_namespace_name(schema), name)));
+    return fn;
 }
 
 }  // namespace tako::pg

@@ -23,9 +23,9 @@ namespace tako::pg {
 
 namespace {
 
-// tako_<name>() of the calling function's schema, if it has one (tako_sync_request_usage came with
-// 1.3, tako_load_request_usage with 1.4: a schema not yet updated keeps its counts in shared memory
-// only, or writes them before the fetch too).
+// tako_<name>() among the extension's internal routines, if it has one (tako_sync_request_usage
+// came with 1.3, tako_load_request_usage with 1.4: a schema not yet updated keeps its counts in
+// shared memory only, or writes them before the fetch too).
 bool call_sibling(FunctionCallInfo fcinfo, const char *name) {
     return pg_call([&] {
         Oid fn = sibling_function(fcinfo->flinfo->fn_oid, name, 0, true);
@@ -34,10 +34,10 @@ bool call_sibling(FunctionCallInfo fcinfo, const char *name) {
     });
 }
 
-// The schema of the calling function: the extension's.
+// The schema of the extension's internal routines (the pictures' functions).
 std::string own_schema(FunctionCallInfo fcinfo) {
     const char *name = nullptr;
-    pg_call([&] { name = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)); });
+    pg_call([&] { name = get_namespace_name(internal_schema_of(fcinfo->flinfo->fn_oid)); });
     return name ? name : "";
 }
 

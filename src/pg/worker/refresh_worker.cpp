@@ -94,14 +94,19 @@ void commit_step() {
     pgstat_report_activity(STATE_IDLE, nullptr);
 }
 
-// The schema of tako_cache in this database when it has the worker's functions; "" otherwise.
+// The schema of tako_cache's internal routines in this database (tako_cache from 1.9, the
+// extension's own before) when it has the worker's functions; "" otherwise.
 std::string extension_schema() {
     char *schema = nullptr;
     pg_call([&] {
         SPI_execute(
-            "SELECT n.nspname FROM pg_catalog.pg_extension AS e JOIN pg_catalog.pg_namespace AS n "
-            "ON n.oid = e.extnamespace WHERE e.extname = 'tako_cache' AND pg_catalog.to_regproc("
-            "pg_catalog.quote_ident(n.nspname) || '.tako_worker_begin') IS NOT NULL",
+            "SELECT n.nspname FROM pg_catalog.pg_extension AS e "
+            "JOIN pg_catalog.pg_depend AS d ON d.refclassid = 'pg_catalog.pg_extension'::regclass "
+            "AND d.refobjid = e.oid AND d.deptype = 'e' AND d.classid = "
+            "'pg_catalog.pg_proc'::regclass "
+            "JOIN pg_catalog.pg_proc AS p ON p.oid = d.objid AND p.proname = 'tako_worker_begin' "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
+            "WHERE e.extname = 'tako_cache'",
             true, 1);
         if (SPI_processed == 1)
             schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

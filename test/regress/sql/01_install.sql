@@ -29,9 +29,19 @@ LANGUAGE sql AS $$
         'details', '{}'::jsonb)
 $$;
 
--- Not relocatable, and every object lives in the extension's schema.
+-- Not relocatable. The schema of CREATE EXTENSION (public) receives only the user-facing functions;
+-- the tables, sequences and internal routines live in the schema tako_cache, which the extension
+-- owns (docs/schema.md).
 ALTER EXTENSION tako_cache SET SCHEMA pg_catalog;
-SELECT count(*) AS objects_outside_public
+SELECT n.nspname AS schema, c.relname IS NULL AS routine, count(*) AS objects
   FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
-  JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
- WHERE p.pronamespace <> 'public'::regnamespace;
+  LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+  LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+  JOIN pg_namespace n ON n.oid = coalesce(p.pronamespace, c.relnamespace)
+ WHERE d.deptype = 'e'
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT nspname, pg_get_userbyid(nspowner) = current_user AS owned,
+       (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+         WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e') AS member_of,
+       has_schema_privilege('public', n.oid, 'USAGE') AS public_usage
+  FROM pg_namespace n WHERE nspname = 'tako_cache';

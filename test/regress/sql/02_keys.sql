@@ -23,7 +23,7 @@ SELECT key, tako_canonical_key(key)
 SELECT * FROM tako_parse_key('tmdb:upcoming:tv:on-the-air');
 SELECT * FROM tako_parse_key('jikan:schedule:monday');
 SELECT * FROM tako_parse_key('itunes:charts:gb-song');
-SELECT tako_key_info('rawg:upcoming:4,187');
+SELECT tako_cache.tako_key_info('rawg:upcoming:4,187');
 SELECT tako_canonical_key('rawg:upcoming:187,4,4') AS one_form;
 
 -- Every rejection names the bad part, with SQLSTATE 22023.

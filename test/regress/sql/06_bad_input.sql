@@ -1,5 +1,5 @@
 -- Bad input of every SQL function: a clear ERROR with a SQLSTATE, never a crash, nothing written.
-SELECT count(*) AS rows_before FROM discovery_cache \gset
+SELECT count(*) AS rows_before FROM tako_cache.discovery_cache \gset
 
 SELECT statement, regress.err(statement) AS result FROM unnest(ARRAY[
     -- tako_save_cached
@@ -33,11 +33,11 @@ SELECT statement, regress.err(statement) AS result FROM unnest(ARRAY[
     $$SELECT tako_purge_old_entries(-5)$$,
     $$SELECT tako_purge_old_entries(99999999999)$$,
     $$SELECT tako_purge_old_entries(2147483647)$$,
-    -- tako_validate_items / tako_key_info / tako_parse_key
+    -- tako_validate_items / tako_cache.tako_key_info / tako_parse_key
     $$SELECT tako_validate_items(NULL)$$,
     $$SELECT tako_validate_items('{}')$$,
     $$SELECT tako_validate_items('[{"id": "x"}]')$$,
-    $$SELECT tako_key_info(NULL)$$,
+    $$SELECT tako_cache.tako_key_info(NULL)$$,
     $$SELECT * FROM tako_parse_key('tmdb:nope')$$,
     -- tako_cache_key
     $$SELECT tako_cache_key('tmdb', 'trending', 'movie', 'week', 'extra')$$,
@@ -46,7 +46,7 @@ SELECT statement, regress.err(statement) AS result FROM unnest(ARRAY[
     $$SELECT tako_cache_key('itunes', 'charts', '../../etc-album')$$,
     $$SELECT tako_cache_key('tmdb', 'trending', E'movie\u200b')$$,
     $$SELECT tako_cache_key('tmdb', 'trending', 'movie', E'week\x7f')$$,
-    -- tako_normalize / tako_fetch / tako_refresh*
+    -- tako_normalize / tako_cache.tako_fetch / tako_refresh*
     $$SELECT tako_normalize(NULL, 'charts', '{}')$$,
     $$SELECT tako_normalize('deezer', NULL, '{}')$$,
     $$SELECT tako_normalize('deezer', 'charts', NULL)$$,
@@ -56,13 +56,13 @@ SELECT statement, regress.err(statement) AS result FROM unnest(ARRAY[
     $$SELECT tako_normalize('deezer', 'charts', '[1, 2]')$$,
     $$SELECT tako_normalize('tmdb', 'trending', '{"results": "no"}')$$,
     $$SELECT tako_normalize('deezer', 'charts', '{"error": {"type": "DataException", "message": "no data", "code": 800}}')$$,
-    $$SELECT tako_fetch(NULL)$$,
-    $$SELECT tako_fetch('deezer:charts:podcasts')$$,
+    $$SELECT tako_cache.tako_fetch(NULL)$$,
+    $$SELECT tako_cache.tako_fetch('deezer:charts:podcasts')$$,
     $$SELECT tako_refresh(NULL)$$,
     $$SELECT tako_refresh('rawg:popular:4;DROP TABLE x')$$,
-    $$SELECT tako_refresh_keys(NULL)$$,
-    $$SELECT tako_refresh_keys(ARRAY['deezer:charts', NULL])$$,
-    $$SELECT tako_refresh_keys(ARRAY['deezer:charts:albums', 'tmdb:nope'])$$,
+    $$SELECT tako_cache.tako_refresh_keys(NULL)$$,
+    $$SELECT tako_cache.tako_refresh_keys(ARRAY['deezer:charts', NULL])$$,
+    $$SELECT tako_cache.tako_refresh_keys(ARRAY['deezer:charts:albums', 'tmdb:nope'])$$,
     $$SELECT tako_refresh_expired(-1)$$,
     $$SELECT tako_refresh_provider('netflix')$$,
     $$SELECT tako_refresh_provider('tmdb', 'charts')$$,
@@ -73,19 +73,19 @@ SELECT statement, regress.err(statement) AS result FROM unnest(ARRAY[
     $$SELECT tako_discover(repeat('x', 1000))$$,
     $$SELECT tako_discover('jikan:schedule:funday')$$,
     $$SELECT tako_discover('rawg:popular:4'',''187')$$,
-    $$SELECT tako_envelope(NULL, '[]', '{}', now(), now(), true, false)$$,
-    $$SELECT tako_envelope('tmdb:nope', '[]', '{}', now(), now(), true, false)$$,
-    $$SELECT tako_envelope('deezer:charts', '{"a": 1}', '{}', now(), now(), true, false)$$,
-    $$SELECT tako_envelope('deezer:charts', '[]', '[1]', now(), now(), true, false)$$,
+    $$SELECT tako_cache.tako_envelope(NULL, '[]', '{}', now(), now(), true, false)$$,
+    $$SELECT tako_cache.tako_envelope('tmdb:nope', '[]', '{}', now(), now(), true, false)$$,
+    $$SELECT tako_cache.tako_envelope('deezer:charts', '{"a": 1}', '{}', now(), now(), true, false)$$,
+    $$SELECT tako_cache.tako_envelope('deezer:charts', '[]', '[1]', now(), now(), true, false)$$,
     $$SELECT tako_save_cached('deezer:charts:albums', NULL, NULL, '[]', upstream => '"text"')$$,
-    $$SELECT tako_run_slot('nightly', 'tmdb')$$,
+    $$SELECT tako_cache.tako_run_slot('nightly', 'tmdb')$$,
     $$SELECT tako_purge_refresh_log(-1)$$,
-    $$SELECT * FROM tako_recent_failure(NULL)$$,
-    $$INSERT INTO tako_warm_keys (cache_key) VALUES ('deezer:charts')$$,
-    $$INSERT INTO tako_warm_keys (cache_key) VALUES ('deezer:playlists')$$,
-    $$INSERT INTO tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('Bad Name', 'tmdb', '{popular}', '{01:00}')$$,
-    $$INSERT INTO tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('x', 'tmdb', '{popular}', '{NULL}')$$,
-    $$INSERT INTO tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('x', 'netflix', '{popular}', '{01:00}')$$
+    $$SELECT * FROM tako_cache.tako_recent_failure(NULL)$$,
+    $$INSERT INTO tako_cache.tako_warm_keys (cache_key) VALUES ('deezer:charts')$$,
+    $$INSERT INTO tako_cache.tako_warm_keys (cache_key) VALUES ('deezer:playlists')$$,
+    $$INSERT INTO tako_cache.tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('Bad Name', 'tmdb', '{popular}', '{01:00}')$$,
+    $$INSERT INTO tako_cache.tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('x', 'tmdb', '{popular}', '{NULL}')$$,
+    $$INSERT INTO tako_cache.tako_refresh_slots (list, provider, endpoints, local_times) VALUES ('x', 'netflix', '{popular}', '{01:00}')$$
 ]) AS statement;
 
-SELECT count(*) - :rows_before AS rows_written FROM discovery_cache;
+SELECT count(*) - :rows_before AS rows_written FROM tako_cache.discovery_cache;
