@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7 and 1.8, and find
-# everything intact at each step; the updated extension is the same, object for object, as a fresh
-# install (the script generated from sql/src), and so is 1.0 updated straight to the newest version.
-# Prints TAP.
+# Upgrades: install 1.0, fill the cache, update to 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8 and 1.9,
+# and find everything intact at each step; the updated extension is the same, object for object, as
+# a fresh install (the script generated from sql/src), and so is 1.0 updated straight to the newest
+# version. 1.9 moves the tables and internal routines into the schema tako_cache: also from a 1.8
+# installed in a schema of its own (1.8's documented way beside Tako's table) and in one named
+# tako_cache (nothing moves). Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 source test/lib/tap.sh
 cleanup() { q -d postgres -c "DROP DATABASE IF EXISTS tako_up_old" -c "DROP DATABASE IF EXISTS tako_up_new" \
-               -c "DROP DATABASE IF EXISTS tako_up_direct" >/dev/null 2>&1; }
+               -c "DROP DATABASE IF EXISTS tako_up_direct" -c "DROP DATABASE IF EXISTS tako_up_own" \
+               -c "DROP ROLE IF EXISTS tako_up_reader" >/dev/null 2>&1; }
 trap cleanup EXIT
 cleanup
-q -d postgres -c "CREATE DATABASE tako_up_old" -c "CREATE DATABASE tako_up_new" -c "CREATE DATABASE tako_up_direct" >/dev/null
+q -d postgres -c "CREATE DATABASE tako_up_old" -c "CREATE DATABASE tako_up_new" -c "CREATE DATABASE tako_up_direct" \
+    -c "CREATE DATABASE tako_up_own" >/dev/null
 
 q -d tako_up_old -c "CREATE EXTENSION tako_cache VERSION '1.0'"
 check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.0 ]' "installed version 1.0"
@@ -24,11 +28,19 @@ SELECT count(tako_get_cached('deezer:charts:albums')) FROM generate_series(1, 5)
 SELECT tako_flush_hits();
 SELECT count(tako_get_cached('deezer:charts:albums')) FROM generate_series(1, 3);
 SQL
+tables_of() {  # DB: the schema of the extension's tables (the extension's own before 1.9, tako_cache since)
+    q -d "$1" -c "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+                   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'
+                  WHERE c.relname = 'discovery_cache'"
+}
 state() {  # what users have in a database
+    local t
+    t=$(tables_of "$1")
     q -d "$1" -c "SELECT cache_key, md5(data::text), total_results, fetch_count, refresh_count, expires_at, updated_at,
-                         created_at, last_refresh_status FROM discovery_cache ORDER BY 1" \
-              -c "SELECT id, cache_key, origin, outcome, http_status, items, attempts, started_at FROM tako_refresh_log ORDER BY id" \
-              -c "SELECT * FROM tako_warm_keys ORDER BY 1" -c "SELECT * FROM tako_refresh_slots ORDER BY 1, 2"
+                         created_at, last_refresh_status FROM $t.discovery_cache ORDER BY 1" \
+              -c "SELECT id, cache_key, origin, outcome, http_status, items, attempts, started_at FROM $t.tako_refresh_log ORDER BY id" \
+              -c "SELECT * FROM $t.tako_warm_keys ORDER BY 1" -c "SELECT * FROM $t.tako_refresh_slots ORDER BY 1, 2"
 }
 before=$(state tako_up_old)
 pending_before=$(q -d tako_up_old -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = 'deezer:charts:albums'")
@@ -133,6 +145,62 @@ q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.8'"
 check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.8 ]' "updated to 1.8"
 check '[ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' "cached lists, counters, refresh log, warm keys and slots are intact"
 
+# 1.8 → 1.9: the extension's own schema. The tables (rows, counters, what was granted on them) and
+# the internal routines move into tako_cache; the schema of the extension keeps the 22 user-facing
+# functions; the hits not yet flushed stay.
+q -d tako_up_old -c "CREATE ROLE tako_up_reader" -c "GRANT SELECT ON discovery_cache TO tako_up_reader" >/dev/null
+q -d tako_up_old -c "SELECT count(tako_get_cached('deezer:charts:albums')) FROM generate_series(1, 2)" >/dev/null
+before=$(state tako_up_old)
+pending_before=$(q -d tako_up_old -c "SELECT hits FROM tako_pending_hits() WHERE cache_key = 'deezer:charts:albums'")
+q -d tako_up_old -c "ALTER EXTENSION tako_cache UPDATE TO '1.9'"
+check '[ "$(q -d tako_up_old -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.9 ]' "updated to 1.9"
+check '[ "$(tables_of tako_up_old)" = tako_cache ] && [ -n "$before" ] && [ "$before" = "$(state tako_up_old)" ]' \
+    "the tables are in the schema tako_cache now, cached lists, counters, refresh log, warm keys and slots intact"
+check '[ -n "$pending_before" ] && [ "$(q -d tako_up_old -c "SELECT hits FROM tako_cache.tako_pending_hits() WHERE cache_key = '"'deezer:charts:albums'"'")" = "$pending_before" ]' \
+    "... and the hits not yet flushed ($pending_before)"
+public_routines() {  # DB: the extension's routines in the schema of CREATE EXTENSION, and all else's schemas
+    q -d "$1" -c "SELECT count(*) FILTER (WHERE p.pronamespace = e.extnamespace) || ' ' ||
+                         coalesce(string_agg(DISTINCT n.nspname, ',') FILTER (WHERE p.pronamespace <> e.extnamespace), '')
+                    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+                    JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tako_cache'"
+}
+check '[ "$(public_routines tako_up_old)" = "22 tako_cache" ]' \
+    "the extension's schema keeps the 22 user-facing functions, every other routine is in tako_cache"
+check '[ "$(q -d tako_up_old -c "SELECT has_table_privilege('"'tako_up_reader'"', '"'tako_cache.discovery_cache'"', '"'SELECT'"') || '"' '"' || has_table_privilege('"'public'"', '"'tako_cache.discovery_cache'"', '"'SELECT'"') || '"' '"' || has_schema_privilege('"'public'"', '"'tako_cache'"', '"'USAGE'"')")" = "true false false" ]' \
+    "a grant made on the table before is kept; PUBLIC's SELECT is gone, and PUBLIC has no USAGE on tako_cache"
+q -d tako_up_old -c "REVOKE ALL ON tako_cache.discovery_cache FROM tako_up_reader" >/dev/null  # (the dump below)
+check '[ "$(q -d tako_up_old -c "SELECT json_array_length(tako_discover('"'deezer:charts:albums'"')->'"'data'"')")" = 10 ] &&
+       [ "$(q -d tako_up_old -c "SELECT tako_refresh('"'tmdb:popular:tv'"')->>'"'status'"'")" = ok ]' \
+    "the cache serves and refreshes after the move"
+check '[ "$(q -d tako_up_old -c "SELECT count(*) FROM tako_schedule_plan() WHERE command ~ '"'^(CALL|SELECT) tako_cache\.'"'")" = 30 ]' \
+    "the planned jobs call the procedures and the hit flush where they now are (28 slots, hourly, flush)"
+
+# A 1.8 installed in a schema of its own, beside Tako's public.discovery_cache (1.8's way), updated:
+# its internals move to tako_cache, its user-facing functions stay where they were; Tako's table
+# is untouched. Installed in a schema named tako_cache, nothing moves.
+q -d tako_up_own <<'SQL' >/dev/null
+CREATE TABLE public.discovery_cache (id serial PRIMARY KEY, cache_key varchar(255) UNIQUE, data jsonb);
+INSERT INTO public.discovery_cache (cache_key, data) VALUES ('tmdb:trending:movie:week', '{"from": "Tako"}');
+CREATE SCHEMA tako;
+CREATE EXTENSION tako_cache SCHEMA tako VERSION '1.8';
+SELECT tako.tako_refresh('deezer:charts:albums');
+SQL
+q -d tako_up_own -c "ALTER EXTENSION tako_cache UPDATE TO '1.9'" >/dev/null
+check '[ "$(tables_of tako_up_own)" = tako_cache ] && [ "$(public_routines tako_up_own)" = "22 tako_cache" ] &&
+       [ "$(q -d tako_up_own -c "SELECT count(*) FROM pg_proc WHERE pronamespace = '"'tako'"'::regnamespace")" = 22 ]' \
+    "a 1.8 in its own schema: the 22 user-facing functions stay there, the rest moves to tako_cache"
+check '[ "$(q -d tako_up_own -c "SELECT json_array_length(tako.tako_discover('"'deezer:charts:albums'"')->'"'data'"')")" = 10 ] &&
+       [ "$(q -d tako_up_own -c "SELECT data->>'"'from'"' FROM public.discovery_cache")" = Tako ]' \
+    "... it serves its list, and Tako's own discovery_cache is untouched"
+q -d tako_up_own -c "DROP EXTENSION tako_cache" -c "DROP SCHEMA tako" -c "CREATE SCHEMA tako_cache" \
+    -c "CREATE EXTENSION tako_cache SCHEMA tako_cache VERSION '1.8'" -c "SELECT tako_cache.tako_refresh('deezer:charts:tracks')" >/dev/null
+q -d tako_up_own -c "ALTER EXTENSION tako_cache UPDATE TO '1.9'" >/dev/null
+check '[ "$(q -d tako_up_own -c "SELECT extversion FROM pg_extension WHERE extname = '"'tako_cache'"'")" = 1.9 ] &&
+       [ "$(public_routines tako_up_own)" = "82 " ] &&
+       [ "$(q -d tako_up_own -c "SELECT json_array_length(tako_cache.tako_discover('"'deezer:charts:tracks'"')->'"'data'"')")" = 10 ]' \
+    "a 1.8 installed in a schema named tako_cache: everything stays in that one schema, and serves"
+
 # 1.0 straight to the newest version.
 newest=$(sed -n "s/^default_version = '\\(.*\\)'/\\1/p" tako_cache.control)
 q -d tako_up_direct -c "CREATE EXTENSION tako_cache VERSION '1.0'" -c "SELECT tako_refresh('deezer:charts:tracks')" >/dev/null
@@ -149,10 +217,10 @@ q -d tako_up_new -c "CREATE EXTENSION tako_cache" >/dev/null
 check '[ "$(q -d tako_up_new -c "SELECT (pg_stat_file(setting || '"'/extension/tako_cache--$newest.sql'"', true)).size > 0 FROM pg_config WHERE name = '"'SHAREDIR'"'")" = t ]' \
     "a fresh install runs tako_cache--$newest.sql, the install script generated from sql/src"
 installed_rows() {  # the rows the extension installs (their added_at aside: the time of the install)
-    q -d "$1" -c "SELECT md5(string_agg(p::text, ',' ORDER BY provider, id)) FROM tako_platforms AS p" \
-              -c "SELECT string_agg(cache_key || ' ' || standard, ',' ORDER BY cache_key) FROM tako_warm_keys WHERE standard" \
-              -c "SELECT md5(string_agg(s::text, ',' ORDER BY list, provider)) FROM tako_refresh_slots AS s WHERE standard" \
-              -c "SELECT count(*) || ' ' || min(length(salt)) FROM tako_secret"
+    q -d "$1" -c "SELECT md5(string_agg(p::text, ',' ORDER BY provider, id)) FROM tako_cache.tako_platforms AS p" \
+              -c "SELECT string_agg(cache_key || ' ' || standard, ',' ORDER BY cache_key) FROM tako_cache.tako_warm_keys WHERE standard" \
+              -c "SELECT md5(string_agg(s::text, ',' ORDER BY list, provider)) FROM tako_cache.tako_refresh_slots AS s WHERE standard" \
+              -c "SELECT count(*) || ' ' || min(length(salt)) FROM tako_cache.tako_secret"
 }
 check '[ "$(installed_rows tako_up_direct)" = "$(installed_rows tako_up_new)" ]' \
     "1.0 updated to $newest has the rows a fresh install has: the platforms (generated from sql/data/platforms.tsv for a fresh install, written out by 1.3's script), the warm keys and slots, a secret"
