@@ -315,7 +315,7 @@ BEGIN
     IF bad IS NOT NULL OR cardinality(NEW.endpoints) = 0 THEN
         RAISE EXCEPTION 'slot %/%: "%" is not an endpoint of provider "%"', NEW.list, NEW.provider,
                         coalesce(bad, ''), NEW.provider
-            USING ERRCODE = '22023', HINT = 'SELECT provider, endpoint FROM tako_families() lists them.';
+            USING ERRCODE = '22023', HINT = 'SELECT provider, endpoint FROM tako_cache.tako_families() lists them.';
     END IF;
     IF cardinality(NEW.local_times) = 0 OR array_position(NEW.local_times, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'slot %/%: local_times must list at least one time and no NULL', NEW.list, NEW.provider
@@ -649,7 +649,7 @@ BEGIN
                       DETAIL = format('%s is neither cached nor a warm key; read-through fetches at most %s such keys '
                                       'per hour and provider (tako_cache.new_keys_per_hour).',
                                       k, current_setting('tako_cache.new_keys_per_hour')),
-                      HINT = 'Retry later, or add the key to tako_warm_keys.';
+                      HINT = 'Retry later, or add the key to tako_cache.tako_warm_keys.';
         ELSE  -- raise_error
             RAISE EXCEPTION USING ERRCODE = result->>'sqlstate',
                 MESSAGE = format('upstream request for %s failed (%s): %s', k, result->>'outcome', said);
@@ -1052,7 +1052,7 @@ BEGIN
                       AND (tako_provider_keys.endpoint IS NULL OR f.endpoint = tako_provider_keys.endpoint)) THEN
         RAISE EXCEPTION 'unknown provider/endpoint "%/%"', coalesce(provider, 'NULL'), coalesce(endpoint, '*')
             USING ERRCODE = '22023',
-                  HINT = 'SELECT provider, endpoint FROM tako_families() lists the valid ones.';
+                  HINT = 'SELECT provider, endpoint FROM tako_cache.tako_families() lists the valid ones.';
     END IF;
     RETURN ARRAY(
         SELECT k FROM (
@@ -1681,7 +1681,7 @@ BEGIN
         RAISE EXCEPTION 'pg_cron lives in database "%", not in "%"', cron_db, current_database()
             USING ERRCODE = '55000',
                   DETAIL = 'tako_cache schedules its refreshes with pg_cron, which runs jobs of one database.',
-                  HINT = format('In database %I, run each statement of: SELECT * FROM tako_schedule_commands(); '
+                  HINT = format('In database %I, run each statement of: SELECT * FROM tako_cache.tako_schedule_commands(); '
                                 '(they call cron.schedule_in_database(jobname, schedule, command, %L)). '
                                 'The hourly DST re-sync cannot reach another database: re-run them after a DST change.',
                                 cron_db, current_database());
@@ -1690,7 +1690,7 @@ BEGIN
         USING ERRCODE = '55000',
               HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name to this database, '
                      'restart, then CREATE EXTENSION pg_cron; or, if pg_cron lives in another database, '
-                     'run there the statements of SELECT * FROM tako_schedule_commands().';
+                     'run there the statements of SELECT * FROM tako_cache.tako_schedule_commands().';
 END
 $$;
 
@@ -2256,6 +2256,17 @@ COMMENT ON FUNCTION @extschema@.tako_metrics() IS
 REVOKE EXECUTE ON FUNCTION @extschema@.tako_metrics() FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION @extschema@.tako_metrics() TO pg_monitor;
+
+
+-- PUBLIC may execute no routine of the extension's schema (those it may call are in the schema of
+-- CREATE EXTENSION).
+DO $$
+BEGIN
+    IF '@extschema@' <> 'tako_cache' THEN
+        REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA tako_cache FROM PUBLIC;
+    END IF;
+END
+$$;
 
 
 -- The pg_cron jobs call the procedures where they now are (a no-op without pg_cron or jobs).

@@ -282,7 +282,7 @@ BEGIN
                       DETAIL = format('%s is neither cached nor a warm key; read-through fetches at most %s such keys '
                                       'per hour and provider (tako_cache.new_keys_per_hour).',
                                       k, current_setting('tako_cache.new_keys_per_hour')),
-                      HINT = 'Retry later, or add the key to tako_warm_keys.';
+                      HINT = 'Retry later, or add the key to tako_cache.tako_warm_keys.';
         ELSE  -- raise_error
             RAISE EXCEPTION USING ERRCODE = result->>'sqlstate',
                 MESSAGE = format('upstream request for %s failed (%s): %s', k, result->>'outcome', said);

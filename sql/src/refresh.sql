@@ -330,7 +330,7 @@ BEGIN
                       AND (tako_provider_keys.endpoint IS NULL OR f.endpoint = tako_provider_keys.endpoint)) THEN
         RAISE EXCEPTION 'unknown provider/endpoint "%/%"', coalesce(provider, 'NULL'), coalesce(endpoint, '*')
             USING ERRCODE = '22023',
-                  HINT = 'SELECT provider, endpoint FROM tako_families() lists the valid ones.';
+                  HINT = 'SELECT provider, endpoint FROM tako_cache.tako_families() lists the valid ones.';
     END IF;
     RETURN ARRAY(
         SELECT k FROM (

@@ -91,7 +91,7 @@ BEGIN
         RAISE EXCEPTION 'pg_cron lives in database "%", not in "%"', cron_db, current_database()
             USING ERRCODE = '55000',
                   DETAIL = 'tako_cache schedules its refreshes with pg_cron, which runs jobs of one database.',
-                  HINT = format('In database %I, run each statement of: SELECT * FROM tako_schedule_commands(); '
+                  HINT = format('In database %I, run each statement of: SELECT * FROM tako_cache.tako_schedule_commands(); '
                                 '(they call cron.schedule_in_database(jobname, schedule, command, %L)). '
                                 'The hourly DST re-sync cannot reach another database: re-run them after a DST change.',
                                 cron_db, current_database());
@@ -100,7 +100,7 @@ BEGIN
         USING ERRCODE = '55000',
               HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name to this database, '
                      'restart, then CREATE EXTENSION pg_cron; or, if pg_cron lives in another database, '
-                     'run there the statements of SELECT * FROM tako_schedule_commands().';
+                     'run there the statements of SELECT * FROM tako_cache.tako_schedule_commands().';
 END
 $$;
 COMMENT ON FUNCTION tako_cache.tako_require_pg_cron() IS

@@ -245,7 +245,7 @@ BEGIN
     IF bad IS NOT NULL OR cardinality(NEW.endpoints) = 0 THEN
         RAISE EXCEPTION 'slot %/%: "%" is not an endpoint of provider "%"', NEW.list, NEW.provider,
                         coalesce(bad, ''), NEW.provider
-            USING ERRCODE = '22023', HINT = 'SELECT provider, endpoint FROM tako_families() lists them.';
+            USING ERRCODE = '22023', HINT = 'SELECT provider, endpoint FROM tako_cache.tako_families() lists them.';
     END IF;
     IF cardinality(NEW.local_times) = 0 OR array_position(NEW.local_times, NULL) IS NOT NULL THEN
         RAISE EXCEPTION 'slot %/%: local_times must list at least one time and no NULL', NEW.list, NEW.provider

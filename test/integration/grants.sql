@@ -14,15 +14,17 @@ CREATE EXTENSION pg_cron;
 -- docs:begin roles
 -- The Tako API's role: it reads (tako_discover, tako_get_cached, tako_cache_stats): PUBLIC's rights.
 CREATE ROLE tako_api LOGIN;
--- A maintenance role: refreshes, purges, saves, schedules and imports, and reads the refresh log.
+-- A maintenance role: refreshes, purges, saves, schedules and imports, and reads the cache and the
+-- refresh log (tables of the extension's schema, tako_cache).
 CREATE ROLE tako_maintenance LOGIN;
 GRANT EXECUTE ON FUNCTION
     tako_refresh(text), tako_refresh_provider(text, text), tako_refresh_all(), tako_refresh_expired(integer),
-    tako_purge_old_entries(integer), tako_purge_refresh_log(integer),
+    tako_get_expired_entries(integer), tako_purge_old_entries(integer), tako_purge_refresh_log(integer),
     tako_save_cached(text, text, text, jsonb, text, text, interval, jsonb),
     tako_schedule_refreshes(timestamptz), tako_unschedule_refreshes(), tako_import(regclass)
     TO tako_maintenance;
-GRANT SELECT ON tako_cache.tako_refresh_log TO tako_maintenance;
+GRANT USAGE ON SCHEMA tako_cache TO tako_maintenance;
+GRANT SELECT ON tako_cache.discovery_cache, tako_cache.tako_refresh_log TO tako_maintenance;
 -- docs:end roles
 
 -- Tako's own table (its migration's), owned by Tako's role.
@@ -60,6 +62,8 @@ SELECT throws_ok($$SELECT tako_save_cached('deezer:charts:tracks', NULL, NULL, '
 SELECT throws_ok($$SELECT tako_purge_old_entries(90)$$, '42501', NULL, '... nor purge');
 SELECT throws_ok($$SELECT tako_import('tako_app.discovery_cache')$$, '42501', NULL, '... nor import');
 SELECT throws_ok($$SELECT count(*) FROM tako_cache.tako_refresh_log$$, '42501', NULL, '... nor read the refresh log');
+SELECT throws_ok($$SELECT count(*) FROM tako_cache.discovery_cache$$, '42501', NULL,
+                 '... nor the table itself (no USAGE on the schema tako_cache: it reads through the functions)');
 RESET ROLE;
 
 -- The maintenance role, with the grants above only.
@@ -69,6 +73,7 @@ SELECT is(tako_refresh('deezer:charts:tracks')->>'status', 'ok',
 SELECT ok((SELECT last_refresh_at > now() - interval '1 minute' FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:tracks'), '... saved');
 SELECT is(jsonb_typeof(tako_refresh_provider('itunes', 'charts')), 'object', '... refreshes a provider''s lists');
 SELECT lives_ok($$SELECT tako_refresh_expired(1)$$, '... refreshes the expired lists');
+SELECT lives_ok($$SELECT * FROM tako_get_expired_entries(5)$$, '... lists the expired entries');
 SELECT is(tako_save_cached('deezer:charts:artists', NULL, NULL, jsonb_build_array(pg_temp.item('5', 'By hand'))), true,
           '... saves a list by hand');
 SELECT lives_ok($$SELECT tako_purge_old_entries(90)$$, '... purges the lists unread for 90 days');

@@ -42,9 +42,10 @@ wait_queue
 out=$(q -U errors_public -c "SELECT d->'meta' FROM tako_discover('$failing') AS d" 2>&1)
 check '[ -z "$(leaks "$out")" ] && grep -q "server_error: HTTP 503 from the upstream (after 3 attempts; " <<<"$out" && grep -q "\"stale\" *: *true" <<<"$out"' \
     "a stale list whose refresh fails: served stale, the reason names the HTTP status, not what the upstream said ($out)"
-out=$(q -U errors_public -c "SELECT last_error FROM tako_cache.discovery_cache WHERE cache_key = '$failing'" 2>&1)
-check '[ -z "$(leaks "$out")" ] && grep -q "HTTP 503" <<<"$out"' \
-    "... tako_cache.discovery_cache.last_error, which PUBLIC may read, says the same ($out)"
+out=$(q -c "SELECT last_error FROM tako_cache.discovery_cache WHERE cache_key = '$failing'" 2>&1)
+denied=$(q -U errors_public -c "SELECT last_error FROM tako_cache.discovery_cache WHERE cache_key = '$failing'" 2>&1)
+check '[ -z "$(leaks "$out")" ] && grep -q "HTTP 503" <<<"$out" && grep -q "permission denied for schema tako_cache" <<<"$denied"' \
+    "... tako_cache.discovery_cache.last_error says the same, and PUBLIC may not read it anyway ($out)"
 logged=$(q -c "SELECT error FROM tako_cache.tako_refresh_log WHERE cache_key = '$failing' ORDER BY id DESC LIMIT 1")
 check 'grep -q "$secret" <<<"$logged"' "... while the refresh log keeps the upstream's text ($logged)"
 out=$(q -U errors_public -c "SELECT tako_cache_stats()" 2>&1)

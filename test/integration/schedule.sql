@@ -43,7 +43,7 @@ SELECT is(tako_cache.tako_cron_is_1_5(),
           (SELECT extversion FROM pg_extension WHERE extname = 'pg_cron') || ')');
 SELECT is(tako_cache.tako_cron_timezone(), 'GMT', 'pg_cron''s time zone here: GMT (no cron.timezone set)');
 SELECT is((SELECT command FROM cron.job WHERE jobname = 'tako_cache:popular:tmdb:0300'),
-          'CALL public.tako_run_slot_job(''popular'', ''tmdb'')', 'a slot job calls tako_cache.tako_run_slot_job(list, provider)');
+          'CALL tako_cache.tako_run_slot_job(''popular'', ''tmdb'')', 'a slot job calls tako_cache.tako_run_slot_job(list, provider)');
 
 -- Idempotent.
 CREATE TEMP TABLE first_run AS SELECT jobid, jobname, schedule, command FROM cron.job;

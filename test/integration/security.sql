@@ -34,7 +34,8 @@ RESET ROLE;
 -- What a PUBLIC-only role may do.
 SET ROLE tap_public;
 SELECT is(json_array_length(tako_get_cached('deezer:charts:albums')), 10, 'PUBLIC may read a list (tako_get_cached)');
-SELECT is((SELECT count(*)::int FROM tako_cache.discovery_cache WHERE cache_key = 'deezer:charts:albums'), 1, '... and SELECT the table');
+SELECT throws_ok($$SELECT count(*) FROM tako_cache.discovery_cache$$, '42501', NULL,
+                 '... but not SELECT the table (no USAGE on the schema tako_cache: reads go through the functions)');
 SELECT is(tako_discover('deezer:charts:albums')->>'success', 'true', '... and call tako_discover');
 SELECT lives_ok($$SELECT tako_cache_stats()$$, '... and read the stats');
 
@@ -42,20 +43,20 @@ SELECT lives_ok($$SELECT tako_cache_stats()$$, '... and read the stats');
 -- nothing that writes, schedules, or reads secrets.
 SELECT throws_ok(format('SELECT %s', f), '42501', NULL, 'PUBLIC cannot ' || f)
   FROM unnest(ARRAY[
-    $$tako_fetch('deezer:charts:albums')$$, $$* FROM tako_cache.tako_fetch_lists(ARRAY['deezer:charts:albums'])$$,
-    $$tako_refresh('deezer:charts:albums')$$, $$tako_refresh_keys(ARRAY['deezer:charts:albums'])$$,
+    $$tako_cache.tako_fetch('deezer:charts:albums')$$, $$* FROM tako_cache.tako_fetch_lists(ARRAY['deezer:charts:albums'])$$,
+    $$tako_refresh('deezer:charts:albums')$$, $$tako_cache.tako_refresh_keys(ARRAY['deezer:charts:albums'])$$,
     $$tako_refresh_expired()$$, $$tako_refresh_provider('deezer')$$, $$tako_refresh_all()$$,
     $$tako_save_cached('deezer:charts:albums', NULL, NULL, '[]')$$, $$tako_purge_old_entries(0)$$,
     $$tako_purge_refresh_log(0)$$, $$* FROM tako_schedule_refreshes()$$, $$tako_unschedule_refreshes()$$,
-    $$tako_sync_schedule()$$, $$tako_run_slot('charts', 'deezer')$$, $$tako_run_hourly()$$,
-    $$tako_flush_hits()$$, $$* FROM tako_cache.tako_pending_hits()$$, $$* FROM tako_cache.tako_provider_health()$$,
-    $$* FROM tako_cache.tako_recent_failure('deezer:charts:albums')$$, $$tako_mark_interrupted()$$,
-    $$tako_count_hit('deezer:charts:albums')$$]) AS f;
+    $$tako_cache.tako_sync_schedule()$$, $$tako_cache.tako_run_slot('charts', 'deezer')$$, $$tako_cache.tako_run_hourly()$$,
+    $$tako_cache.tako_flush_hits()$$, $$* FROM tako_cache.tako_pending_hits()$$, $$* FROM tako_cache.tako_provider_health()$$,
+    $$* FROM tako_cache.tako_recent_failure('deezer:charts:albums')$$, $$tako_cache.tako_mark_interrupted()$$,
+    $$tako_cache.tako_count_hit('deezer:charts:albums')$$]) AS f;
 SELECT throws_ok(format('CALL %s', p), '42501', NULL, 'PUBLIC cannot CALL ' || p)
-  FROM unnest(ARRAY[$$tako_refresh_job(ARRAY['deezer:charts:albums'])$$, $$tako_run_slot_job('charts', 'deezer')$$,
-                    $$tako_run_hourly_job()$$]) AS p;
+  FROM unnest(ARRAY[$$tako_cache.tako_refresh_job(ARRAY['deezer:charts:albums'])$$, $$tako_cache.tako_run_slot_job('charts', 'deezer')$$,
+                    $$tako_cache.tako_run_hourly_job()$$]) AS p;
 SELECT throws_ok(format('SELECT * FROM %s', t), '42501', NULL, 'PUBLIC cannot read ' || t)
-  FROM unnest(ARRAY['tako_refresh_log', 'tako_warm_keys', 'tako_refresh_slots']) AS t;
+  FROM unnest(ARRAY['tako_cache.tako_refresh_log', 'tako_cache.tako_warm_keys', 'tako_cache.tako_refresh_slots']) AS t;
 SELECT throws_ok(s, '42501', NULL, 'PUBLIC cannot write: ' || s)
   FROM unnest(ARRAY[$$UPDATE tako_cache.discovery_cache SET fetch_count = 0$$, $$DELETE FROM tako_cache.discovery_cache$$,
                     $$INSERT INTO tako_cache.tako_warm_keys (cache_key) VALUES ('rawg:popular:4')$$]) AS s;
@@ -101,11 +102,11 @@ SET search_path = attacker, public, pg_catalog;
 SELECT tako_discover('deezer:charts:albums')->'meta'->>'cacheKey' AS discover_key,
        json_array_length(tako_get_cached('deezer:charts:albums')) AS hit_items,
        public.tako_cache_stats()->'global'->>'total_entries' AS stats_entries,
-       (SELECT count(*) FROM public.discovery_cache) AS entries_then,
        tako_cache_key('deezer', 'charts') AS built_key,
        jsonb_array_length(tako_normalize('deezer', 'charts', '{"data": []}')) AS normalized \gset
 RESET ROLE;
-CALL public.tako_refresh_job(ARRAY['deezer:charts:tracks']);
+SELECT count(*) AS entries_then FROM tako_cache.discovery_cache \gset
+CALL tako_cache.tako_refresh_job(ARRAY['deezer:charts:tracks']);
 SELECT public.tako_refresh('deezer:charts:albums')->>'status' AS superuser_refresh,
        (SELECT count(*) FROM public.tako_schedule_plan()) AS plan_jobs \gset
 RESET search_path;

@@ -1,6 +1,6 @@
 -- Privileges (SECURITY.md) and settings (docs/settings.md), seen by a role that has only PUBLIC's grants.
 BEGIN;
-SELECT plan(48);
+SELECT plan(54);
 
 CREATE ROLE tap_public_only NOLOGIN;
 SELECT tako_cache.tako_flush_hits();
@@ -122,6 +122,10 @@ SELECT is(
           'tako_schedule_plan(timestamp with time zone)', 'tako_validate_items(jsonb,text)'],
     'PUBLIC may execute only the functions that read, build keys, render, validate or show the plan: no fetch, '
     'budget, save or refresh');
+SELECT is(
+    (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
+      WHERE p.pronamespace = 'tako_cache'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')),
+    NULL, 'PUBLIC may execute no routine of the schema tako_cache (should it be granted USAGE there)');
 SELECT ok(NOT has_schema_privilege('public', 'tako_cache', 'USAGE')
           AND NOT has_schema_privilege('public', 'tako_cache', 'CREATE'),
           'PUBLIC has neither USAGE nor CREATE on the schema tako_cache');
