@@ -41,15 +41,19 @@ SELECT set_config('tako_cache.new_keys_per_hour', (:taken + 3)::text, false) \g 
 SELECT count(*) AS rows_before FROM tako_cache.discovery_cache \gset
 CREATE TEMP TABLE outcomes (key text, sqlstate text, message text);
 GRANT ALL ON outcomes TO PUBLIC;
+-- The keys, named for the role (it may not read tako_cache.tako_platforms).
+CREATE TEMP TABLE budget_keys AS
+    SELECT format('rawg:trending:%s,%s', a.id, b.id) AS k
+      FROM tako_cache.tako_platforms AS a JOIN tako_cache.tako_platforms AS b ON a.provider = b.provider AND a.id < b.id
+     WHERE a.provider = 'rawg' ORDER BY a.id, b.id LIMIT 1000;
+GRANT SELECT ON budget_keys TO PUBLIC;
 CREATE ROLE tap_budget_reader NOLOGIN;
 SET ROLE tap_budget_reader;
 DO $$
 DECLARE
     k text;
 BEGIN
-    FOR k IN SELECT format('rawg:trending:%s,%s', a.id, b.id)
-               FROM tako_cache.tako_platforms AS a JOIN tako_cache.tako_platforms AS b ON a.provider = b.provider AND a.id < b.id
-              WHERE a.provider = 'rawg' ORDER BY a.id, b.id LIMIT 1000 LOOP
+    FOR k IN SELECT b.k FROM budget_keys AS b LOOP
         BEGIN
             PERFORM tako_discover(k);
             INSERT INTO outcomes VALUES (k, '00000', NULL);
