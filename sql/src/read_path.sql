@@ -8,8 +8,8 @@
 -- without writing a row (shared memory; see tako_flush_hits). json, not jsonb: the same text, and
 -- node-postgres parses both alike, but jsonb output would cost a hit ~4x (BENCHMARKS.md). One
 -- index probe under the caller's snapshot: works on a hot standby. The one function without a
--- pinned search_path: it resolves no name (the table is found by OID in the function's own
--- schema), and the SET clause's per-call save/restore would cost a hit ~15%.
+-- pinned search_path: it resolves no name (the table is found through the catalog, in the
+-- extension's schema), and the SET clause's per-call save/restore would cost a hit ~15%.
 CREATE FUNCTION @extschema@.tako_get_cached(key text)
 RETURNS json
 LANGUAGE c VOLATILE
@@ -107,7 +107,7 @@ COMMENT ON FUNCTION tako_cache.tako_envelope(text, jsonb, jsonb, timestamptz, ti
 -- backend, the hit counted in shared memory (works on a hot standby); anything else is
 -- tako_discover_fill's, which runs as the extension's owner. No SECURITY DEFINER or SET clause
 -- here: they would cost every hit their save and restore; this C function resolves no name (the
--- table and tako_discover_fill are found by OID in its own schema) and runs no SQL on a hit.
+-- table and tako_discover_fill are found through the catalog) and runs no SQL on a hit.
 CREATE FUNCTION @extschema@.tako_discover(key text)
 RETURNS json
 LANGUAGE c VOLATILE

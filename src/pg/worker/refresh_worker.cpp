@@ -101,9 +101,9 @@ std::string extension_schema() {
     pg_call([&] {
         SPI_execute(
             "SELECT n.nspname FROM pg_catalog.pg_extension AS e "
-            "JOIN pg_catalog.pg_depend AS d ON d.refclassid = 'pg_catalog.pg_extension'::regclass "
-            "AND d.refobjid = e.oid AND d.deptype = 'e' AND d.classid = "
-            "'pg_catalog.pg_proc'::regclass "
+            "JOIN pg_catalog.pg_depend AS d ON d.refobjid = e.oid AND d.deptype = 'e' "
+            "AND d.refclassid = 'pg_catalog.pg_extension'::regclass "
+            "AND d.classid = 'pg_catalog.pg_proc'::regclass "
             "JOIN pg_catalog.pg_proc AS p ON p.oid = d.objid AND p.proname = 'tako_worker_begin' "
             "JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace "
             "WHERE e.extname = 'tako_cache'",
